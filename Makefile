@@ -1,0 +1,37 @@
+# Every target sets itself up on a fresh machine: a .venv with the pinned packages,
+# and the reference npm packages for the interop tests from their lock file.
+VENV        := .venv
+PYTHON      ?= python3
+PY          := $(VENV)/bin/python
+PY_STAMP    := $(VENV)/.installed
+NODE_DIR    := tests/interop
+NODE_STAMP  := $(NODE_DIR)/node_modules/.installed
+
+.PHONY: run serve test bench setup clean
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[gui,test]'
+	touch $@
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: $(PY_STAMP)
+	$(VENV)/bin/sigil
+
+serve: $(PY_STAMP)
+	$(VENV)/bin/sigil-server serve
+
+test: $(PY_STAMP) $(NODE_STAMP)
+	tests/run-suite
+
+bench: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) bench/verify.py
+
+clean:
+	rm -rf $(VENV) $(NODE_DIR)/node_modules

@@ -1,0 +1,21 @@
+"""Entry point of ``sigil`` (the desktop app)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from signer_app import __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--version"]:
+        print(f"sigil {__version__}")
+        return 0
+    print("sigil: the desktop app is not built yet; use `sigil-server` for the headless server.")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
