@@ -1,0 +1,84 @@
+"""A Python handle on the reference ``bitcoin-auth`` package, run in Node.
+
+One long-lived ``node tests/interop/bitcoin_auth_peer.mjs`` process answers
+JSON requests line by line, so thousands of round trips cost milliseconds each.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+INTEROP_DIR = Path(__file__).resolve().parent.parent / "interop"
+PEER_SCRIPT = INTEROP_DIR / "bitcoin_auth_peer.mjs"
+
+
+class NodePeerError(RuntimeError):
+    """The reference implementation answered with an error."""
+
+
+class NodePeer:
+    """Talks to ``bitcoin_auth_peer.mjs``; safe to share between threads."""
+
+    def __init__(self) -> None:
+        node = shutil.which("node")
+        if node is None:
+            raise RuntimeError("node is not installed; the interop tests need Node.js")
+        if not (INTEROP_DIR / "node_modules" / "bitcoin-auth").is_dir():
+            raise RuntimeError("npm packages missing: run `make test` (it runs npm ci in tests/interop)")
+        self._proc = subprocess.Popen(
+            [node, str(PEER_SCRIPT)],
+            cwd=INTEROP_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
+        )
+        self._lock = threading.Lock()
+
+    def request(self, **payload: Any) -> dict[str, Any]:
+        with self._lock:
+            assert self._proc.stdin and self._proc.stdout
+            self._proc.stdin.write(json.dumps(payload) + "\n")
+            self._proc.stdin.flush()
+            line = self._proc.stdout.readline()
+        if not line:
+            raise NodePeerError("the node peer exited")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise NodePeerError(answer["error"])
+        return answer
+
+    def key(self) -> tuple[str, str]:
+        """A fresh key from @bsv/sdk: (WIF, compressed pubkey hex)."""
+        answer = self.request(op="key")
+        return answer["wif"], answer["pubkey"]
+
+    def make(self, wif: str, request_path: str, body: str | None = None, scheme: str = "brc77",
+             timestamp: str | None = None) -> str:
+        payload: dict[str, Any] = {"op": "make", "wif": wif, "requestPath": request_path, "scheme": scheme}
+        if body is not None:
+            payload["body"] = body
+        if timestamp is not None:
+            payload["timestamp"] = timestamp
+        return self.request(**payload)["token"]
+
+    def verify(self, token: str, request_path: str, timestamp: str, body: str | None = None) -> bool:
+        payload: dict[str, Any] = {"op": "verify", "token": token, "requestPath": request_path, "timestamp": timestamp}
+        if body is not None:
+            payload["body"] = body
+        return bool(self.request(**payload)["valid"])
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            assert self._proc.stdin
+            self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
