@@ -1,0 +1,153 @@
+"""Server settings: one dataclass, filled from defaults, ``SIGIL_*`` environment variables and flags.
+
+Everything the server reads at run time lives here, including the injectable clock
+(tests move time instead of sleeping) and the extension points of the reference
+Sigma plugin (``resolve_bap_id``, ``cache``, ``enable_subscription``; see
+:mod:`auth_server.extensions`). Precedence: explicit overrides (CLI flags) beat the
+environment, which beats the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
+
+APP_NAME = "sigil"
+
+
+def default_db_path() -> Path:
+    """``<user data dir>/sigil.db`` (e.g. ``~/.local/share/sigil/sigil.db`` on Linux)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "sigil.db"
+
+
+@dataclass
+class Settings:
+    """Every knob of the auth server. Build with ``Settings(...)`` or :meth:`from_env`."""
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    db_path: Path = field(default_factory=default_db_path)
+    base_url: str = ""  # "" means f"http://{host}:{port}"
+    # X-Auth-Token rules (PROTOCOL.md section 1)
+    token_window_seconds: float = 300.0
+    # sessions
+    session_days: float = 7.0
+    # sign-in
+    require_challenge: bool = False
+    challenge_seconds: float = 120.0
+    disable_implicit_sign_up: bool = False
+    trusted_origins: list[str] = field(default_factory=list)
+    # rate limits on sign-in (fixed window, in memory, per process)
+    rate_limit_enabled: bool = True
+    rate_limit_window_seconds: float = 60.0
+    rate_limit_per_ip: int = 60
+    rate_limit_per_pubkey: int = 10
+    # serving
+    threads: int = 8
+    log_requests: bool = True
+    # extension points of the reference plugin
+    enable_subscription: bool = False
+    resolve_bap_id: BapIdResolver = derive_bap_id
+    cache: Cache = field(default_factory=MemoryCache)
+    # injectable time source (seconds since the epoch)
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        self.db_path = Path(self.db_path).expanduser()
+        if not self.base_url:
+            self.base_url = f"http://{self.host}:{self.port}"
+        self.base_url = self.base_url.rstrip("/")
+
+    @property
+    def data_dir(self) -> Path:
+        """Directory of the database; also holds the server's own keys."""
+        return self.db_path.parent
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def session_seconds(self) -> float:
+        return self.session_days * 86400.0
+
+    def allowed_origins(self) -> set[str]:
+        """Origins allowed to send cookie-authenticated state-changing requests."""
+        return {origin_of(self.base_url)} | {origin_of(o) for o in self.trusted_origins}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``SIGIL_<FIELD>`` variables (see :data:`ENV_VARS`), then ``overrides``.
+
+        Overrides whose value is ``None`` are ignored, so argparse results can be passed as is.
+        Raises ``ValueError`` naming the variable when a value does not parse.
+        """
+        environ = os.environ if environ is None else environ
+        kwargs: dict[str, Any] = {}
+        for name, (var, convert) in ENV_VARS.items():
+            raw = environ.get(var)
+            if raw is None or raw == "":
+                continue
+            try:
+                kwargs[name] = convert(raw)
+            except ValueError:
+                raise ValueError(f"{var}: cannot read {raw!r}") from None
+        known = {f.name for f in fields(cls)}
+        for name, value in overrides.items():
+            if name not in known:
+                raise TypeError(f"unknown setting {name!r}")
+            if value is not None:
+                kwargs[name] = value
+        return cls(**kwargs)
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-cased, without path or trailing slash."""
+    url = url.strip().rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url.lower()
+    return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+def _list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+#: setting name -> (environment variable, parser)
+ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "host": ("SIGIL_HOST", str),
+    "port": ("SIGIL_PORT", int),
+    "db_path": ("SIGIL_DB", Path),
+    "base_url": ("SIGIL_BASE_URL", str),
+    "token_window_seconds": ("SIGIL_TOKEN_WINDOW_SECONDS", float),
+    "session_days": ("SIGIL_SESSION_DAYS", float),
+    "require_challenge": ("SIGIL_REQUIRE_CHALLENGE", _bool),
+    "challenge_seconds": ("SIGIL_CHALLENGE_SECONDS", float),
+    "disable_implicit_sign_up": ("SIGIL_DISABLE_IMPLICIT_SIGN_UP", _bool),
+    "trusted_origins": ("SIGIL_TRUSTED_ORIGINS", _list),
+    "rate_limit_enabled": ("SIGIL_RATE_LIMIT", _bool),
+    "rate_limit_window_seconds": ("SIGIL_RATE_LIMIT_WINDOW_SECONDS", float),
+    "rate_limit_per_ip": ("SIGIL_RATE_LIMIT_PER_IP", int),
+    "rate_limit_per_pubkey": ("SIGIL_RATE_LIMIT_PER_PUBKEY", int),
+    "threads": ("SIGIL_THREADS", int),
+    "log_requests": ("SIGIL_LOG_REQUESTS", _bool),
+    "enable_subscription": ("SIGIL_ENABLE_SUBSCRIPTION", _bool),
+}

@@ -1,0 +1,91 @@
+"""The ``session`` table. Tokens are bearer secrets, so only their SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from auth_server.store.db import ConnectionPool
+from auth_server.store.models import Session
+from auth_server.store.users import new_id
+
+_COLUMNS = "id, userId, expiresAt, ipAddress, userAgent, bapId, subscriptionTier, createdAt, updatedAt"
+
+
+def hash_token(token: str) -> str:
+    """Lowercase hex SHA-256 of a session token: what the database keeps."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    """32 random bytes, URL-safe base64 without padding (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+class SessionRepository:
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+
+    def create(
+        self,
+        user_id: str,
+        now: float,
+        expires_at: float,
+        *,
+        ip_address: str | None = None,
+        user_agent: str | None = None,
+        bap_id: str | None = None,
+        subscription_tier: str | None = None,
+    ) -> tuple[str, Session]:
+        """Create a session; return ``(token, session)``. The token is not recoverable later."""
+        token = new_token()
+        session = Session(new_id(), user_id, expires_at, ip_address, user_agent, bap_id, subscription_tier, now, now)
+        with self._pool.write() as conn:
+            conn.execute(
+                f'INSERT INTO "session" (tokenHash, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                (hash_token(token), session.id, user_id, expires_at, ip_address, user_agent, bap_id,
+                 subscription_tier, now, now),
+            )
+        return token, session
+
+    def get_by_token(self, token: str, now: float) -> Session | None:
+        """The live session a token stands for, or ``None`` (unknown, revoked or expired)."""
+        row = self._pool.conn.execute(
+            f'SELECT {_COLUMNS} FROM "session" WHERE tokenHash = ? AND expiresAt > ?', (hash_token(token), now)
+        ).fetchone()
+        return Session.from_row(row) if row else None
+
+    def get(self, session_id: str) -> Session | None:
+        row = self._pool.conn.execute(f'SELECT {_COLUMNS} FROM "session" WHERE id = ?', (session_id,)).fetchone()
+        return Session.from_row(row) if row else None
+
+    def list_for_user(self, user_id: str, now: float) -> list[Session]:
+        rows = self._pool.conn.execute(
+            f'SELECT {_COLUMNS} FROM "session" WHERE userId = ? AND expiresAt > ? ORDER BY createdAt', (user_id, now)
+        ).fetchall()
+        return [Session.from_row(r) for r in rows]
+
+    def revoke(self, session_id: str, *, user_id: str | None = None) -> bool:
+        """Delete one session (only if it belongs to ``user_id``, when given)."""
+        sql, args = 'DELETE FROM "session" WHERE id = ?', [session_id]
+        if user_id is not None:
+            sql += " AND userId = ?"
+            args.append(user_id)
+        with self._pool.write() as conn:
+            return conn.execute(sql, args).rowcount == 1
+
+    def revoke_token(self, token: str, *, user_id: str | None = None) -> bool:
+        sql, args = 'DELETE FROM "session" WHERE tokenHash = ?', [hash_token(token)]
+        if user_id is not None:
+            sql += " AND userId = ?"
+            args.append(user_id)
+        with self._pool.write() as conn:
+            return conn.execute(sql, args).rowcount == 1
+
+    def revoke_all_for_user(self, user_id: str) -> int:
+        with self._pool.write() as conn:
+            return conn.execute('DELETE FROM "session" WHERE userId = ?', (user_id,)).rowcount
+
+    def purge_expired(self, now: float) -> int:
+        with self._pool.write() as conn:
+            return conn.execute('DELETE FROM "session" WHERE expiresAt <= ?', (now,)).rowcount

@@ -1,0 +1,70 @@
+"""The ``user`` table: one user per signing pubkey."""
+
+from __future__ import annotations
+
+import secrets
+
+from auth_server.store.db import ConnectionPool
+from auth_server.store.models import User
+
+_COLUMNS = 'id, pubkey, name, image, email, emailVerified, bapId, subscriptionTier, createdAt, updatedAt'
+_UPDATABLE = {"name": "name", "image": "image", "email": "email", "bap_id": "bapId", "subscription_tier": "subscriptionTier"}
+
+
+def new_id() -> str:
+    """A 32-character random id (the length Better Auth uses)."""
+    return secrets.token_hex(16)
+
+
+class UserRepository:
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+
+    def get(self, user_id: str) -> User | None:
+        row = self._pool.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE id = ?', (user_id,)).fetchone()
+        return User.from_row(row) if row else None
+
+    def get_by_pubkey(self, pubkey: str) -> User | None:
+        row = self._pool.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()
+        return User.from_row(row) if row else None
+
+    def create(self, pubkey: str, name: str, now: float, *, bap_id: str | None = None) -> tuple[User, bool]:
+        """Insert a user for ``pubkey`` unless one exists; return ``(user, created)``.
+
+        Atomic under concurrency: the UNIQUE pubkey plus ``ON CONFLICT DO NOTHING`` inside
+        the writer lock means twenty simultaneous first sign-ins make one row.
+        """
+        with self._pool.write() as conn:
+            cursor = conn.execute(
+                'INSERT INTO "user" (id, pubkey, name, emailVerified, bapId, createdAt, updatedAt) '
+                "VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pubkey) DO NOTHING",
+                (new_id(), pubkey, name, bap_id, now, now),
+            )
+            created = cursor.rowcount == 1
+            row = conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()
+        return User.from_row(row), created
+
+    def update(self, user_id: str, now: float, **changes: str | None) -> User | None:
+        """Set some of ``name, image, email, bap_id, subscription_tier``; return the new row."""
+        unknown = set(changes) - set(_UPDATABLE)
+        if unknown:
+            raise TypeError(f"cannot update {sorted(unknown)}")
+        if changes:
+            sets = ", ".join(f"{_UPDATABLE[k]} = ?" for k in changes)
+            with self._pool.write() as conn:
+                conn.execute(f'UPDATE "user" SET {sets}, updatedAt = ? WHERE id = ?', (*changes.values(), now, user_id))
+        return self.get(user_id)
+
+    def list(self, limit: int = 100, offset: int = 0) -> list[User]:
+        rows = self._pool.conn.execute(
+            f'SELECT {_COLUMNS} FROM "user" ORDER BY createdAt, id LIMIT ? OFFSET ?', (limit, offset)
+        ).fetchall()
+        return [User.from_row(r) for r in rows]
+
+    def count(self) -> int:
+        return self._pool.conn.execute('SELECT count(*) FROM "user"').fetchone()[0]
+
+    def delete(self, user_id: str) -> bool:
+        """Delete a user and (by cascade) their sessions."""
+        with self._pool.write() as conn:
+            return conn.execute('DELETE FROM "user" WHERE id = ?', (user_id,)).rowcount == 1
