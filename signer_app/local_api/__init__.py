@@ -1,0 +1,4 @@
+"""The TokenPass-compatible HTTP API on 127.0.0.1 (PROTOCOL.md section 7).
+
+``app.create_signer_api`` builds it, ``serving.LocalApiServer`` serves it, ``grants`` stores access grants.
+"""

@@ -1,0 +1,169 @@
+"""Access grants of the local signer API: which host may sign, as whom, until when.
+
+A grant is a random bearer token handed to the app once; only its SHA-256 is stored
+(next to host, origin, scopes, identity and expiry), so the file that lists grants for
+the GUI can never be used to sign. Grants expire and can be revoked from the GUI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_GRANT_SECONDS = 30 * 86400
+DEFAULT_GRANT_SECONDS = 3600
+KNOWN_SCOPES = ("sign", "encrypt", "decrypt")
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)?\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class GrantError(Exception):
+    """Base of the grant lookup failures; ``code`` is the local API error code."""
+
+    code = 3
+
+
+class GrantInvalid(GrantError):
+    code = 3
+
+
+class GrantExpired(GrantError):
+    code = 5
+
+
+@dataclass(frozen=True)
+class Grant:
+    token_hash: str
+    host: str
+    origin: str
+    scopes: tuple[str, ...]
+    bap_id: str
+    created: float
+    expires: float
+
+    def expired(self, now: float) -> bool:
+        return now >= self.expires
+
+
+def parse_expiry(value: object) -> int:
+    """``"1h"``, ``"30m"``, ``"7d"``, ``3600`` -> seconds, clamped to 1 s .. 30 days."""
+    if value is None or value == "":
+        return DEFAULT_GRANT_SECONDS
+    if isinstance(value, bool):
+        raise ValueError("expiry must be a duration like '1h'")
+    if isinstance(value, (int, float)):
+        seconds = int(value)
+    elif isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError("expiry must be a duration like '15m', '1h' or '7d'")
+        seconds = int(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
+    else:
+        raise ValueError("expiry must be a duration like '1h'")
+    if seconds <= 0:
+        raise ValueError("expiry must be positive")
+    return min(seconds, MAX_GRANT_SECONDS)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class GrantStore:
+    """Grants in a small SQLite file; thread-safe (HTTP threads and the GUI share it)."""
+
+    def __init__(self, path: Path | str, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS grants (token_hash TEXT PRIMARY KEY, host TEXT NOT NULL,"
+            " origin TEXT NOT NULL, scopes TEXT NOT NULL, bap_id TEXT NOT NULL,"
+            " created REAL NOT NULL, expires REAL NOT NULL)"
+        )
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Called (from any thread) after a grant is created or revoked."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                pass
+
+    def create(self, host: str, origin: str, scopes: tuple[str, ...], bap_id: str, seconds: int) -> tuple[str, Grant]:
+        """Issue a grant; returns the raw bearer token (shown to the app once) and the grant."""
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        grant = Grant(hash_token(token), host, origin, tuple(scopes), bap_id, now, now + seconds)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO grants VALUES (?,?,?,?,?,?,?)",
+                (grant.token_hash, host, origin, json.dumps(list(scopes)), bap_id, now, grant.expires),
+            )
+        self._changed()
+        return token, grant
+
+    def lookup(self, token: str) -> Grant:
+        """The live grant for a bearer token; raises GrantInvalid / GrantExpired."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM grants WHERE token_hash = ?", (hash_token(token),)).fetchone()
+        if row is None:
+            raise GrantInvalid("invalid access token")
+        grant = _row_to_grant(row)
+        if grant.expired(self._clock()):
+            raise GrantExpired("access token expired")
+        return grant
+
+    def active(self) -> list[Grant]:
+        """Unexpired grants, newest first (what the GUI lists)."""
+        now = self._clock()
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM grants WHERE expires > ? ORDER BY created DESC", (now,)).fetchall()
+        return [_row_to_grant(row) for row in rows]
+
+    def origin_has_live_grant(self, origin: str) -> bool:
+        """Whether a browser origin may use the endpoints beyond /api/status and /api/auth."""
+        now = self._clock()
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM grants WHERE origin = ? AND expires > ? LIMIT 1", (origin, now)).fetchone()
+        return row is not None
+
+    def revoke(self, token_hash: str) -> bool:
+        with self._lock:
+            changed = self._db.execute("DELETE FROM grants WHERE token_hash = ?", (token_hash,)).rowcount
+        if changed:
+            self._changed()
+        return bool(changed)
+
+    def revoke_all(self) -> int:
+        with self._lock:
+            changed = self._db.execute("DELETE FROM grants").rowcount
+        if changed:
+            self._changed()
+        return changed
+
+    def purge_expired(self) -> int:
+        with self._lock:
+            return self._db.execute("DELETE FROM grants WHERE expires <= ?", (self._clock(),)).rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _row_to_grant(row: tuple) -> Grant:
+    token_hash, host, origin, scopes, bap_id, created, expires = row
+    return Grant(token_hash, host, origin, tuple(json.loads(scopes)), bap_id, created, expires)
