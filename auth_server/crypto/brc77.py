@@ -69,18 +69,25 @@ def parse_brc77(blob: bytes) -> SignedMessage:
     return SignedMessage(sender=sender, verifier=verifier, key_id=key_id, der_signature=der)
 
 
-def verify_brc77(signed: SignedMessage, message: bytes, verifier_key: coincurve.PrivateKey | None = None) -> bool:
+def verify_brc77(
+    signed: SignedMessage,
+    message: bytes,
+    verifier_key: coincurve.PrivateKey | None = None,
+    sender: coincurve.PublicKey | None = None,
+) -> bool:
     """True when ``signed`` is a valid signature of ``message`` by its embedded sender.
 
     Callers must still compare ``signed.sender`` with the key they expect: the
-    blob names its own signer (PROTOCOL.md section 1, key binding).
+    blob names its own signer (PROTOCOL.md section 1, key binding). A caller that
+    already holds that key parsed may pass it as ``sender`` to skip parsing it again.
     """
     if (signed.verifier is None) != (verifier_key is None):
         return False
     if verifier_key is not None and verifier_key.public_key.format() != signed.verifier:
         return False
     try:
-        sender = coincurve.PublicKey(signed.sender)
+        if sender is None or sender.format() != signed.sender:
+            sender = coincurve.PublicKey(signed.sender)
         child = derive_child_public_key(sender, verifier_key, _invoice(signed.key_id))
         return child.verify(signed.der_signature, message)
     except (ValueError, TypeError):

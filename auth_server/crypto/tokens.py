@@ -14,7 +14,7 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -39,7 +39,7 @@ SCHEMES: tuple[str, ...] = ("brc77", "bsm")
 DEFAULT_WINDOW_SECONDS = 300.0
 MAX_TOKEN_LENGTH = 8192
 
-_TIMESTAMP_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+_TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z")
 
 
 def format_timestamp(moment: datetime | float) -> str:
@@ -52,10 +52,12 @@ def format_timestamp(moment: datetime | float) -> str:
 
 def parse_timestamp(text: str) -> float:
     """Seconds since the epoch of a ``toISOString()`` timestamp; ``MalformedToken`` otherwise."""
-    if not _TIMESTAMP_RE.fullmatch(text):
+    match = _TIMESTAMP_RE.fullmatch(text)
+    if match is None:
         raise MalformedToken("timestamp must look like 2026-11-21T23:28:13.148Z")
+    year, month, day, hour, minute, second, millis = map(int, match.groups())
     try:
-        moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        moment = datetime(year, month, day, hour, minute, second, millis * 1000, tzinfo=timezone.utc)
     except ValueError:
         raise MalformedToken("timestamp is not a valid date") from None
     return moment.timestamp()
@@ -82,7 +84,7 @@ def signed_message(request_path: str, timestamp: str, body: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class AuthToken:
-    """A token split into its fields, with the signature already decoded."""
+    """A token split into its fields, each already decoded and checked for shape."""
 
     pubkey: str
     scheme: Scheme
@@ -90,6 +92,9 @@ class AuthToken:
     request_path: str
     signature: str
     signature_bytes: bytes
+    issued_at: float
+    public_key: coincurve.PublicKey = field(repr=False, compare=False)
+    signed_message: brc77.SignedMessage | None = field(default=None, repr=False, compare=False)
 
     @property
     def replay_key(self) -> str:
@@ -148,30 +153,30 @@ def parse_token(token: str) -> AuthToken:
     pubkey, scheme, timestamp, request_path, signature = parts
     if scheme not in SCHEMES:
         raise UnknownScheme("scheme must be brc77 or bsm")
-    parse_pubkey(pubkey)
+    public_key = parse_pubkey(pubkey)
     if pubkey != pubkey.lower():
         raise MalformedToken("pubkey must be lowercase hex")
-    parse_timestamp(timestamp)
+    issued_at = parse_timestamp(timestamp)
     if not request_path.startswith("/"):
         raise MalformedToken("request path must start with '/'")
     raw = _decode_base64(signature)
+    signed: brc77.SignedMessage | None = None
     if scheme == "bsm" and len(raw) != 65:
         raise MalformedToken("bsm signature must be 65 bytes")
     if scheme == "brc77":
         try:
-            brc77.parse_brc77(raw)
+            signed = brc77.parse_brc77(raw)
         except ValueError as exc:
             raise MalformedToken(str(exc)) from None
-    return AuthToken(pubkey, scheme, timestamp, request_path, signature, raw)  # type: ignore[arg-type]
+    return AuthToken(pubkey, scheme, timestamp, request_path, signature, raw, issued_at, public_key, signed)  # type: ignore[arg-type]
 
 
 def _signature_valid(token: AuthToken, message: bytes) -> bool:
-    if token.scheme == "bsm":
-        return bsm.verify_bsm(token.signature_bytes, message, parse_pubkey(token.pubkey))
-    signed = brc77.parse_brc77(token.signature_bytes)
-    if signed.verifier is not None:
+    if token.signed_message is None:
+        return bsm.verify_bsm(token.signature_bytes, message, token.public_key)
+    if token.signed_message.verifier is not None:
         return False  # addressed to one verifier; this server is "anyone"
-    return brc77.verify_brc77(signed, message)
+    return brc77.verify_brc77(token.signed_message, message, sender=token.public_key)
 
 
 def verify_token(
@@ -190,15 +195,13 @@ def verify_token(
     parsed = token if isinstance(token, AuthToken) else parse_token(token)
     if parsed.request_path != request_path:
         raise PathMismatch("token was signed for another request path")
-    age = clock() - parse_timestamp(parsed.timestamp)
+    age = clock() - parsed.issued_at
     if age > window_seconds:
         raise StaleToken(f"token is older than {window_seconds:g} seconds")
     if age < -window_seconds:
         raise FutureToken(f"token timestamp is more than {window_seconds:g} seconds ahead")
-    if parsed.scheme == "brc77":
-        sender = brc77.parse_brc77(parsed.signature_bytes).sender
-        if sender.hex() != parsed.pubkey:
-            raise KeyNotBound("signature was made by another key than the token's pubkey")
+    if parsed.signed_message is not None and parsed.signed_message.sender != parsed.public_key.format():
+        raise KeyNotBound("signature was made by another key than the token's pubkey")
     expected = body_bytes(body, body_encoding)
     if _signature_valid(parsed, signed_message(parsed.request_path, parsed.timestamp, expected)):
         return parsed
