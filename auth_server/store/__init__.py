@@ -31,6 +31,7 @@ import sqlite_utils
 from auth_server.store.challenges import ChallengeRepository
 from auth_server.store.db import ConnectionPool
 from auth_server.store.migrations import Migration, migrate
+from auth_server.store.oauth import OAuthStore
 from auth_server.store.models import Session, User
 from auth_server.store.replay import ReplayGuard
 from auth_server.store.sessions import SessionRepository, hash_token
@@ -48,6 +49,7 @@ class Store:
         self.sessions = SessionRepository(self.pool)
         self.replay = ReplayGuard(self.pool, clock)
         self.challenges = ChallengeRepository(self.pool)
+        self.oauth = OAuthStore(self.pool)
 
     @classmethod
     def open(cls, path: Path | str, *, clock: Callable[[], float] = time.time, migrate_now: bool = True) -> Store:

@@ -129,3 +129,7 @@ def migrate(db: sqlite_utils.Database, migrations: list[Migration] | None = None
         conn.commit()
         applied.append(migration)
     return applied
+
+from auth_server.store.oauth import MIGRATIONS as OAUTH_MIGRATIONS  # noqa: E402  (versions 100-199)
+
+MIGRATIONS += OAUTH_MIGRATIONS

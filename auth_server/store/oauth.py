@@ -11,12 +11,14 @@ so two racing requests can never both win.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
+
+from auth_server.store.db import ConnectionPool
+from auth_server.store.migrations import Migration
 
 
 # ---------------------------------------------------------------------------
@@ -115,9 +117,9 @@ def migrate_101_oauth_grants(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[tuple[int, str, Any]] = [
-    (100, "oauth clients", migrate_100_oauth_clients),
-    (101, "oauth codes, tokens, consents, device codes", migrate_101_oauth_grants),
+MIGRATIONS: list[Migration] = [
+    Migration(100, "oauth clients", migrate_100_oauth_clients),
+    Migration(101, "oauth codes, tokens, consents, device codes", migrate_101_oauth_grants),
 ]
 
 
@@ -211,27 +213,13 @@ def _client(row: dict[str, Any]) -> OAuthClient:
     )
 
 
-def _rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    cursor = db.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, values)) for values in cursor.fetchall()]
+def _rows(pool: ConnectionPool, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    return [dict(row) for row in pool.conn.execute(sql, params).fetchall()]
 
 
-def _one(db: Database, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
-    rows = _rows(db, sql, params)
-    return rows[0] if rows else None
-
-
-@contextmanager
-def _transaction(db: Database) -> Iterator[None]:
-    """Commit on success, roll back on error (sqlite3 opens the transaction on first write)."""
-    try:
-        yield
-    except BaseException:
-        db.conn.rollback()
-        raise
-    else:
-        db.conn.commit()
+def _one(pool: ConnectionPool, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+    row = pool.conn.execute(sql, params).fetchone()
+    return dict(row) if row is not None else None
 
 
 # ---------------------------------------------------------------------------
@@ -239,12 +227,12 @@ def _transaction(db: Database) -> Iterator[None]:
 
 
 class ClientRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
 
     def add(self, client: OAuthClient) -> None:
-        with _transaction(self.db):
-            self.db.execute(
+        with self.pool.write() as conn:
+            conn.execute(
                 "INSERT INTO oauth_client (client_id, name, redirect_uris, member_pubkey, owner_bap_id,"
                 " trusted, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (client.client_id, client.name, json.dumps(list(client.redirect_uris)), client.member_pubkey,
@@ -252,33 +240,33 @@ class ClientRepository:
             )
 
     def get(self, client_id: str) -> OAuthClient | None:
-        row = _one(self.db, "SELECT * FROM oauth_client WHERE client_id = ?", (client_id,))
+        row = _one(self.pool, "SELECT * FROM oauth_client WHERE client_id = ?", (client_id,))
         return _client(row) if row else None
 
     def list(self) -> list[OAuthClient]:
-        return [_client(r) for r in _rows(self.db, "SELECT * FROM oauth_client ORDER BY created_at, client_id")]
+        return [_client(r) for r in _rows(self.pool, "SELECT * FROM oauth_client ORDER BY created_at, client_id")]
 
     def set_disabled(self, client_id: str, disabled: bool = True) -> bool:
-        with _transaction(self.db):
-            cur = self.db.execute("UPDATE oauth_client SET disabled = ? WHERE client_id = ?", (int(disabled), client_id))
+        with self.pool.write() as conn:
+            cur = conn.execute("UPDATE oauth_client SET disabled = ? WHERE client_id = ?", (int(disabled), client_id))
         return cur.rowcount == 1
 
     def remove(self, client_id: str) -> bool:
         """Delete the client and everything issued to it (codes, tokens, consents, device codes)."""
-        with _transaction(self.db):
-            cur = self.db.execute("DELETE FROM oauth_client WHERE client_id = ?", (client_id,))
+        with self.pool.write() as conn:
+            cur = conn.execute("DELETE FROM oauth_client WHERE client_id = ?", (client_id,))
             for table in ("oauth_code", "oauth_access_token", "oauth_refresh_token", "oauth_consent", "device_code"):
-                self.db.execute(f"DELETE FROM {table} WHERE client_id = ?", (client_id,))
+                conn.execute(f"DELETE FROM {table} WHERE client_id = ?", (client_id,))
         return cur.rowcount == 1
 
 
 class CodeRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
 
     def add(self, code: AuthorizationCode) -> None:
-        with _transaction(self.db):
-            self.db.execute(
+        with self.pool.write() as conn:
+            conn.execute(
                 "INSERT INTO oauth_code (code_hash, client_id, user_id, bap_id, redirect_uri, scope,"
                 " code_challenge, nonce, auth_time, family_id, expires_at, used_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -287,44 +275,44 @@ class CodeRepository:
             )
 
     def get(self, code_hash: str) -> AuthorizationCode | None:
-        row = _one(self.db, "SELECT * FROM oauth_code WHERE code_hash = ?", (code_hash,))
+        row = _one(self.pool, "SELECT * FROM oauth_code WHERE code_hash = ?", (code_hash,))
         return AuthorizationCode(**row) if row else None
 
     def mark_used(self, code_hash: str, now: float) -> bool:
         """Claim the code; True for exactly one caller, however many race."""
-        with _transaction(self.db):
-            cur = self.db.execute(
+        with self.pool.write() as conn:
+            cur = conn.execute(
                 "UPDATE oauth_code SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", (now, code_hash)
             )
         return cur.rowcount == 1
 
     def purge_expired(self, before: float) -> int:
-        with _transaction(self.db):
-            cur = self.db.execute("DELETE FROM oauth_code WHERE expires_at < ?", (before,))
+        with self.pool.write() as conn:
+            cur = conn.execute("DELETE FROM oauth_code WHERE expires_at < ?", (before,))
         return cur.rowcount
 
 
 class TokenRepository:
     """Access and refresh tokens, grouped in families (one family per code or device grant)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
 
     def add_tokens(self, access: IssuedToken, refresh: IssuedToken | None) -> None:
-        with _transaction(self.db):
-            self._insert_access(access)
+        with self.pool.write() as conn:
+            self._insert_access(conn, access)
             if refresh is not None:
-                self._insert_refresh(refresh)
+                self._insert_refresh(conn, refresh)
 
-    def _insert_access(self, t: IssuedToken) -> None:
-        self.db.execute(
+    def _insert_access(self, conn: sqlite3.Connection, t: IssuedToken) -> None:
+        conn.execute(
             "INSERT INTO oauth_access_token (token_hash, family_id, client_id, user_id, bap_id, scope,"
             " issued_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
             (t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.issued_at, t.expires_at),
         )
 
-    def _insert_refresh(self, t: IssuedToken) -> None:
-        self.db.execute(
+    def _insert_refresh(self, conn: sqlite3.Connection, t: IssuedToken) -> None:
+        conn.execute(
             "INSERT INTO oauth_refresh_token (token_hash, family_id, client_id, user_id, bap_id, scope,"
             " auth_time, issued_at, expires_at, rotated, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
             (t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.auth_time,
@@ -332,69 +320,85 @@ class TokenRepository:
         )
 
     def get_access(self, token_hash: str) -> IssuedToken | None:
-        row = _one(self.db, "SELECT * FROM oauth_access_token WHERE token_hash = ?", (token_hash,))
+        row = _one(self.pool, "SELECT * FROM oauth_access_token WHERE token_hash = ?", (token_hash,))
         if row is None:
             return None
         row["revoked"] = bool(row["revoked"])
         return IssuedToken(**row)
 
     def get_refresh(self, token_hash: str) -> IssuedToken | None:
-        row = _one(self.db, "SELECT * FROM oauth_refresh_token WHERE token_hash = ?", (token_hash,))
+        row = _one(self.pool, "SELECT * FROM oauth_refresh_token WHERE token_hash = ?", (token_hash,))
         if row is None:
             return None
         row["revoked"] = bool(row["revoked"])
         row["rotated"] = bool(row["rotated"])
         return IssuedToken(**row)
 
+    def redeem_code(self, code_hash: str, now: float, access: IssuedToken, refresh: IssuedToken | None) -> bool:
+        """Mark the code used and store the tokens it buys in one transaction.
+
+        False (and nothing stored) when the code was used already, however many requests race.
+        """
+        with self.pool.write() as conn:
+            cur = conn.execute(
+                "UPDATE oauth_code SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", (now, code_hash)
+            )
+            if cur.rowcount != 1:
+                return False
+            self._insert_access(conn, access)
+            if refresh is not None:
+                self._insert_refresh(conn, refresh)
+        return True
+
     def rotate_refresh(self, old_hash: str, access: IssuedToken, refresh: IssuedToken) -> bool:
         """Retire ``old_hash`` and store its successors, atomically; False if it was already used."""
-        with _transaction(self.db):
-            cur = self.db.execute(
+        with self.pool.write() as conn:
+            cur = conn.execute(
                 "UPDATE oauth_refresh_token SET rotated = 1 WHERE token_hash = ? AND rotated = 0 AND revoked = 0",
                 (old_hash,),
             )
             if cur.rowcount != 1:
                 return False
-            self._insert_access(access)
-            self._insert_refresh(refresh)
+            self._insert_access(conn, access)
+            self._insert_refresh(conn, refresh)
         return True
 
     def revoke_family(self, family_id: str) -> None:
         """RFC 9700 reuse response: every access and refresh token of the family stops working."""
-        with _transaction(self.db):
-            self.db.execute("UPDATE oauth_access_token SET revoked = 1 WHERE family_id = ?", (family_id,))
-            self.db.execute("UPDATE oauth_refresh_token SET revoked = 1 WHERE family_id = ?", (family_id,))
+        with self.pool.write() as conn:
+            conn.execute("UPDATE oauth_access_token SET revoked = 1 WHERE family_id = ?", (family_id,))
+            conn.execute("UPDATE oauth_refresh_token SET revoked = 1 WHERE family_id = ?", (family_id,))
 
     def revoke_access(self, token_hash: str, client_id: str) -> bool:
-        with _transaction(self.db):
-            cur = self.db.execute(
+        with self.pool.write() as conn:
+            cur = conn.execute(
                 "UPDATE oauth_access_token SET revoked = 1 WHERE token_hash = ? AND client_id = ?",
                 (token_hash, client_id),
             )
         return cur.rowcount == 1
 
     def purge_expired(self, before: float) -> int:
-        with _transaction(self.db):
-            a = self.db.execute("DELETE FROM oauth_access_token WHERE expires_at < ?", (before,)).rowcount
-            r = self.db.execute("DELETE FROM oauth_refresh_token WHERE expires_at < ?", (before,)).rowcount
+        with self.pool.write() as conn:
+            a = conn.execute("DELETE FROM oauth_access_token WHERE expires_at < ?", (before,)).rowcount
+            r = conn.execute("DELETE FROM oauth_refresh_token WHERE expires_at < ?", (before,)).rowcount
         return a + r
 
 
 class ConsentRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
 
     def get(self, user_id: str, client_id: str) -> str | None:
         """The scope string granted earlier, or None."""
-        row = _one(self.db, "SELECT scope FROM oauth_consent WHERE user_id = ? AND client_id = ?", (user_id, client_id))
+        row = _one(self.pool, "SELECT scope FROM oauth_consent WHERE user_id = ? AND client_id = ?", (user_id, client_id))
         return row["scope"] if row else None
 
     def grant(self, user_id: str, client_id: str, scope: str, bap_id: str | None, now: float) -> None:
         """Remember a consent; a later grant widens (unions) the stored scope."""
         earlier = self.get(user_id, client_id) or ""
         merged = " ".join(dict.fromkeys(earlier.split() + scope.split()))
-        with _transaction(self.db):
-            self.db.execute(
+        with self.pool.write() as conn:
+            conn.execute(
                 "INSERT INTO oauth_consent (user_id, client_id, scope, bap_id, updated_at) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(user_id, client_id) DO UPDATE SET scope = excluded.scope, bap_id = excluded.bap_id,"
                 " updated_at = excluded.updated_at",
@@ -403,36 +407,36 @@ class ConsentRepository:
 
 
 class DeviceRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
 
     def add(self, d: DeviceAuthorization) -> None:
-        with _transaction(self.db):
-            self.db.execute(
+        with self.pool.write() as conn:
+            conn.execute(
                 "INSERT INTO device_code (device_code_hash, user_code, client_id, scope, status, interval,"
                 " expires_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
                 (d.device_code_hash, d.user_code, d.client_id, d.scope, d.interval, d.expires_at, d.created_at),
             )
 
     def get(self, device_code_hash: str) -> DeviceAuthorization | None:
-        row = _one(self.db, "SELECT * FROM device_code WHERE device_code_hash = ?", (device_code_hash,))
+        row = _one(self.pool, "SELECT * FROM device_code WHERE device_code_hash = ?", (device_code_hash,))
         return DeviceAuthorization(**row) if row else None
 
     def get_by_user_code(self, user_code: str) -> DeviceAuthorization | None:
-        row = _one(self.db, "SELECT * FROM device_code WHERE user_code = ?", (user_code,))
+        row = _one(self.pool, "SELECT * FROM device_code WHERE user_code = ?", (user_code,))
         return DeviceAuthorization(**row) if row else None
 
     def record_poll(self, device_code_hash: str, now: float, interval: int) -> None:
-        with _transaction(self.db):
-            self.db.execute(
+        with self.pool.write() as conn:
+            conn.execute(
                 "UPDATE device_code SET last_polled_at = ?, interval = ? WHERE device_code_hash = ?",
                 (now, interval, device_code_hash),
             )
 
     def decide(self, user_code: str, approved: bool, user_id: str, bap_id: str | None, auth_time: int | None) -> bool:
         """Approve or deny a pending request; False if it is no longer pending."""
-        with _transaction(self.db):
-            cur = self.db.execute(
+        with self.pool.write() as conn:
+            cur = conn.execute(
                 "UPDATE device_code SET status = ?, user_id = ?, bap_id = ?, auth_time = ?"
                 " WHERE user_code = ? AND status = 'pending'",
                 ("approved" if approved else "denied", user_id, bap_id, auth_time, user_code),
@@ -441,8 +445,8 @@ class DeviceRepository:
 
     def consume(self, device_code_hash: str) -> bool:
         """Turn an approved request into tokens exactly once."""
-        with _transaction(self.db):
-            cur = self.db.execute(
+        with self.pool.write() as conn:
+            cur = conn.execute(
                 "UPDATE device_code SET status = 'consumed' WHERE device_code_hash = ? AND status = 'approved'",
                 (device_code_hash,),
             )
@@ -452,9 +456,9 @@ class DeviceRepository:
 class OAuthStore:
     """All OAuth repositories over one database, as ``store.oauth`` hands them out."""
 
-    def __init__(self, db: Database) -> None:
-        self.clients = ClientRepository(db)
-        self.codes = CodeRepository(db)
-        self.tokens = TokenRepository(db)
-        self.consents = ConsentRepository(db)
-        self.devices = DeviceRepository(db)
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.clients = ClientRepository(pool)
+        self.codes = CodeRepository(pool)
+        self.tokens = TokenRepository(pool)
+        self.consents = ConsentRepository(pool)
+        self.devices = DeviceRepository(pool)

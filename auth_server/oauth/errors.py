@@ -1,0 +1,39 @@
+"""The one exception type the OAuth layer raises for anything a client can get wrong."""
+
+from __future__ import annotations
+
+
+class OAuthError(Exception):
+    """An RFC 6749 error: ``error`` code, a human ``description`` and the HTTP status.
+
+    The web layer turns it into ``{"error", "error_description"}`` JSON (token-style
+    endpoints) or an error page / redirect (authorize). Messages never carry secrets.
+    """
+
+    def __init__(self, error: str, description: str = "", status: int = 400) -> None:
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+        self.status = status
+
+    def as_json(self) -> dict[str, str]:
+        body = {"error": self.error}
+        if self.description:
+            body["error_description"] = self.description
+        return body
+
+
+def invalid_request(description: str) -> OAuthError:
+    return OAuthError("invalid_request", description, 400)
+
+
+def invalid_client(description: str) -> OAuthError:
+    return OAuthError("invalid_client", description, 401)
+
+
+def invalid_grant(description: str) -> OAuthError:
+    return OAuthError("invalid_grant", description, 400)
+
+
+def invalid_token(description: str) -> OAuthError:
+    return OAuthError("invalid_token", description, 401)

@@ -1,0 +1,38 @@
+"""Scopes this provider understands and how a requested scope string is narrowed."""
+
+from __future__ import annotations
+
+from auth_server.oauth.errors import OAuthError
+
+SUPPORTED_SCOPES: tuple[str, ...] = ("openid", "profile", "email", "offline_access")
+DEFAULT_SCOPE = "openid profile email"
+
+
+def parse_scope(value: str | None, default: str = DEFAULT_SCOPE) -> tuple[str, ...]:
+    """Split a space-separated scope, keep known scopes in a stable order, drop duplicates.
+
+    Unknown scopes are refused (RFC 6749 ``invalid_scope``) rather than silently granted.
+    """
+    words = (value if value and value.strip() else default).split()
+    unknown = sorted({w for w in words if w not in SUPPORTED_SCOPES})
+    if unknown:
+        raise OAuthError("invalid_scope", f"unknown scope: {' '.join(unknown)}")
+    return tuple(s for s in SUPPORTED_SCOPES if s in words)
+
+
+def format_scope(scopes: tuple[str, ...] | list[str]) -> str:
+    return " ".join(scopes)
+
+
+def covers(granted: str, requested: tuple[str, ...]) -> bool:
+    """True when every requested scope is inside an earlier grant."""
+    have = set(granted.split())
+    return all(s in have for s in requested)
+
+
+SCOPE_DESCRIPTIONS: dict[str, str] = {
+    "openid": "Confirm your identity (your BAP ID)",
+    "profile": "Your name, picture and public key",
+    "email": "Your email address, if the server knows one",
+    "offline_access": "Stay signed in (refresh tokens)",
+}

@@ -1,0 +1,40 @@
+"""Opaque credentials (codes, access and refresh tokens, device codes) and how they are stored.
+
+Only a SHA-256 digest of each credential reaches the database, so a copy of the
+database gives nobody a usable token. Random values are 256 bits; SHA-256 without a
+salt is enough for such values (no dictionary to guess from).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets as _secrets
+from collections.abc import Callable
+
+RandomSource = Callable[[int], str]
+
+
+def new_credential(nbytes: int = 32) -> str:
+    """A URL-safe random string with ``nbytes`` of entropy."""
+    return _secrets.token_urlsafe(nbytes)
+
+
+def hash_credential(value: str) -> str:
+    """Hex SHA-256 of a credential: the database key it is stored and looked up under."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+# RFC 8628 section 6.1: user codes from a small alphabet without look-alike characters.
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+
+
+def new_user_code() -> str:
+    """An 8-letter device user code shown as ``ABCD-EFGH`` (about 34 bits of entropy)."""
+    letters = "".join(_secrets.choice(USER_CODE_ALPHABET) for _ in range(8))
+    return f"{letters[:4]}-{letters[4:]}"
+
+
+def normalize_user_code(value: str) -> str:
+    """What the user typed, tolerant of case, spaces and dashes, in ``ABCD-EFGH`` form."""
+    letters = "".join(ch for ch in value.upper() if ch.isalnum())
+    return f"{letters[:4]}-{letters[4:]}" if len(letters) == 8 else letters

@@ -1,0 +1,34 @@
+"""OIDC claims of a stored user (the ``UserDirectory`` the provider asks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auth_server.crypto import bap_id_from_pubkey
+from auth_server.store.users import UserRepository
+
+
+class StoreUserDirectory:
+    """Claims from the ``user`` table: ``sub`` is the user id, the identity is the pubkey."""
+
+    def __init__(self, users: UserRepository, *, subscription: bool = False) -> None:
+        self.users = users
+        self.subscription = subscription
+
+    def profile(self, user_id: str) -> dict[str, Any] | None:
+        user = self.users.get(user_id)
+        if user is None:
+            return None
+        claims: dict[str, Any] = {
+            "sub": user.id,
+            "name": user.name,
+            "given_name": user.name,
+            "picture": user.image,
+            "pubkey": user.pubkey,
+            "bap_id": user.bap_id or bap_id_from_pubkey(user.pubkey),
+            "email": user.email,
+            "email_verified": user.email_verified,
+        }
+        if self.subscription:
+            claims["subscriptionTier"] = user.subscription_tier or "free"
+        return claims
