@@ -55,6 +55,16 @@ class Settings:
     log_requests: bool = True
     # extension points of the reference plugin
     enable_subscription: bool = False
+    # OAuth 2.0 / OpenID Connect provider (auth_server/oauth)
+    code_ttl: int = 60
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 30 * 86400
+    id_token_ttl: int = 3600
+    always_issue_refresh_token: bool = False
+    id_token_alg: str = "RS256"  # or "ES256"
+    device_code_ttl: int = 600
+    device_poll_interval: int = 5
+    signer_url: str = "http://127.0.0.1:21000"  # the local signer the sign-in page asks
     resolve_bap_id: BapIdResolver = derive_bap_id
     cache: Cache = field(default_factory=MemoryCache)
     # injectable time source (seconds since the epoch)
@@ -150,4 +160,13 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "threads": ("SIGIL_THREADS", int),
     "log_requests": ("SIGIL_LOG_REQUESTS", _bool),
     "enable_subscription": ("SIGIL_ENABLE_SUBSCRIPTION", _bool),
+    "code_ttl": ("SIGIL_CODE_TTL", int),
+    "access_token_ttl": ("SIGIL_ACCESS_TOKEN_TTL", int),
+    "refresh_token_ttl": ("SIGIL_REFRESH_TOKEN_TTL", int),
+    "id_token_ttl": ("SIGIL_ID_TOKEN_TTL", int),
+    "always_issue_refresh_token": ("SIGIL_ALWAYS_ISSUE_REFRESH_TOKEN", _bool),
+    "id_token_alg": ("SIGIL_ID_TOKEN_ALG", str),
+    "device_code_ttl": ("SIGIL_DEVICE_CODE_TTL", int),
+    "device_poll_interval": ("SIGIL_DEVICE_POLL_INTERVAL", int),
+    "signer_url": ("SIGIL_SIGNER_URL", str),
 }
