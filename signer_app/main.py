@@ -13,6 +13,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["--version"]:
         print(f"sigil {__version__}")
         return 0
+    from signer_app.cli import run_cli  # headless `sigil wallet ...` / `sigil sign ...`
+
+    code = run_cli(args)
+    if code is not None:
+        return code
     print("sigil: the desktop app is not built yet; use `sigil-server` for the headless server.")
     return 1
 

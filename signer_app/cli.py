@@ -1,0 +1,271 @@
+"""The headless side of ``sigil``: ``sigil wallet ...`` and ``sigil sign ...``.
+
+Every command is a thin wrapper over :class:`signer_app.wallet.Wallet`. Secrets come
+from a hidden prompt or from a file named on the command line (for scripts), never
+from an argument (it would land in shell history and ``ps``). The only secrets ever
+printed are the mnemonic right after ``create`` and the backup after ``export``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from signer_app.wallet import (
+    Identity,
+    KeyringUnavailable,
+    Wallet,
+    WalletError,
+    default_data_dir,
+    detect_kind,
+)
+
+COMMANDS = ("wallet", "sign")
+Prompt = Callable[[str], str]
+
+_BACKUP_WARNING = """\
+WARNING: these words are the only backup of your wallet. Write them down on paper and
+keep them offline. Anyone who sees them controls every identity in this wallet. They
+will not be shown again (use `sigil wallet export` to see them later)."""
+
+
+class CliError(Exception):
+    """A usage problem found after parsing (a missing file, a mismatch); exit code 2."""
+
+
+def _read_secret_file(path: str) -> str:
+    """The file's text without its final newline (so `echo pass > f` works as expected)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _passphrase(args: argparse.Namespace, prompt: Prompt, *, new: bool = False, label: str = "Unlock passphrase") -> str:
+    if args.passphrase_file:
+        return _read_secret_file(args.passphrase_file)
+    first = prompt(f"{label}: ")
+    if new:
+        if first != prompt("Repeat it: "):
+            raise CliError("the two passphrases differ")
+    return first
+
+
+def _bip39_passphrase(args: argparse.Namespace, prompt: Prompt) -> str:
+    if getattr(args, "bip39_passphrase_file", None):
+        return _read_secret_file(args.bip39_passphrase_file)
+    if getattr(args, "ask_bip39_passphrase", False):
+        return prompt("BIP39 passphrase (the optional \"25th word\"): ")
+    return ""
+
+
+def _format_identity(identity: Identity) -> str:
+    flags = [flag for flag, on in (("default", identity.is_default), ("hidden", identity.hidden)) if on]
+    suffix = f" ({', '.join(flags)})" if flags else ""
+    return f"{identity.bap_id}  {identity.pubkey}  {identity.address}  {identity.label}{suffix}"
+
+
+def _wallet(args: argparse.Namespace) -> Wallet:
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    return Wallet(data_dir, wallet_name=args.wallet, allow_file_fallback=args.allow_file_fallback, auto_lock_seconds=None)
+
+
+def _unlocked(args: argparse.Namespace, prompt: Prompt) -> Wallet:
+    wallet = _wallet(args)
+    if not wallet.exists():
+        raise WalletError(f"there is no wallet {args.wallet!r} in {wallet.data_dir}; run `sigil wallet create` first")
+    wallet.unlock(_passphrase(args, prompt))
+    return wallet
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def _cmd_create(args: argparse.Namespace, prompt: Prompt) -> int:
+    wallet = _wallet(args)
+    if wallet.exists():
+        raise WalletError(f"a wallet {args.wallet!r} already exists in {wallet.data_dir}")
+    passphrase = _passphrase(args, prompt, new=True, label="New unlock passphrase")
+    mnemonic = wallet.create(passphrase, words=args.words, bip39_passphrase=_bip39_passphrase(args, prompt), label=args.label)
+    wallet.lock()
+    print(_BACKUP_WARNING, file=sys.stderr)
+    print(mnemonic)
+    del mnemonic
+    print(f"Stored in: {wallet.storage_description()}", file=sys.stderr)
+    for identity in wallet.identities():
+        print(_format_identity(identity))
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace, prompt: Prompt) -> int:
+    wallet = _wallet(args)
+    if wallet.exists():
+        raise WalletError(f"a wallet {args.wallet!r} already exists in {wallet.data_dir}")
+    if args.mnemonic_file:
+        secret = _read_secret_file(args.mnemonic_file)
+    else:
+        secret = prompt("Mnemonic words (or a master xprv, or a WIF key): ")
+    kind = detect_kind(secret)
+    passphrase = _passphrase(args, prompt, new=True, label="New unlock passphrase")
+    if kind == "xprv":
+        wallet.import_xprv(secret, passphrase, label=args.label)
+    elif kind == "wif":
+        wallet.import_wif(secret, passphrase, label=args.label)
+    else:
+        wallet.import_mnemonic(secret, passphrase, bip39_passphrase=_bip39_passphrase(args, prompt), label=args.label)
+    del secret
+    wallet.lock()
+    print(f"Imported a {kind} wallet; stored in: {wallet.storage_description()}", file=sys.stderr)
+    for identity in wallet.identities():
+        print(_format_identity(identity))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace, prompt: Prompt) -> int:
+    wallet = _wallet(args)
+    if not wallet.exists():
+        raise WalletError(f"there is no wallet {args.wallet!r} in {wallet.data_dir}")
+    secret = wallet.export_secret(_passphrase(args, prompt, label="Type your unlock passphrase again to show the backup"))
+    print("WARNING: this is your wallet's secret backup. Anyone who sees it controls your identities.", file=sys.stderr)
+    if wallet.has_bip39_passphrase:
+        print("This wallet also uses a BIP39 passphrase (not shown); restoring needs both.", file=sys.stderr)
+    print(secret)
+    return 0
+
+
+def _cmd_identities(args: argparse.Namespace, prompt: Prompt) -> int:
+    wallet = _wallet(args)
+    if not wallet.exists():
+        raise WalletError(f"there is no wallet {args.wallet!r} in {wallet.data_dir}")
+    for identity in wallet.identities(include_hidden=args.all):
+        print(_format_identity(identity))
+    return 0
+
+
+def _cmd_add_identity(args: argparse.Namespace, prompt: Prompt) -> int:
+    wallet = _unlocked(args, prompt)
+    try:
+        label = args.label or f"Identity {len(wallet.identities(include_hidden=True)) + 1}"
+        print(_format_identity(wallet.add_identity(label)))
+    finally:
+        wallet.lock()
+    return 0
+
+
+def _cmd_lock_status(args: argparse.Namespace, prompt: Prompt) -> int:
+    wallet = _wallet(args)
+    if not wallet.exists():
+        print(f"no wallet {args.wallet!r} in {wallet.data_dir}")
+        print(f"storage: {wallet.storage_description()}")
+        return 1
+    default = wallet.default_identity()
+    print(f"wallet: {args.wallet} ({wallet.kind}, {len(wallet.identities(include_hidden=True))} identities)")
+    print(f"storage: {wallet.storage_description()}")
+    print(f"default identity: {default.bap_id if default else '-'}")
+    print("state: locked (the CLI unlocks for one command at a time and keeps no keys)")
+    return 0
+
+
+def _cmd_sign(args: argparse.Namespace, prompt: Prompt) -> int:
+    body = _read_secret_file(args.body_file) if args.body_file else args.body
+    wallet = _unlocked(args, prompt)
+    try:
+        token = wallet.sign_token(args.path, body, scheme=args.scheme, bap_id=args.identity)
+    finally:
+        wallet.lock()
+    print(token)
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="wallet data dir (default: $SIGIL_DATA_DIR or the user data dir)")
+    common.add_argument("--wallet", default="default", help="wallet name (default: %(default)s)")
+    common.add_argument("--passphrase-file", metavar="FILE", help="read the unlock passphrase from FILE instead of a prompt")
+    common.add_argument(
+        "--allow-file-fallback",
+        action="store_true",
+        help="if no OS keyring works, keep the encrypted wallet in a 0600 file in the data dir",
+    )
+
+    parser = argparse.ArgumentParser(prog="sigil", description="Sigil desktop signer (headless commands).")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    wallet = commands.add_parser("wallet", help="create, import, back up and inspect the wallet")
+    actions = wallet.add_subparsers(dest="action", required=True)
+
+    create = actions.add_parser("create", parents=[common], help="make a new wallet and show its mnemonic once")
+    create.add_argument("--words", type=int, choices=(12, 24), default=12)
+    create.add_argument("--label", default="Identity 1", help="label of the first identity")
+    _bip39_options(create)
+    create.set_defaults(handler=_cmd_create)
+
+    imp = actions.add_parser("import", parents=[common], help="restore from a mnemonic, a master xprv or a WIF")
+    imp.add_argument("--mnemonic-file", metavar="FILE", help="read the mnemonic (or xprv / WIF) from FILE instead of a prompt")
+    imp.add_argument("--label", default="Identity 1", help="label of the first identity")
+    _bip39_options(imp)
+    imp.set_defaults(handler=_cmd_import)
+
+    export = actions.add_parser("export", parents=[common], help="show the backup (asks for the passphrase again)")
+    export.set_defaults(handler=_cmd_export)
+
+    identities = actions.add_parser("identities", parents=[common], help="list identities: BAP ID, member pubkey, address")
+    identities.add_argument("--all", action="store_true", help="include hidden identities")
+    identities.set_defaults(handler=_cmd_identities)
+
+    add = actions.add_parser("add-identity", parents=[common], help="derive the next BAP identity")
+    add.add_argument("--label", help="label of the new identity")
+    add.set_defaults(handler=_cmd_add_identity)
+
+    status = actions.add_parser("lock-status", parents=[common], help="where the wallet is stored and its state")
+    status.set_defaults(handler=_cmd_lock_status)
+
+    sign = commands.add_parser("sign", parents=[common], help="print an X-Auth-Token for a request path (and body)")
+    sign.add_argument("--path", required=True, help="request path, e.g. /api/auth/sign-in/sigma")
+    body = sign.add_mutually_exclusive_group()
+    body.add_argument("--body", help="request body to bind (hashed as UTF-8)")
+    body.add_argument("--body-file", metavar="FILE", help="read the request body from FILE")
+    sign.add_argument("--scheme", choices=("brc77", "bsm"), default="brc77")
+    sign.add_argument("--identity", metavar="BAPID", help="sign as this identity (default: the default identity)")
+    sign.set_defaults(handler=_cmd_sign)
+    return parser
+
+
+def _bip39_options(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_mutually_exclusive_group()
+    group.add_argument("--bip39-passphrase-file", metavar="FILE", help="read an optional BIP39 passphrase from FILE")
+    group.add_argument("--ask-bip39-passphrase", action="store_true", help="prompt for an optional BIP39 passphrase")
+
+
+def run_cli(argv: Sequence[str], prompt: Prompt | None = None) -> int | None:
+    """Run a headless command; ``None`` when ``argv`` is not one (the caller starts the GUI)."""
+    args_list = list(argv)
+    if not args_list or args_list[0] not in COMMANDS:
+        return None
+    args = build_parser().parse_args(args_list)
+    ask = prompt or getpass.getpass
+    try:
+        return args.handler(args, ask)
+    except KeyringUnavailable as exc:
+        print(f"sigil: {exc}", file=sys.stderr)
+        print("sigil: re-run with --allow-file-fallback to keep the encrypted wallet in a 0600 file instead",
+              file=sys.stderr)
+        return 1
+    except WalletError as exc:
+        print(f"sigil: {exc}", file=sys.stderr)
+        return 1
+    except CliError as exc:
+        print(f"sigil: {exc}", file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        print("\nsigil: cancelled", file=sys.stderr)
+        return 130
