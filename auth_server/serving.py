@@ -1,0 +1,177 @@
+"""Serving the WSGI app with waitress: in a background thread, or in the foreground for the CLI.
+
+Never bottle's development server: waitress is a production server with a thread pool.
+:class:`ServerThread` is what tests and the desktop app use (bind port 0 to get a free
+port); :func:`serve_forever` is ``sigil-server serve``: one log line per request, clean
+shutdown on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import waitress
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+from auth_server.config import Settings
+
+log = logging.getLogger("sigil.server")
+access_log = logging.getLogger("sigil.access")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class AccessLog:
+    """WSGI middleware: ``METHOD /path STATUS 1.2ms``. The query string is left out (it can
+    carry codes and tokens), and so are all headers (cookies, X-Auth-Token, Authorization)."""
+
+    def __init__(self, app: WSGIApp, logger: logging.Logger = access_log) -> None:
+        self.app = app
+        self.logger = logger
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status_holder: list[str] = []
+
+        def _start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            status_holder.append(status)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        try:
+            return self.app(environ, _start_response)
+        finally:
+            if self.logger.isEnabledFor(logging.INFO):
+                status = status_holder[-1].split(" ", 1)[0] if status_holder else "-"
+                self.logger.info("%s %s %s %.1fms %s", environ.get("REQUEST_METHOD", "-"),
+                                 environ.get("PATH_INFO", "-"), status, (time.perf_counter() - started) * 1000,
+                                 environ.get("REMOTE_ADDR", "-"))
+
+
+def create_server(app: WSGIApp, host: str, port: int, threads: int = 8) -> BaseWSGIServer | MultiSocketServer:
+    """A bound (not yet running) waitress server."""
+    return waitress.create_server(
+        app, host=host, port=port, threads=threads, ident="sigil",
+        clear_untrusted_proxy_headers=True, channel_timeout=60, connection_limit=1000,
+        expose_tracebacks=False,
+    )
+
+
+class ServerThread:
+    """Waitress in a daemon thread: ``start()``, then ``port``/``url``; ``stop()`` shuts it down."""
+
+    def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
+        self.app = app
+        self.host = host
+        self.requested_port = port
+        self.threads = threads
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> ServerThread:
+        self._server = create_server(self.app, self.host, self.requested_port, self.threads)
+        self._thread = threading.Thread(target=self._server.run, name=f"sigil-waitress-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one when port 0 was asked)."""
+        if self._server is None:
+            raise RuntimeError("server not started")
+        if isinstance(self._server, MultiSocketServer):
+            return int(self._server.effective_listen[0][1])
+        return int(self._server.effective_port)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close the listening socket and every connection, then end the worker threads."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        _shutdown(server)
+        thread.join(timeout)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _socket_map(server: Any) -> dict[int, Any]:
+    return server.map if isinstance(server, MultiSocketServer) else server._map
+
+
+def _shutdown(server: Any) -> None:
+    """Stop a running waitress server from another thread.
+
+    The asyncore loop runs while its socket map has entries, so the loop thread itself
+    (woken by a trigger) closes every channel, listener and trigger; the loop then ends
+    and the task threads finish their current request and exit.
+    """
+    socket_map = _socket_map(server)
+    trigger = next((d.trigger for d in list(socket_map.values()) if isinstance(d, BaseWSGIServer)), None)
+    done = threading.Event()
+
+    def close_everything() -> None:
+        try:
+            for dispatcher in list(socket_map.values()):
+                try:
+                    dispatcher.close()
+                except OSError:
+                    pass
+            socket_map.clear()
+        finally:
+            done.set()
+
+    if trigger is not None:
+        trigger.pull_trigger(close_everything)
+        done.wait(5.0)
+    server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+
+
+def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None) -> int:
+    """Run ``sigil-server serve`` until SIGINT/SIGTERM; returns the exit status."""
+    from auth_server.store import Store
+    from auth_server.web import create_app
+
+    store = Store.open(settings.db_path, clock=settings.clock)
+    app: WSGIApp = create_app(settings, store)
+    if settings.log_requests:
+        app = AccessLog(app)
+    server = ServerThread(app, settings.host, settings.port, settings.threads)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.start()
+        url = server.url
+        if settings.port == 0 and settings.base_url.endswith(":0"):
+            settings.base_url = url  # asked for any free port: the base URL follows the bound one
+        log.info("sigil-server listening on %s (database %s, base URL %s)", url, settings.db_path, settings.base_url)
+        if ready:
+            ready(url)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        store.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("stopped")
+    return 0

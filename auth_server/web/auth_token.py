@@ -1,0 +1,50 @@
+"""Verify an ``X-Auth-Token`` for an endpoint: the three strict rules plus single use.
+
+Any endpoint that creates sessions or tokens calls :func:`verify_request_token`; the
+window and the clock come from the settings, and the replay key is claimed in the
+store until the token leaves the window, so a replay fails even under concurrency.
+"""
+
+from __future__ import annotations
+
+from auth_server.config import Settings
+from auth_server.crypto import AuthToken, TokenError, verify_token
+from auth_server.crypto.tokens import parse_timestamp
+from auth_server.store import Store
+
+
+class MissingToken(TokenError):
+    """No ``X-Auth-Token`` header was sent."""
+
+    code = "missing_token"
+
+
+class ReplayedToken(TokenError):
+    """The token was already used once (tokens are single-use)."""
+
+    code = "replayed"
+
+
+def verify_request_token(
+    header_value: str | None,
+    path: str,
+    body: str | bytes | None,
+    settings: Settings,
+    store: Store,
+) -> AuthToken:
+    """Verify ``header_value`` for ``path`` and ``body`` and claim it; return the token.
+
+    ``body`` is what the signature must cover (``None`` or empty: no body hash).
+    Raises :class:`MissingToken`, :class:`ReplayedToken` or a ``TokenError`` from
+    :func:`auth_server.crypto.verify_token`; map them with
+    :func:`auth_server.web.errors.token_error_status`.
+    """
+    if not header_value:
+        raise MissingToken("No auth token provided (X-Auth-Token header)")
+    window = settings.token_window_seconds
+    token = verify_token(header_value.strip(), path, body, clock=settings.clock, window_seconds=window)
+    # Remember it until it cannot pass the freshness check any more.
+    expires_at = parse_timestamp(token.timestamp) + window + 1.0
+    if not store.replay.claim(token.replay_key, expires_at):
+        raise ReplayedToken("token was already used")
+    return token

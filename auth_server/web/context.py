@@ -1,0 +1,157 @@
+"""Per-request helpers shared by all routes: body, client address, cookies, who is signed in, Origin.
+
+The session cookie is Better Auth's: ``better-auth.session_token`` (with the
+``__Secure-`` prefix when the base URL is https). Its value is the raw session token;
+the database keeps only its SHA-256.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import bottle
+
+from auth_server.config import Settings, origin_of
+from auth_server.store import Session, Store, User
+from auth_server.web.errors import ApiError
+
+COOKIE_NAME = "better-auth.session_token"
+MAX_BODY_BYTES = 64 * 1024
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def cookie_name(settings: Settings) -> str:
+    return f"__Secure-{COOKIE_NAME}" if settings.secure_cookies else COOKIE_NAME
+
+
+def read_body(request: bottle.BaseRequest | None = None, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The raw request body (exactly the bytes a token's body hash covers); 413 when too big."""
+    request = request or bottle.request
+    length = request.content_length
+    if length > limit:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"request body is larger than {limit} bytes")
+    if length <= 0 and not request.environ.get("HTTP_TRANSFER_ENCODING"):
+        return b""
+    try:
+        data = request.body.read()
+    except bottle.HTTPError:
+        raise ApiError(400, "BAD_REQUEST", "request body could not be read") from None
+    if len(data) > limit:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"request body is larger than {limit} bytes")
+    return data
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """Parse a JSON object body; an empty body is ``{}``; anything else is a 400."""
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "INVALID_JSON", "request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "INVALID_JSON", "request body must be a JSON object")
+    return data
+
+
+def client_ip(request: bottle.BaseRequest | None = None) -> str:
+    """The peer address of the connection (X-Forwarded-For is ignored: it is client-controlled)."""
+    request = request or bottle.request
+    return request.environ.get("REMOTE_ADDR") or "unknown"
+
+
+def bearer_token(request: bottle.BaseRequest | None = None) -> str | None:
+    request = request or bottle.request
+    header = request.get_header("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+@dataclass(frozen=True)
+class CurrentSession:
+    """Who is signed in on this request, and how the request proved it."""
+
+    session: Session
+    user: User
+    via: Literal["cookie", "bearer"]
+    token: str
+
+
+def current_session(settings: Settings, store: Store, request: bottle.BaseRequest | None = None) -> CurrentSession | None:
+    """The live session of the request (``Authorization: Bearer`` first, then the cookie), or None."""
+    request = request or bottle.request
+    now = settings.clock()
+    candidates: list[tuple[Literal["cookie", "bearer"], str]] = []
+    bearer = bearer_token(request)
+    if bearer:
+        candidates.append(("bearer", bearer))
+    cookie = request.get_cookie(cookie_name(settings))
+    if cookie:
+        candidates.append(("cookie", cookie))
+    for via, token in candidates:
+        if len(token) > 512:
+            continue
+        session = store.sessions.get_by_token(token, now)
+        if session is None:
+            continue
+        user = store.users.get(session.user_id)
+        if user is not None:
+            return CurrentSession(session, user, via, token)
+    return None
+
+
+def request_origin(request: bottle.BaseRequest | None = None) -> str | None:
+    """The ``Origin`` header, or the origin of ``Referer`` when a browser left Origin out."""
+    request = request or bottle.request
+    origin = request.get_header("Origin")
+    if origin and origin != "null":
+        return origin_of(origin)
+    referer = request.get_header("Referer")
+    if referer:
+        return origin_of(referer)
+    return None
+
+
+def is_trusted_origin(settings: Settings, origin: str | None) -> bool:
+    return origin is not None and origin in settings.allowed_origins()
+
+
+def check_origin(settings: Settings, request: bottle.BaseRequest | None = None) -> None:
+    """403 "Invalid origin" unless the request comes from the base URL or a trusted origin.
+
+    Call it for cookie-authenticated state-changing requests (CSRF defence); requests
+    that prove themselves with a Bearer token or a signed X-Auth-Token need no Origin.
+    """
+    if not is_trusted_origin(settings, request_origin(request)):
+        raise ApiError(403, "INVALID_ORIGIN", "Invalid origin")
+
+
+def require_session(settings: Settings, store: Store, request: bottle.BaseRequest | None = None) -> CurrentSession:
+    """The current session, 401 without one; for state-changing cookie requests also the Origin check."""
+    request = request or bottle.request
+    current = current_session(settings, store, request)
+    if current is None:
+        raise ApiError(401, "UNAUTHORIZED", "not signed in")
+    if current.via == "cookie" and request.method in STATE_CHANGING:
+        check_origin(settings, request)
+    return current
+
+
+def set_session_cookie(settings: Settings, token: str, max_age: float, response: bottle.BaseResponse | None = None) -> None:
+    response = response or bottle.response
+    response.set_cookie(
+        cookie_name(settings), token, path="/", httponly=True, samesite="lax",
+        secure=settings.secure_cookies, max_age=int(max_age),
+    )
+
+
+def clear_session_cookie(settings: Settings, response: bottle.BaseResponse | None = None) -> None:
+    response = response or bottle.response
+    response.set_cookie(
+        cookie_name(settings), "", path="/", httponly=True, samesite="lax",
+        secure=settings.secure_cookies, max_age=0, expires=0,
+    )

@@ -1,0 +1,97 @@
+"""JSON errors for every failure, and the map from token errors to HTTP.
+
+Clients get ``{"message", "code"}`` with a fitting status; a genuine bug answers a
+bare JSON 500 ("internal error") and is logged with its traceback, never sent one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import bottle
+
+from auth_server.crypto import MalformedToken, TokenError
+
+log = logging.getLogger("sigil.server")
+
+
+class ApiError(Exception):
+    """An error a client caused; becomes ``{"message", "code"}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self) -> bottle.HTTPResponse:
+        return json_response({"message": self.message, "code": self.code}, self.status, self.headers)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> bottle.HTTPResponse:
+    """A JSON answer that carries the cookies already set on ``bottle.response``."""
+    res = bottle.HTTPResponse(json.dumps(data, separators=(",", ":")), status, headers)
+    res.content_type = "application/json"
+    # HTTPResponse replaces bottle.response, so copy cookies set during the request.
+    if bottle.response._cookies:  # type: ignore[attr-defined]
+        for morsel in bottle.response._cookies.values():  # type: ignore[attr-defined]
+            res.add_header("Set-Cookie", morsel.OutputString())
+    return res
+
+
+def token_error_status(exc: TokenError) -> tuple[int, str, str]:
+    """(status, code, message) for a token failure: 400 when malformed, 401 otherwise."""
+    status = 400 if isinstance(exc, MalformedToken) else 401
+    return status, exc.code.upper(), exc.message
+
+
+def api_error_from_token_error(exc: TokenError) -> ApiError:
+    return ApiError(*token_error_status(exc))
+
+
+def _json_errors_plugin(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Route wrapper: ApiError -> its JSON; TokenError -> 400/401; anything else -> logged JSON 500."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except bottle.HTTPResponse:
+            raise
+        except ApiError as exc:
+            return exc.response()
+        except TokenError as exc:
+            return api_error_from_token_error(exc).response()
+        except Exception:
+            log.exception("unhandled error in %s %s", bottle.request.method, bottle.request.path)
+            return json_response({"message": "internal error", "code": "INTERNAL_ERROR"}, 500)
+
+    return wrapper
+
+
+_STATUS_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+                 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 500: "INTERNAL_ERROR"}
+
+
+def _default_error_handler(res: bottle.HTTPError) -> str:
+    """Bottle's own errors (404, 405, aborts, and bugs outside routes) as JSON, never HTML."""
+    if res.status_code >= 500:
+        if res.exception is not None:
+            log.error("unhandled error: %r\n%s", res.exception, res.traceback or "")
+        message = "internal error"
+    elif isinstance(res.body, str) and res.body:
+        message = res.body
+    else:
+        message = res.status_line.split(" ", 1)[-1]
+    bottle.response.content_type = "application/json"
+    code = _STATUS_CODES.get(res.status_code, "ERROR")
+    return json.dumps({"message": message, "code": code})
+
+
+def install_error_handling(app: bottle.Bottle) -> None:
+    app.catchall = True
+    app.install(_json_errors_plugin)
+    app.default_error_handler = _default_error_handler  # type: ignore[method-assign]

@@ -1,0 +1,24 @@
+"""``GET /healthz``: the process is up and its database answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bottle
+
+from auth_server import __version__
+from auth_server.config import Settings
+from auth_server.store import Store
+from auth_server.web.errors import json_response
+
+
+def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
+    def healthz() -> Any:
+        """Liveness: 200 with `{"status": "ok"}` when the database answers, else 503."""
+        try:
+            store.conn.execute("SELECT 1").fetchone()
+        except Exception:
+            return json_response({"status": "error", "message": "database unavailable", "code": "DB_UNAVAILABLE"}, 503)
+        return json_response({"status": "ok", "version": __version__})
+
+    app.route("/healthz", "GET", healthz)
