@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from auth_server import __version__
 from auth_server.crypto import TokenError, make_token, private_key_from_wif, verify_token
+from auth_server.server_commands import add_server_commands
 
 
 def _cmd_token_make(args: argparse.Namespace) -> int:
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sigil-server {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_token_commands(sub)
+    add_server_commands(sub)
     return parser
 
 

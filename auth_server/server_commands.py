@@ -1,0 +1,124 @@
+"""``sigil-server serve | migrate | users | sessions``: run and administer the server.
+
+Every ``serve`` flag can also come from an environment variable (``SIGIL_HOST``,
+``SIGIL_PORT``, ``SIGIL_DB``, ``SIGIL_BASE_URL``, ...; see :data:`auth_server.config.ENV_VARS`);
+a flag beats the variable. The admin commands work on the same database file, also
+while a server runs (SQLite WAL plus a busy timeout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+from auth_server.config import Settings
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    return Settings.from_env(db_path=getattr(args, "db", None), **extra)
+
+
+def _add_db_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=None, help="SQLite file (env SIGIL_DB; default: <user data dir>/sigil/sigil.db)")
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from auth_server.serving import serve_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = _settings(
+            args, host=args.host, port=args.port, base_url=args.base_url, threads=args.threads,
+            rate_limit_enabled=False if args.no_rate_limit else None,
+            log_requests=False if args.quiet else None,
+            trusted_origins=args.trusted_origin or None,
+        )
+    except (ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return serve_forever(settings)
+    except OSError as exc:
+        print(f"error: cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def _open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from auth_server.store import Store
+
+    settings = _settings(args)
+    return Store.open(settings.db_path, clock=settings.clock, migrate_now=False), settings
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    store, settings = _open_store(args)
+    with store:
+        applied = store.migrate()
+    for migration in applied:
+        print(f"applied {migration.version}: {migration.name}")
+    print(f"{settings.db_path}: schema up to date ({len(applied)} applied now)")
+    return 0
+
+
+def _cmd_users_list(args: argparse.Namespace) -> int:
+    store, _ = _open_store(args)
+    with store:
+        store.migrate()
+        users = store.users.list(limit=args.limit, offset=args.offset)
+    if args.json:
+        print(json.dumps([u.to_json(subscription=True) for u in users], indent=2))
+        return 0
+    if not users:
+        print("no users")
+    for user in users:
+        print(f"{user.id}  {user.pubkey}  {user.name}  {user.bap_id or '-'}")
+    return 0
+
+
+def _cmd_sessions_revoke(args: argparse.Namespace) -> int:
+    store, _ = _open_store(args)
+    with store:
+        store.migrate()
+        if store.users.get(args.user) is None:
+            print(f"error: no user with id {args.user}", file=sys.stderr)
+            return 1
+        count = store.sessions.revoke_all_for_user(args.user)
+    print(f"revoked {count} session(s) of user {args.user}")
+    return 0
+
+
+def add_server_commands(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="run the auth server (waitress)")
+    serve.add_argument("--host", default=None, help="interface to bind (env SIGIL_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="TCP port, 0 for any free one (env SIGIL_PORT; default 3000)")
+    serve.add_argument("--base-url", default=None, help="public URL of the server (env SIGIL_BASE_URL; default http://host:port)")
+    serve.add_argument("--trusted-origin", action="append", default=None,
+                       help="another origin allowed to use the session cookie (repeatable; env SIGIL_TRUSTED_ORIGINS, comma-separated)")
+    serve.add_argument("--threads", type=int, default=None, help="worker threads (env SIGIL_THREADS; default 8)")
+    serve.add_argument("--no-rate-limit", action="store_true", help="turn sign-in rate limits off (benchmarks; env SIGIL_RATE_LIMIT=0)")
+    serve.add_argument("--quiet", action="store_true", help="no per-request log lines (env SIGIL_LOG_REQUESTS=0)")
+    _add_db_flag(serve)
+    serve.set_defaults(handler=_cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending database migrations")
+    _add_db_flag(migrate)
+    migrate.set_defaults(handler=_cmd_migrate)
+
+    users = sub.add_parser("users", help="inspect users")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    users_list = users_sub.add_parser("list", help="list users (id, pubkey, name, BAP ID)")
+    users_list.add_argument("--limit", type=int, default=1000)
+    users_list.add_argument("--offset", type=int, default=0)
+    users_list.add_argument("--json", action="store_true", help="print JSON")
+    _add_db_flag(users_list)
+    users_list.set_defaults(handler=_cmd_users_list)
+
+    sessions = sub.add_parser("sessions", help="manage sessions")
+    sessions_sub = sessions.add_subparsers(dest="sessions_command", required=True)
+    revoke = sessions_sub.add_parser("revoke", help="revoke every session of a user")
+    revoke.add_argument("--user", required=True, help="user id (see `users list`)")
+    _add_db_flag(revoke)
+    revoke.set_defaults(handler=_cmd_sessions_revoke)
