@@ -18,8 +18,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = run_cli(args)
     if code is not None:
         return code
-    print("sigil: the desktop app is not built yet; use `sigil-server` for the headless server.")
-    return 1
+    from signer_app.gui import run_gui  # Qt is loaded only for the GUI, never for the CLI
+
+    return run_gui(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,77 @@
+"""Everything the running app is made of, wired once (by ``signer_app.gui.run``) or by tests.
+
+No Qt here: the GUI receives an :class:`AppContext` and calls plain methods on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from signer_app.approvals import ApprovalBroker
+from signer_app.embedded_server import EmbeddedServer, EmbeddedServerError
+from signer_app.local_api.app import create_signer_api
+from signer_app.local_api.serving import LocalApiServer
+from signer_app.service import SignerService
+from signer_app.settings import AppSettings, SettingsStore
+from signer_app.wallet import Wallet
+
+
+@dataclass
+class AppContext:
+    data_dir: Path
+    wallet: Wallet
+    service: SignerService
+    settings_store: SettingsStore
+    settings: AppSettings
+    api: LocalApiServer
+    server: EmbeddedServer
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, data_dir: Path, settings_store: SettingsStore, wallet: Wallet | None = None,
+              approval_timeout: float = 120.0) -> AppContext:
+        settings = settings_store.effective()
+        if wallet is None:
+            wallet = Wallet(data_dir, auto_lock_seconds=settings.auto_lock_minutes * 60)
+        service = SignerService(wallet, data_dir, broker=ApprovalBroker(timeout=approval_timeout))
+        api = LocalApiServer(create_signer_api(service), settings.signer_port)
+        server = EmbeddedServer(data_dir, settings.server_port, settings.server_base_url)
+        service.server_origin = lambda: server.origin
+        service.app_name_for = server.app_name_for
+        return cls(data_dir, wallet, service, settings_store, settings, api, server)
+
+    def start_api(self) -> bool:
+        try:
+            self.api.start()
+        except OSError as exc:
+            self.errors.append(f"Signer API: cannot listen on 127.0.0.1:{self.api.requested_port} ({exc.strerror or exc})")
+            return False
+        return True
+
+    def start_server(self) -> bool:
+        try:
+            self.server.start()
+        except EmbeddedServerError as exc:
+            self.errors.append(f"Auth server: {exc}")
+            return False
+        return True
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        """Save; ports and base URL take effect when the server / app restarts."""
+        self.settings_store.save(settings)
+        self.settings = self.settings_store.effective()
+        if hasattr(self.wallet, "auto_lock_seconds"):
+            try:
+                self.wallet.auto_lock_seconds = self.settings.auto_lock_minutes * 60
+            except AttributeError:
+                pass
+        if not self.server.running:
+            self.server.port = self.settings.server_port
+            self.server.base_url = self.settings.server_base_url
+
+    def shutdown(self) -> None:
+        self.service.broker.deny_all()
+        self.api.stop()
+        self.server.close()
+        self.service.close()

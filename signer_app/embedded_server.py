@@ -1,0 +1,167 @@
+"""The auth server embedded in the desktop app: same code as ``sigil-server``, on loopback.
+
+Its SQLite database lives in the app's data dir, so the whole identity stack (wallet,
+signer, OAuth server) runs on one machine. The GUI starts and stops it and reads a few
+figures through the store's repositories.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class ServerStats:
+    clients: int
+    users: int
+    sessions: int
+
+
+@dataclass(frozen=True)
+class RegisteredClient:
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    member_pubkey: str
+
+
+class EmbeddedServerError(Exception):
+    """The server could not start (port taken, store unreadable); the message is for people."""
+
+
+class EmbeddedServer:
+    """Start/stop the auth server in-process; ``url`` is what the GUI shows."""
+
+    def __init__(self, data_dir: Path, port: int, base_url: str = "") -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port
+        self.base_url = base_url
+        self._lock = threading.RLock()
+        self._store = None
+        self._thread = None
+        self.last_error = ""
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "sigil.db"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def url(self) -> str:
+        """The public base URL (configured, or the loopback address it is bound to)."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        port = self._thread.port if self._thread is not None else self.port
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def origin(self) -> str | None:
+        """The origin of its pages (the local API trusts it) while it runs."""
+        if not self.running:
+            return None
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def _open_store(self):
+        if self._store is None:
+            from auth_server.store import Store
+
+            self._store = Store.open(self.db_path)
+        return self._store
+
+    def start(self) -> None:
+        """Bind and serve; raises EmbeddedServerError with a readable reason."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            try:
+                from auth_server.config import Settings
+                from auth_server.serving import ServerThread
+                from auth_server.web import create_app
+            except ImportError as exc:  # the server package is incomplete in this build
+                self.last_error = f"server not available ({exc.name})"
+                raise EmbeddedServerError(self.last_error) from None
+            try:
+                settings = Settings(host="127.0.0.1", port=self.port, db_path=self.db_path,
+                                    base_url=self.base_url, log_requests=False)
+                store = self._open_store()
+                thread = ServerThread(create_app(settings, store), "127.0.0.1", self.port)
+                thread.start()
+            except OSError as exc:
+                self.last_error = f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror or exc})"
+                raise EmbeddedServerError(self.last_error) from None
+            self._thread = thread
+            if not self.base_url and self.port == 0:
+                self.port = thread.port
+            self.last_error = ""
+
+    def stop(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                thread.stop()
+
+    def close(self) -> None:
+        self.stop()
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    # -- what the Server tab shows ------------------------------------------------------
+
+    def _clients_repo(self):
+        store = self._open_store()
+        repo = getattr(store, "clients", None) or getattr(store, "oauth_clients", None)
+        if repo is None:
+            from auth_server.store.oauth import ClientRepository
+
+            repo = ClientRepository(store.db)
+        return repo
+
+    def stats(self) -> ServerStats:
+        """Registered clients, users and live sessions (zeros if the store cannot be read)."""
+        try:
+            store = self._open_store()
+            users = store.users.count()
+            sessions = store.conn.execute(
+                'SELECT COUNT(*) FROM "session" WHERE expiresAt > ?', (time.time(),)
+            ).fetchone()[0]
+            clients = len(self._clients_repo().list())
+        except Exception:
+            return ServerStats(0, 0, 0)
+        return ServerStats(clients, users, int(sessions))
+
+    def clients(self) -> list[RegisteredClient]:
+        try:
+            rows = self._clients_repo().list()
+        except Exception:
+            return []
+        return [RegisteredClient(c.client_id, c.name, tuple(c.redirect_uris), c.member_pubkey) for c in rows]
+
+    def register_client(self, name: str, redirect_uris: list[str], member_pubkey: str,
+                        owner_bap_id: str | None = None) -> RegisteredClient:
+        """Register an OAuth client; ValueError names the first bad field."""
+        from auth_server.oauth.clients import new_client
+
+        client = new_client(name, redirect_uris, member_pubkey, now=time.time(), owner_bap_id=owner_bap_id)
+        self._clients_repo().add(client)
+        return RegisteredClient(client.client_id, client.name, tuple(client.redirect_uris), client.member_pubkey)
+
+    def app_name_for(self, origin: str) -> str:
+        """The name of the registered client whose redirect URI shares ``origin``."""
+        if not origin:
+            return ""
+        for client in self.clients():
+            for uri in client.redirect_uris:
+                parts = urlsplit(uri)
+                if f"{parts.scheme}://{parts.netloc}" == origin:
+                    return client.name
+        return ""

@@ -1,0 +1,111 @@
+"""Start the desktop app: single instance, wallet + local API + embedded server + windows.
+
+Prints two marker lines on stdout that ``bench/startup.py`` and the e2e test read:
+``sigil: window shown after <s> s`` and ``sigil: signer API ready at <url> after <s> s``.
+``SIGIL_SCREENSHOT=<path>`` saves a picture of the window once it has settled.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from signer_app.context import AppContext
+from signer_app.settings import SettingsStore, data_dir
+from signer_app.ui.approvals_presenter import ApprovalPresenter
+from signer_app.ui.main_window import MainWindow
+from signer_app.ui.single_instance import SingleInstance
+from signer_app.ui.theme import apply_theme
+from signer_app.ui.tray import Tray, app_icon
+
+
+def _process_start() -> float:
+    """Seconds since the epoch when this process started (for the startup figures)."""
+    try:
+        with open(f"/proc/{os.getpid()}/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat") as f:
+            btime = next(int(line.split()[1]) for line in f if line.startswith("btime"))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, StopIteration):
+        return time.time()
+
+
+def _marker(text: str) -> None:
+    print(f"sigil: {text}", flush=True)
+
+
+def run_gui(argv: list[str]) -> int:
+    started = _process_start()
+    app = QApplication([sys.argv[0], *argv])
+    app.setApplicationName("Sigil")
+    app.setDesktopFileName("sigil")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)
+    apply_theme(app)
+
+    folder = data_dir()
+    instance = SingleInstance(folder)
+    if instance.notify_running():
+        _marker("already running; asked it to come to the front")
+        return 0
+    instance.listen()
+
+    ctx = AppContext.build(folder, SettingsStore())
+    tray = Tray()
+    window = MainWindow(ctx, keep_in_tray=tray.available)
+    presenter = ApprovalPresenter(ctx.service.broker, ctx.wallet, window)
+    presenter.pending_changed.connect(tray.set_pending)
+    instance.focus_requested.connect(window.bring_to_front)
+    tray.open_requested.connect(window.bring_to_front)
+    tray.lock_requested.connect(window.lock)
+
+    def quit_app() -> None:
+        window.quitting = True
+        app.quit()
+
+    tray.quit_requested.connect(quit_app)
+    window.quit_requested.connect(quit_app)
+
+    def on_shown() -> None:
+        _marker(f"window shown after {time.time() - started:.3f} s")
+        QTimer.singleShot(0, start_services)
+
+    def start_services() -> None:
+        api_ok = ctx.start_api()
+        if api_ok:
+            _marker(f"signer API ready at {ctx.api.url} after {time.time() - started:.3f} s")
+        if ctx.settings.start_server and ctx.start_server():
+            _marker(f"auth server ready at {ctx.server.url} after {time.time() - started:.3f} s")
+        if window.stack.currentWidget() is window.main_view:
+            window.refresh_data()
+        if ctx.errors:
+            QMessageBox.warning(window, "Sigil", "\n".join(ctx.errors))
+        shot = os.environ.get("SIGIL_SCREENSHOT")
+        if shot:
+            QTimer.singleShot(1200, lambda: _screenshot(window, shot))
+
+    window.shown.connect(on_shown)
+    window.show()
+    code = app.exec()
+    tray.hide()
+    instance.close()
+    ctx.shutdown()
+    return code
+
+
+def _screenshot(window: MainWindow, path: str) -> None:
+    window.grab().save(path)
+    _marker(f"screenshot saved to {path}")
+
+
+def main() -> int:
+    return run_gui(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

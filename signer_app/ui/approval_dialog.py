@@ -1,0 +1,173 @@
+"""The approval dialog: who asks, for what, with which identity; Approve or Deny.
+
+Raised above other windows. When the wallet is locked it first asks for the passphrase,
+inside the same dialog, so one request is one decision.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+
+from signer_app.approvals import ApprovalBroker, ApprovalDecision, ApprovalRequest, format_duration
+from signer_app.ui.unlock import try_unlock
+from signer_app.ui.widgets import button, card, label
+from signer_app.wallet import Wallet, WalletError
+
+SCOPE_WORDS = {"sign": "sign API requests", "encrypt": "encrypt data", "decrypt": "decrypt data"}
+
+
+def headline(request: ApprovalRequest) -> str:
+    who = request.app_name or request.host or "A local program"
+    if request.kind == "grant":
+        return f"{who} asks for access"
+    if request.kind == "sign-in":
+        return f"Sign in to {request.host or 'a server'}?"
+    return f"{who} asks for a signature"
+
+
+class ApprovalDialog(QDialog):
+    """Emits ``decided(request_id, decision)`` once; closes itself afterwards."""
+
+    decided = Signal(int, object)
+
+    def __init__(self, request: ApprovalRequest, wallet: Wallet, broker: ApprovalBroker,
+                 queued_behind: int = 0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.request = request
+        self.wallet = wallet
+        self.broker = broker
+        self._done = False
+        self.setWindowTitle("Sigil — approval needed")
+        self.setWindowFlags(Qt.WindowType.Dialog | Qt.WindowType.WindowStaysOnTopHint)
+        self.setWindowModality(Qt.WindowModality.ApplicationModal)
+        self.setMinimumWidth(500)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 22, 24, 20)
+        outer.setSpacing(12)
+        outer.addWidget(label(headline(request), "title", wrap=True))
+        outer.addWidget(label(self._explanation(), "subtitle", wrap=True))
+
+        frame, details = card(16, 8)
+        form = QFormLayout()
+        form.setHorizontalSpacing(16)
+        form.setVerticalSpacing(6)
+        origin = request.origin or "none (a program on this computer, not a web page)"
+        form.addRow(label("Origin", "muted"), self._value(origin))
+        if request.app_name:
+            form.addRow(label("App", "muted"), self._value(request.app_name))
+        if request.claimed_host and request.claimed_host != request.host:
+            form.addRow(label("Says it is", "muted"), self._value(request.claimed_host))
+        if request.kind == "grant":
+            scopes = ", ".join(SCOPE_WORDS.get(s, s) for s in request.scopes)
+            form.addRow(label("Scopes", "muted"), self._value(scopes))
+            form.addRow(label("For", "muted"), self._value(format_duration(request.duration_seconds)))
+        else:
+            form.addRow(label("Path", "muted"), self._value(request.path, mono=True))
+            if request.body_summary:
+                form.addRow(label("Body", "muted"), self._value(request.body_summary, mono=True))
+        self.identity_combo = QComboBox()
+        try:
+            identities = wallet.identities()
+        except WalletError:
+            identities = []
+        for identity in identities:
+            self.identity_combo.addItem(f"{identity.label}  ·  {identity.bap_id}", identity.bap_id)
+            if identity.bap_id == request.bap_id:
+                self.identity_combo.setCurrentIndex(self.identity_combo.count() - 1)
+        form.addRow(label("Identity", "muted"), self.identity_combo)
+        details.addLayout(form)
+        outer.addWidget(frame)
+
+        self.passphrase_edit = QLineEdit()
+        self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase_edit.setPlaceholderText("Passphrase")
+        self.passphrase_edit.returnPressed.connect(self.approve)
+        self.locked_hint = label("Sigil is locked. Enter your passphrase to approve.", "muted")
+        outer.addWidget(self.locked_hint)
+        outer.addWidget(self.passphrase_edit)
+        self._sync_lock_state()
+
+        self.error = label("", "error", wrap=True)
+        outer.addWidget(self.error)
+        footer = QHBoxLayout()
+        self.countdown = label("", "muted")
+        footer.addWidget(self.countdown)
+        if queued_behind:
+            footer.addWidget(label(f"· {queued_behind} more waiting", "muted"))
+        footer.addStretch(1)
+        self.deny_button = button("Deny", "danger", self.deny)
+        self.approve_button = button("Approve", "primary", self.approve)
+        for b in (self.deny_button, self.approve_button):
+            b.setAutoDefault(False)
+            b.setMinimumWidth(100)
+        footer.addWidget(self.deny_button)
+        footer.addWidget(self.approve_button)
+        outer.addLayout(footer)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(500)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+        self._tick()
+
+    def _value(self, text: str, mono: bool = False):
+        widget = label(text, "mono" if mono else "", wrap=True)
+        widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        widget.setTextFormat(Qt.TextFormat.PlainText)
+        return widget
+
+    def _explanation(self) -> str:
+        r = self.request
+        if r.kind == "grant":
+            return ("If you approve, this site can have requests signed with the identity below for "
+                    f"{format_duration(r.duration_seconds)} without asking again. Signing in always asks.")
+        if r.kind == "sign-in":
+            return "This signs a one-time sign-in token that proves you control the identity below."
+        return "This signs one request with the identity below."
+
+    def _sync_lock_state(self) -> None:
+        locked = self.wallet.is_locked
+        self.passphrase_edit.setVisible(locked)
+        self.locked_hint.setVisible(locked)
+        if locked:
+            self.passphrase_edit.setFocus()
+
+    def _tick(self) -> None:
+        if self._done:
+            return
+        if not self.broker.is_pending(self.request.id):
+            self._finish(None)  # timed out (or answered elsewhere): nothing left to decide
+            return
+        left = int(self.broker.seconds_left(self.request.id))
+        self.countdown.setText(f"Denied automatically in {left // 60}:{left % 60:02d}")
+
+    def selected_bap_id(self) -> str | None:
+        return self.identity_combo.currentData()
+
+    def approve(self) -> None:
+        if self._done:
+            return
+        if self.wallet.is_locked:
+            message = try_unlock(self.wallet, self.passphrase_edit.text())
+            self.passphrase_edit.clear()
+            if message:
+                self.error.setText(message)
+                return
+            self._sync_lock_state()
+        self._finish(ApprovalDecision.approve(self.selected_bap_id()))
+
+    def deny(self) -> None:
+        self._finish(ApprovalDecision.deny())
+
+    def reject(self) -> None:  # Escape or the window's close button
+        self.deny()
+
+    def _finish(self, decision: ApprovalDecision | None) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._timer.stop()
+        self.decided.emit(self.request.id, decision)
+        self.done(QDialog.DialogCode.Accepted if decision and decision.approved else QDialog.DialogCode.Rejected)

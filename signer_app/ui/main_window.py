@@ -1,0 +1,159 @@
+"""The main window: first-run wizard, unlock screen, or the tabs (identities, access,
+activity, server), with a header that shows the server and signer status."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
+
+from signer_app.context import AppContext
+from signer_app.ui.activity_panel import ActivityPanel
+from signer_app.ui.grants_panel import GrantsPanel
+from signer_app.ui.identities import IdentitiesPanel
+from signer_app.ui.server_panel import ServerPanel
+from signer_app.ui.settings_dialog import SettingsDialog
+from signer_app.ui.tray import app_icon
+from signer_app.ui.unlock import UnlockView
+from signer_app.ui.widgets import button, label
+from signer_app.ui.wizard import FirstRunWizard
+
+
+class MainWindow(QMainWindow):
+    shown = Signal()
+    quit_requested = Signal()
+    _data_changed = Signal()
+
+    def __init__(self, ctx: AppContext, keep_in_tray: bool = False) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.keep_in_tray = keep_in_tray
+        self.quitting = False
+        self._shown_once = False
+        self.setWindowTitle("Sigil")
+        self.setWindowIcon(app_icon())
+        self.resize(980, 640)
+
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("root")
+        self.wizard = FirstRunWizard(ctx.wallet)
+        self.wizard.completed.connect(self.show_current)
+        self.unlock_view = UnlockView(ctx.wallet)
+        self.unlock_view.unlocked.connect(self.show_current)
+        self.main_view = self._build_main_view()
+        for w in (self.wizard, self.unlock_view, self.main_view):
+            self.stack.addWidget(w)
+        self.setCentralWidget(self.stack)
+
+        self._data_changed.connect(self.refresh_data)
+        ctx.service.grants.subscribe(self._data_changed.emit)  # HTTP threads -> GUI thread
+        ctx.service.activity.subscribe(self._data_changed.emit)
+        self._poll = QTimer(self)
+        self._poll.setInterval(2000)
+        self._poll.timeout.connect(self._periodic)
+        self._poll.start()
+        self.show_current()
+
+    def _build_main_view(self) -> QWidget:
+        view = QWidget()
+        layout = QVBoxLayout(view)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+
+        header = QFrame()
+        header.setObjectName("header")
+        h = QHBoxLayout(header)
+        h.setContentsMargins(24, 14, 24, 14)
+        h.setSpacing(12)
+        brand = label("Sigil", "title")
+        h.addWidget(brand)
+        self.status_line = label("", "muted")
+        h.addWidget(self.status_line, 1)
+        self.settings_button = button("Settings", slot=self.open_settings)
+        self.lock_button = button("Lock", "primary", self.lock)
+        h.addWidget(self.settings_button)
+        h.addWidget(self.lock_button)
+        layout.addWidget(header)
+
+        body = QVBoxLayout()
+        body.setContentsMargins(24, 12, 24, 20)
+        self.tabs = QTabWidget()
+        self.identities_panel = IdentitiesPanel(self.ctx.wallet)
+        self.grants_panel = GrantsPanel(self.ctx.service)
+        self.activity_panel = ActivityPanel(self.ctx.service.activity)
+        self.server_panel = ServerPanel(self.ctx.server, self.ctx.wallet)
+        for panel, title in ((self.identities_panel, "Identities"), (self.grants_panel, "Access"),
+                             (self.activity_panel, "Activity"), (self.server_panel, "Server")):
+            wrapper = QWidget()
+            wl = QVBoxLayout(wrapper)
+            wl.setContentsMargins(0, 14, 0, 0)
+            wl.addWidget(panel)
+            self.tabs.addTab(wrapper, title)
+        body.addWidget(self.tabs)
+        layout.addLayout(body, 1)
+        return view
+
+    # -- state -----------------------------------------------------------------------------
+
+    def show_current(self) -> None:
+        """Wizard without a wallet, unlock screen while locked, else the tabs."""
+        wallet = self.ctx.wallet
+        if not wallet.exists():
+            self.stack.setCurrentWidget(self.wizard)
+        elif wallet.is_locked:
+            self.stack.setCurrentWidget(self.unlock_view)
+        else:
+            self.stack.setCurrentWidget(self.main_view)
+            self.identities_panel.refresh()
+            self.refresh_data()
+
+    def refresh_data(self) -> None:
+        self.grants_panel.refresh()
+        self.activity_panel.refresh()
+        self.server_panel.refresh()
+        self._update_status_line()
+
+    def _update_status_line(self) -> None:
+        api = self.ctx.api
+        server = self.ctx.server
+        parts = [f"Signer API {'on ' + api.url if api.running else 'not running'}",
+                 f"Server {'on ' + server.url if server.running else 'stopped'}"]
+        self.status_line.setText("   ·   ".join(parts))
+
+    def _periodic(self) -> None:
+        if self.stack.currentWidget() is self.main_view and self.ctx.wallet.is_locked:
+            self.show_current()  # auto-lock or /api/logout happened
+        elif self.stack.currentWidget() is self.main_view:
+            self.grants_panel.refresh()  # expiry countdowns, expired grants disappear
+            self._update_status_line()
+
+    def lock(self) -> None:
+        self.ctx.service.lock("Sigil", reason="locked")
+        self.show_current()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.ctx.settings, self)
+        if dialog.exec():
+            self.ctx.apply_settings(dialog.result_settings(self.ctx.settings_store.load()))
+            self.refresh_data()
+
+    def bring_to_front(self) -> None:
+        self.show()
+        self.setWindowState((self.windowState() & ~Qt.WindowState.WindowMinimized) | Qt.WindowState.WindowActive)
+        self.raise_()
+        self.activateWindow()
+
+    # -- Qt events ---------------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self.shown.emit()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.keep_in_tray and not self.quitting:
+            event.ignore()
+            self.hide()
+            return
+        event.accept()
+        self.quit_requested.emit()

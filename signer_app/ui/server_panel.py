@@ -1,0 +1,132 @@
+"""Server tab: the embedded auth server's status, start/stop, and OAuth client registration."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+
+from signer_app.embedded_server import EmbeddedServer, EmbeddedServerError
+from signer_app.ui.widgets import CopyField, button, card, label
+from signer_app.wallet import Wallet, WalletError
+
+
+class ServerPanel(QWidget):
+    def __init__(self, server: EmbeddedServer, wallet: Wallet, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.server = server
+        self.wallet = wallet
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(16)
+
+        status, s = card(20, 10)
+        head = QHBoxLayout()
+        head.addWidget(label("Auth server", "section"))
+        self.state = label("", "pill_off")
+        head.addWidget(self.state)
+        head.addStretch(1)
+        self.toggle_button = button("Start", slot=self.toggle)
+        head.addWidget(self.toggle_button)
+        s.addLayout(head)
+        self.url_field = CopyField("URL")
+        s.addWidget(self.url_field)
+        figures = QHBoxLayout()
+        self.clients_label = label("", "muted")
+        self.users_label = label("", "muted")
+        self.sessions_label = label("", "muted")
+        for w in (self.clients_label, self.users_label, self.sessions_label):
+            figures.addWidget(w)
+        figures.addStretch(1)
+        s.addLayout(figures)
+        s.addWidget(label("Registered clients", "muted"))
+        self.clients_list = label("", wrap=True)
+        s.addWidget(self.clients_list)
+        s.addStretch(1)
+        self.error = label("", "error", wrap=True)
+        s.addWidget(self.error)
+        layout.addWidget(status, 1)
+
+        register, r = card(20, 10)
+        r.addWidget(label("Register an OAuth client", "section"))
+        form = QFormLayout()
+        form.setVerticalSpacing(8)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("My web app")
+        self.redirects_edit = QPlainTextEdit()
+        self.redirects_edit.setPlaceholderText("https://app.example/callback (one per line)")
+        self.redirects_edit.setFixedHeight(64)
+        self.pubkey_edit = QLineEdit()
+        self.pubkey_edit.setObjectName("mono")
+        self.pubkey_edit.setPlaceholderText("member pubkey of the app's signing key (hex)")
+        form.addRow("Name", self.name_edit)
+        form.addRow("Redirect URIs", self.redirects_edit)
+        form.addRow("Member pubkey", self.pubkey_edit)
+        r.addLayout(form)
+        row = QHBoxLayout()
+        self.use_identity_button = button("Use my default identity", "link", self.use_default_identity)
+        row.addWidget(self.use_identity_button)
+        row.addStretch(1)
+        self.register_button = button("Register", "primary", self.register)
+        row.addWidget(self.register_button)
+        r.addLayout(row)
+        self.register_result = label("", "ok", wrap=True)
+        self.register_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        r.addWidget(self.register_result)
+        r.addStretch(1)
+        layout.addWidget(register, 1)
+
+    def refresh(self) -> None:
+        running = self.server.running
+        self.state.setText("Running" if running else "Stopped")
+        self.state.setObjectName("pill_on" if running else "pill_off")
+        self.state.style().unpolish(self.state)
+        self.state.style().polish(self.state)
+        self.toggle_button.setText("Stop" if running else "Start")
+        self.url_field.set_value(self.server.url)
+        stats = self.server.stats()
+        self.clients_label.setText(f"<b>{stats.clients}</b> clients")
+        self.users_label.setText(f"<b>{stats.users}</b> users")
+        self.sessions_label.setText(f"<b>{stats.sessions}</b> sessions")
+        clients = self.server.clients()
+        self.clients_list.setText("<br>".join(f"<b>{c.name}</b> <span style='color:#6b7280'>{c.client_id}</span>"
+                                              for c in clients) or "<span style='color:#6b7280'>none yet</span>")
+        if not self.error.text() and self.server.last_error:
+            self.error.setText(self.server.last_error)
+
+    def toggle(self) -> None:
+        self.error.setText("")
+        if self.server.running:
+            self.server.stop()
+        else:
+            try:
+                self.server.start()
+            except EmbeddedServerError as exc:
+                self.error.setText(str(exc))
+        self.refresh()
+
+    def use_default_identity(self) -> None:
+        try:
+            identity = self.wallet.default_identity()
+        except WalletError:
+            identity = None
+        if identity:
+            self.pubkey_edit.setText(identity.pubkey)
+
+    def register(self) -> None:
+        uris = [u.strip() for u in self.redirects_edit.toPlainText().split() if u.strip()]
+        try:
+            client = self.server.register_client(self.name_edit.text(), uris, self.pubkey_edit.text())
+        except (ValueError, EmbeddedServerError) as exc:
+            self.register_result.setObjectName("error")
+            self.register_result.setText(str(exc))
+        except Exception as exc:  # store missing or unreadable: say so, keep the app running
+            self.register_result.setObjectName("error")
+            self.register_result.setText(f"Could not register the client ({type(exc).__name__}).")
+        else:
+            self.register_result.setObjectName("ok")
+            self.register_result.setText(f"Registered. client_id: <b>{client.client_id}</b>")
+            self.name_edit.clear()
+            self.redirects_edit.clear()
+        self.register_result.style().unpolish(self.register_result)
+        self.register_result.style().polish(self.register_result)
+        self.refresh()

@@ -1,0 +1,82 @@
+"""Small reusable widgets: labelled copy fields, cards, QR codes, headings."""
+
+from __future__ import annotations
+
+import qrcode
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+
+def label(text: str, name: str = "", wrap: bool = False) -> QLabel:
+    widget = QLabel(text)
+    if name:
+        widget.setObjectName(name)
+    widget.setWordWrap(wrap)
+    return widget
+
+
+def button(text: str, name: str = "", slot=None) -> QPushButton:
+    widget = QPushButton(text)
+    if name:
+        widget.setObjectName(name)
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    if slot is not None:
+        widget.clicked.connect(slot)
+    return widget
+
+
+def card(margins: int = 16, spacing: int = 10) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setObjectName("card")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(margins, margins, margins, margins)
+    layout.setSpacing(spacing)
+    return frame, layout
+
+
+class CopyField(QWidget):
+    """A read-only value with a Copy button (BAP ID, address, pubkey)."""
+
+    def __init__(self, caption: str, value: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addWidget(label(caption, "muted"))
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        self.edit = QLineEdit(value)
+        self.edit.setObjectName("mono")
+        self.edit.setReadOnly(True)
+        self.copy_button = button("Copy", slot=self.copy)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.copy_button)
+        layout.addLayout(row)
+
+    def set_value(self, value: str) -> None:
+        self.edit.setText(value)
+        self.edit.setCursorPosition(0)
+
+    def value(self) -> str:
+        return self.edit.text()
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.edit.text())
+        self.copy_button.setText("Copied")
+
+
+def qr_pixmap(data: str, size: int = 180) -> QPixmap:
+    """A crisp QR code of ``data`` (black modules on white, with a quiet zone)."""
+    code = qrcode.QRCode(border=2, box_size=1, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(data)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    n = len(matrix)
+    image = QImage(n, n, QImage.Format.Format_RGB32)
+    black, white = 0xFF111827, 0xFFFFFFFF
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            image.setPixel(x, y, black if dark else white)
+    return QPixmap.fromImage(image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.FastTransformation))

@@ -1,0 +1,262 @@
+"""First run: create a wallet (show the words once, quiz three back) or import one,
+choose the unlock passphrase (strength shown), name the first identity."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QProgressBar,
+    QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from signer_app.onboarding import generate_mnemonic, normalize_mnemonic, passphrase_strength, quiz_positions
+from signer_app.ui.widgets import button, label
+from signer_app.wallet import InvalidMnemonic, Wallet, WalletError
+
+STRENGTH_COLORS = ("#dc2626", "#f97316", "#eab308", "#22c55e", "#059669")
+
+
+class _Page(QWidget):
+    def __init__(self, title: str, subtitle: str) -> None:
+        super().__init__()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(48, 36, 48, 28)
+        outer.setSpacing(14)
+        outer.addWidget(label(title, "title"))
+        outer.addWidget(label(subtitle, "subtitle", wrap=True))
+        self.body = QVBoxLayout()
+        self.body.setSpacing(12)
+        outer.addLayout(self.body)
+        outer.addStretch(1)
+        self.error = label("", "error", wrap=True)
+        outer.addWidget(self.error)
+        self.buttons = QHBoxLayout()
+        self.buttons.addStretch(1)
+        outer.addLayout(self.buttons)
+
+
+class FirstRunWizard(QStackedWidget):
+    """Emits ``completed`` once the wallet exists and is unlocked."""
+
+    completed = Signal()
+
+    def __init__(self, wallet: Wallet, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.wallet = wallet
+        self._mnemonic = ""
+        self._mode = "create"
+        self.quiz: list[int] = []
+        self._build_welcome()
+        self._build_show()
+        self._build_verify()
+        self._build_import()
+        self._build_passphrase()
+        self._build_identity()
+        self.setCurrentWidget(self.welcome_page)
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def _build_welcome(self) -> None:
+        page = _Page("Welcome to Sigil",
+                     "Sign in to web apps with a Bitcoin identity instead of a password. Your keys stay "
+                     "on this computer, in the system keyring, and nothing is signed without your approval.")
+        self.create_button = button("Create a new wallet", "primary", self.start_create)
+        self.import_button = button("Import a recovery phrase", slot=self.start_import)
+        for b in (self.create_button, self.import_button):
+            b.setMinimumHeight(44)
+            page.body.addWidget(b)
+        self.welcome_page = page
+        self.addWidget(page)
+
+    def _build_show(self) -> None:
+        page = _Page("Your recovery phrase",
+                     "Write these 12 words down, in order, and keep them somewhere safe and offline. They are "
+                     "the only way to restore your identities. Sigil shows them this once.")
+        frame = QFrame()
+        frame.setObjectName("mnemonic")
+        self.words_grid = QGridLayout(frame)
+        self.words_grid.setContentsMargins(18, 14, 18, 14)
+        self.words_grid.setHorizontalSpacing(24)
+        self.words_grid.setVerticalSpacing(8)
+        self.word_labels: list = []
+        page.body.addWidget(frame)
+        self.written_check = QCheckBox("I have written these words down")
+        page.body.addWidget(self.written_check)
+        back = button("Back", slot=self.back_to_welcome)
+        self.show_next = button("Continue", "primary", self.to_verify)
+        self.show_next.setEnabled(False)
+        self.written_check.toggled.connect(self.show_next.setEnabled)
+        page.buttons.addWidget(back)
+        page.buttons.addWidget(self.show_next)
+        self.show_page = page
+        self.addWidget(page)
+
+    def _build_verify(self) -> None:
+        page = _Page("Check your backup", "Type the words you wrote down at these positions.")
+        self.verify_grid = QGridLayout()
+        self.verify_grid.setHorizontalSpacing(12)
+        self.verify_edits: list[QLineEdit] = []
+        self.verify_captions: list = []
+        for row in range(3):
+            caption = label("")
+            edit = QLineEdit()
+            edit.returnPressed.connect(self.check_quiz)
+            self.verify_grid.addWidget(caption, row, 0)
+            self.verify_grid.addWidget(edit, row, 1)
+            self.verify_captions.append(caption)
+            self.verify_edits.append(edit)
+        page.body.addLayout(self.verify_grid)
+        back = button("Show the words again", slot=lambda: self.setCurrentWidget(self.show_page))
+        self.verify_next = button("Continue", "primary", self.check_quiz)
+        page.buttons.addWidget(back)
+        page.buttons.addWidget(self.verify_next)
+        self.verify_page = page
+        self.addWidget(page)
+
+    def _build_import(self) -> None:
+        page = _Page("Import a recovery phrase", "Enter your 12 or 24 words, separated by spaces.")
+        self.import_edit = QPlainTextEdit()
+        self.import_edit.setPlaceholderText("word1 word2 word3 …")
+        self.import_edit.setFixedHeight(110)
+        page.body.addWidget(self.import_edit)
+        back = button("Back", slot=self.back_to_welcome)
+        self.import_next = button("Continue", "primary", self.check_import)
+        page.buttons.addWidget(back)
+        page.buttons.addWidget(self.import_next)
+        self.import_page = page
+        self.addWidget(page)
+
+    def _build_passphrase(self) -> None:
+        page = _Page("Choose an unlock passphrase",
+                     "Sigil asks for it when the wallet is locked. It encrypts your keys on this computer; "
+                     "it is not part of your recovery phrase.")
+        self.passphrase_edit = QLineEdit()
+        self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase_edit.setPlaceholderText("Passphrase (at least 8 characters)")
+        self.confirm_edit = QLineEdit()
+        self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm_edit.setPlaceholderText("Repeat the passphrase")
+        self.strength_bar = QProgressBar()
+        self.strength_bar.setRange(0, 4)
+        self.strength_bar.setTextVisible(False)
+        self.strength_bar.setFixedHeight(6)
+        self.strength_label = label("", "muted")
+        for w in (self.passphrase_edit, self.confirm_edit, self.strength_bar, self.strength_label):
+            page.body.addWidget(w)
+        self.passphrase_edit.textChanged.connect(self._update_strength)
+        self.confirm_edit.textChanged.connect(self._update_strength)
+        self.passphrase_next = button("Continue", "primary", self.to_identity)
+        self.passphrase_next.setEnabled(False)
+        page.buttons.addWidget(self.passphrase_next)
+        self.passphrase_page = page
+        self.addWidget(page)
+
+    def _build_identity(self) -> None:
+        page = _Page("Name your first identity",
+                     "A label only you see, e.g. “Personal” or “Work”. You can add more identities later.")
+        self.name_edit = QLineEdit("Personal")
+        self.name_edit.returnPressed.connect(self.finish)
+        page.body.addWidget(self.name_edit)
+        back = button("Back", slot=lambda: self.setCurrentWidget(self.passphrase_page))
+        self.finish_button = button("Create identity", "primary", self.finish)
+        page.buttons.addWidget(back)
+        page.buttons.addWidget(self.finish_button)
+        self.identity_page = page
+        self.addWidget(page)
+
+    # -- flow ------------------------------------------------------------------------------
+
+    def back_to_welcome(self) -> None:
+        self._mnemonic = ""
+        self.setCurrentWidget(self.welcome_page)
+
+    def start_create(self) -> None:
+        self._mode = "create"
+        self._mnemonic = generate_mnemonic(12)
+        words = self._mnemonic.split()
+        for widget in self.word_labels:
+            widget.deleteLater()
+        self.word_labels = []
+        for i, word in enumerate(words):
+            cell = label(f"<span style='color:#9ca3af'>{i + 1:>2}.</span>&nbsp;&nbsp;<b>{word}</b>")
+            cell.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+            self.words_grid.addWidget(cell, i % 6, i // 6)
+            self.word_labels.append(cell)
+        self.written_check.setChecked(False)
+        self.setCurrentWidget(self.show_page)
+
+    def shown_words(self) -> list[str]:
+        """The words on the backup page, as a person reads them (tests use this)."""
+        return [w.text().rsplit("<b>", 1)[1].split("</b>")[0] for w in self.word_labels]
+
+    def to_verify(self) -> None:
+        self.quiz = quiz_positions(len(self._mnemonic.split()))
+        for caption, edit, pos in zip(self.verify_captions, self.verify_edits, self.quiz):
+            caption.setText(f"Word #{pos + 1}")
+            edit.clear()
+        self.verify_page.error.setText("")
+        self.setCurrentWidget(self.verify_page)
+        self.verify_edits[0].setFocus()
+
+    def check_quiz(self) -> None:
+        words = self._mnemonic.split()
+        wrong = [pos + 1 for edit, pos in zip(self.verify_edits, self.quiz)
+                 if edit.text().strip().lower() != words[pos]]
+        if wrong:
+            self.verify_page.error.setText(
+                f"Word #{wrong[0]} does not match. Check your backup, or show the words again.")
+            return
+        self.verify_page.error.setText("")
+        self.setCurrentWidget(self.passphrase_page)
+        self.passphrase_edit.setFocus()
+
+    def start_import(self) -> None:
+        self._mode = "import"
+        self.import_edit.clear()
+        self.import_page.error.setText("")
+        self.setCurrentWidget(self.import_page)
+
+    def check_import(self) -> None:
+        try:
+            self._mnemonic = normalize_mnemonic(self.import_edit.toPlainText())
+        except InvalidMnemonic as exc:
+            self.import_page.error.setText(str(exc))
+            return
+        self.import_edit.clear()
+        self.import_page.error.setText("")
+        self.setCurrentWidget(self.passphrase_page)
+
+    def _update_strength(self) -> None:
+        text = self.passphrase_edit.text()
+        strength = passphrase_strength(text)
+        self.strength_bar.setValue(strength.score if text else 0)
+        color = STRENGTH_COLORS[strength.score]
+        self.strength_bar.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; border-radius: 3px; }}")
+        match = text == self.confirm_edit.text()
+        hint = strength.label if text else ""
+        if text and self.confirm_edit.text() and not match:
+            hint += " · the two passphrases differ"
+        self.strength_label.setText(hint)
+        self.passphrase_next.setEnabled(strength.acceptable and match)
+
+    def to_identity(self) -> None:
+        self.setCurrentWidget(self.identity_page)
+        self.name_edit.setFocus()
+        self.name_edit.selectAll()
+
+    def finish(self) -> None:
+        passphrase = self.passphrase_edit.text()
+        name = self.name_edit.text().strip() or "Identity 1"
+        try:
+            self.wallet.import_mnemonic(self._mnemonic, passphrase, label=name)
+            if self.wallet.is_locked:
+                self.wallet.unlock(passphrase)
+        except WalletError as exc:
+            self.identity_page.error.setText(str(exc))
+            return
+        self._mnemonic = ""
+        self.passphrase_edit.clear()
+        self.confirm_edit.clear()
+        for widget in self.word_labels:
+            widget.setText("")
+        self.completed.emit()
