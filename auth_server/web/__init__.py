@@ -20,7 +20,7 @@ import bottle
 
 from auth_server.config import Settings
 from auth_server.store import Store
-from auth_server.web import health, openapi, sessions, signin
+from auth_server.web import device, health, oauth, openapi, sessions, signin
 from auth_server.web.errors import install_error_handling
 
 Installer = Callable[[bottle.Bottle, Settings, Store], None]
@@ -29,6 +29,8 @@ INSTALLERS: list[Installer] = [
     health.install,
     signin.install,
     sessions.install,
+    oauth.install,
+    device.install,
     openapi.install,
 ]
 

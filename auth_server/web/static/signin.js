@@ -1,0 +1,80 @@
+// Sign-in page: ask the local Sigil signer for a sign-in token, post it to this server,
+// then continue to where the user was going. No framework; see PROTOCOL.md section 7.
+(function () {
+  "use strict";
+  var box = document.getElementById("signin");
+  var statusEl = document.getElementById("status");
+  var problemEl = document.getElementById("problem");
+  var retryEl = document.getElementById("retry");
+  var signer = box.dataset.signerUrl.replace(/\/$/, "");
+  var signInPath = box.dataset.signInPath;
+  var continueUrl = box.dataset.continueUrl;
+
+  var SIGNER_ERRORS = {
+    1: "Your Sigil signer is locked. Unlock it, then press Retry.",
+    2: "The signer did not authorize this page. Press Retry to ask again.",
+    3: "The signer did not accept this page's access. Press Retry to ask again.",
+    5: "The signer's approval expired. Press Retry to ask again."
+  };
+
+  function show(status, problem) {
+    statusEl.textContent = status || "";
+    statusEl.hidden = !status;
+    problemEl.textContent = problem || "";
+    problemEl.hidden = !problem;
+    retryEl.hidden = !problem;
+  }
+
+  function NoSigner() {}
+
+  function signerCall(path, body, accessToken) {
+    var headers = { "Content-Type": "application/json" };
+    if (accessToken) headers.Authorization = "Bearer " + accessToken;
+    return fetch(signer + path, { method: "POST", headers: headers, body: JSON.stringify(body) })
+      .catch(function () { throw new NoSigner(); })
+      .then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (data) {
+          if (!res.ok || data.success === false) {
+            var message = SIGNER_ERRORS[data.code] || data.error || ("The signer refused (HTTP " + res.status + ").");
+            throw new Error(message);
+          }
+          return data;
+        });
+      });
+  }
+
+  function run() {
+    show("Waiting for you to approve in your Sigil signer…", "");
+    signerCall("/api/auth", { host: window.location.host, scopes: ["sign"], expiry: "1h" })
+      .then(function (auth) {
+        show("Signing in…", "");
+        return signerCall("/api/sign", { path: signInPath, signatureType: "brc77" }, auth.accessToken);
+      })
+      .then(function (signed) {
+        return fetch(signInPath, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-Auth-Token": signed.token },
+          body: "{}"
+        }).then(function (res) {
+          if (!res.ok) {
+            return res.json().catch(function () { return {}; }).then(function (data) {
+              throw new Error("This server refused the sign-in: " + (data.message || ("HTTP " + res.status)));
+            });
+          }
+          show("Signed in. Continuing…", "");
+          window.location.replace(continueUrl);
+        });
+      })
+      .catch(function (err) {
+        if (err instanceof NoSigner) {
+          show("", "No Sigil signer is answering on this computer (" + signer + "). Start the Sigil app, unlock it, then press Retry.");
+        } else {
+          show("", err.message || String(err));
+        }
+      });
+  }
+
+  retryEl.addEventListener("click", run);
+  run();
+})();

@@ -1,0 +1,16 @@
+<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="referrer" content="no-referrer">
+  <title>{{title}} · Sigil</title>
+  <link rel="stylesheet" href="{{static}}/sigil.css">
+</head>
+<body>
+  <main class="card">
+    <header class="brand"><span class="mark" aria-hidden="true">⟠</span> Sigil</header>
+    {{!base}}
+  </main>
+</body>
+</html>

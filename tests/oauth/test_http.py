@@ -1,0 +1,264 @@
+"""The provider over real HTTP: authorize, consent, token, userinfo and the failure cases."""
+
+from __future__ import annotations
+
+import time
+
+import coincurve
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from auth_server.crypto import make_token
+from tests.oauth.conftest import (
+    REDIRECT, TOKEN, VERIFIER, Browser, code_form, get_code, redirect_params, register,
+)
+
+
+def test_discovery_and_jwks(server) -> None:
+    with server.http() as http:
+        meta = http.get("/.well-known/openid-configuration").json()
+        assert meta["issuer"] == server.url
+        assert meta["token_endpoint"] == server.url + TOKEN
+        assert meta["code_challenge_methods_supported"] == ["S256"]
+        assert http.get("/api/auth/.well-known/openid-configuration").json() == meta
+        keys = http.get(meta["jwks_uri"]).json()["keys"]
+        assert keys[0]["kty"] == "RSA" and "d" not in keys[0]
+
+
+def test_no_session_shows_sign_in_page(server, rp, browser) -> None:
+    res = browser.authorize(rp)
+    assert res.status_code == 200
+    assert 'data-signer-url="http://127.0.0.1:9"' in res.text and "signin.js" in res.text
+    js = browser.http.get("/oauth2/static/signin.js")
+    assert js.status_code == 200 and "No Sigil signer is answering" in js.text
+    none = browser.authorize(rp, prompt="none")
+    assert redirect_params(none)["error"] == "login_required"
+
+
+def test_unknown_client_and_bad_redirect_get_a_page_not_a_redirect(server, rp, browser) -> None:
+    for res in (browser.authorize(rp, client_id="nope"), browser.authorize(rp, redirect_uri=REDIRECT + "/evil")):
+        assert res.status_code == 400 and "location" not in res.headers
+        assert "text/html" in res.headers["content-type"]
+    plain = browser.authorize(rp, code_challenge_method="plain")
+    assert redirect_params(plain)["error"] == "invalid_request"
+    token = browser.authorize(rp, response_type="token")
+    assert redirect_params(token)["error"] == "unsupported_response_type"
+
+
+def test_code_flow_consent_once_then_skipped(server, rp, browser) -> None:
+    browser.sign_in()
+    page = browser.authorize(rp)
+    assert page.status_code == 200 and "Demo App" in page.text and "localhost:3000" in page.text
+    code = redirect_params(browser.consent(page))["code"]
+    again = browser.authorize(rp)  # same scopes: no second consent
+    assert "code" in redirect_params(again)
+    forced = browser.authorize(rp, prompt="consent")
+    assert forced.status_code == 200 and 'name="csrf"' in forced.text
+
+    res = rp.signed_post(server, TOKEN, code_form(rp, code))
+    assert res.status_code == 200, res.text
+    tokens = res.json()
+    assert tokens["token_type"] == "Bearer" and tokens["scope"] == "openid profile"
+    assert "refresh_token" not in tokens
+    with server.http() as http:
+        keys = KeySet.import_key_set(http.get("/api/auth/jwks").json())
+        claims = jwt.decode(tokens["id_token"], keys).claims
+        assert claims["iss"] == server.url and claims["aud"] == rp.client_id and claims["nonce"] == "n0nce"
+        assert claims["pubkey"] == browser.pubkey and claims["auth_time"] <= claims["iat"]
+        info = http.get("/api/auth/oauth2/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert info.status_code == 200
+        assert info.json()["pubkey"] == browser.pubkey and info.json()["sub"] == claims["sub"]
+        assert http.get("/api/auth/oauth2/userinfo", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_deny_redirects_access_denied(server, rp, browser) -> None:
+    browser.sign_in()
+    res = browser.consent(browser.authorize(rp), decision="deny")
+    params = redirect_params(res)
+    assert params == {"error": "access_denied", "error_description": "the user denied the request", "state": "st4te"}
+
+
+def test_consent_form_needs_csrf_and_origin(server, rp, browser) -> None:
+    browser.sign_in()
+    page = browser.authorize(rp)
+    import re
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    fields["decision"] = "approve"
+    fields["csrf"] = "0" * 64
+    assert browser.http.post("/oauth2/authorize", data=fields).status_code == 403
+    assert browser.consent(page).status_code == 302
+    other = Browser(server)
+    other.http.headers["Origin"] = "https://evil.example"
+    other.http.cookies.update(browser.http.cookies)
+    assert other.consent(page).status_code == 403
+
+
+def test_trusted_client_skips_consent(server, browser) -> None:
+    rp = register(server, trusted=True)
+    browser.sign_in()
+    assert "code" in redirect_params(browser.authorize(rp))
+
+
+def test_prompt_login_forces_sign_in(server, rp, browser) -> None:
+    browser.sign_in()
+    res = browser.authorize(rp, prompt="login")
+    assert res.status_code == 200 and "signin.js" in res.text
+    assert "prompt=login" not in res.text  # the page continues without forcing again
+
+
+def test_code_reuse_revokes_the_first_tokens(server, rp, browser) -> None:
+    code = get_code(browser, rp, scope="openid offline_access")
+    first = rp.signed_post(server, TOKEN, code_form(rp, code)).json()
+    second = rp.signed_post(server, TOKEN, code_form(rp, code))
+    assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
+    with server.http() as http:
+        info = http.get("/api/auth/oauth2/userinfo", headers={"Authorization": f"Bearer {first['access_token']}"})
+        assert info.status_code == 401
+    refresh = rp.signed_post(server, TOKEN, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
+                                             "client_id": rp.client_id})
+    assert refresh.json()["error"] == "invalid_grant"
+
+
+def test_pkce_mismatch(server, rp, browser) -> None:
+    code = get_code(browser, rp)
+    res = rp.signed_post(server, TOKEN, code_form(rp, code, code_verifier="y" * 60))
+    assert res.status_code == 400 and res.json()["error"] == "invalid_grant"
+    missing = rp.signed_post(server, TOKEN, {k: v for k, v in code_form(rp, code).items() if k != "code_verifier"})
+    assert missing.json()["error"] == "invalid_grant"
+
+
+def test_redirect_uri_mismatch(server, rp, browser) -> None:
+    code = get_code(browser, rp)
+    res = rp.signed_post(server, TOKEN, code_form(rp, code, redirect_uri=REDIRECT + "?x=1"))
+    assert res.status_code == 400 and res.json()["error"] == "invalid_grant"
+
+
+def test_code_of_another_client(server, rp, browser) -> None:
+    other = register(server)
+    code = get_code(browser, rp)
+    res = other.signed_post(server, TOKEN, code_form(other, code))
+    assert res.json()["error"] == "invalid_grant"
+
+
+def test_wrong_member_key(server, rp, browser) -> None:
+    code = get_code(browser, rp)
+    res = rp.signed_post(server, TOKEN, code_form(rp, code), key=coincurve.PrivateKey())
+    assert res.status_code == 401 and res.json()["error"] == "invalid_client"
+    assert rp.signed_post(server, TOKEN, code_form(rp, code)).status_code == 200  # code still good
+
+
+def test_stale_and_replayed_client_tokens(server, rp, browser) -> None:
+    code = get_code(browser, rp)
+    form = code_form(rp, code)
+    body = str(__import__("httpx").QueryParams(form))
+    stale = make_token(rp.key, TOKEN, body=body, timestamp=time.time() - 3600)
+    res = rp.signed_post(server, TOKEN, form, token=stale)
+    assert res.status_code == 401 and res.json()["error"] == "invalid_client" and "stale" in res.json()["error_description"]
+    future = make_token(rp.key, TOKEN, body=body, timestamp=time.time() + 3600)
+    assert rp.signed_post(server, TOKEN, form, token=future).status_code == 401
+    other_body = make_token(rp.key, TOKEN, body=body + "&x=1")
+    assert rp.signed_post(server, TOKEN, form, token=other_body).status_code == 401
+    good = make_token(rp.key, TOKEN, body=body)
+    assert rp.signed_post(server, TOKEN, form, token=good).status_code == 200
+    replay = rp.signed_post(server, TOKEN, form, token=good)
+    assert replay.status_code == 401 and "replayed" in replay.json()["error_description"]
+
+
+def test_token_endpoint_errors_are_rfc6749_json(server, rp) -> None:
+    res = rp.signed_post(server, TOKEN, {"grant_type": "password", "client_id": rp.client_id})
+    assert res.status_code == 400 and res.json()["error"] == "unsupported_grant_type"
+    res = rp.signed_post(server, TOKEN, {"grant_type": "authorization_code", "client_id": rp.client_id})
+    assert res.json()["error"] == "invalid_request"
+    res = rp.signed_post(server, TOKEN, {"grant_type": "authorization_code", "client_id": "nope"})
+    assert res.status_code == 401 and res.json()["error"] == "invalid_client"
+    with server.http() as http:
+        res = http.post(TOKEN, data={"grant_type": "authorization_code", "client_id": rp.client_id})
+        assert res.status_code == 401 and res.json()["error"] == "invalid_client"
+        res = http.post(TOKEN, content=b"\xff\xfe", headers={"X-Auth-Token": "garbage"})
+        assert res.status_code in (400, 401) and "error" in res.json()
+    server.store.oauth.clients.set_disabled(rp.client_id)
+    res = rp.signed_post(server, TOKEN, {"grant_type": "authorization_code", "client_id": rp.client_id, "code": "x"})
+    assert res.status_code == 401
+
+
+def test_refresh_rotation_and_reuse_detection(server, rp, browser) -> None:
+    code = get_code(browser, rp, scope="openid profile offline_access")
+    first = rp.signed_post(server, TOKEN, code_form(rp, code)).json()
+    assert first["refresh_token"]
+    grant = {"grant_type": "refresh_token", "client_id": rp.client_id}
+    second = rp.signed_post(server, TOKEN, {**grant, "refresh_token": first["refresh_token"]})
+    assert second.status_code == 200, second.text
+    second = second.json()
+    assert second["refresh_token"] != first["refresh_token"] and second["id_token"]
+    third = rp.signed_post(server, TOKEN, {**grant, "refresh_token": second["refresh_token"]}).json()
+    reuse = rp.signed_post(server, TOKEN, {**grant, "refresh_token": first["refresh_token"]})
+    assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
+    # the whole family is dead now, including the newest tokens
+    dead = rp.signed_post(server, TOKEN, {**grant, "refresh_token": third["refresh_token"]})
+    assert dead.json()["error"] == "invalid_grant"
+    with server.http() as http:
+        res = http.get("/api/auth/oauth2/userinfo", headers={"Authorization": f"Bearer {third['access_token']}"})
+        assert res.status_code == 401
+
+
+def test_introspect_and_revoke(server, rp, browser) -> None:
+    code = get_code(browser, rp, scope="openid offline_access")
+    tokens = rp.signed_post(server, TOKEN, code_form(rp, code)).json()
+    info = rp.signed_post(server, "/api/auth/oauth2/introspect", {"token": tokens["access_token"],
+                                                                  "client_id": rp.client_id}).json()
+    assert info["active"] is True and info["client_id"] == rp.client_id and info["pubkey"] == browser.pubkey
+    other = register(server)
+    assert rp.signed_post(server, "/api/auth/oauth2/introspect", {"token": tokens["access_token"]},
+                          key=other.key).json() == {"active": False}  # other key: found by pubkey
+    res = rp.signed_post(server, "/api/auth/oauth2/introspect", {"token": "x", "client_id": rp.client_id},
+                         key=other.key)
+    assert res.status_code == 401
+    revoked = rp.signed_post(server, "/api/auth/oauth2/revoke", {"token": tokens["refresh_token"],
+                                                                 "client_id": rp.client_id})
+    assert revoked.status_code == 200
+    info = rp.signed_post(server, "/api/auth/oauth2/introspect", {"token": tokens["access_token"],
+                                                                  "client_id": rp.client_id}).json()
+    assert info == {"active": False}
+
+
+def test_device_flow(server, rp, browser) -> None:
+    with server.http() as http:
+        start = http.post("/api/auth/device/code", data={"client_id": rp.client_id, "scope": "openid profile"}).json()
+        assert start["verification_uri"] == server.url + "/device" and start["interval"] == 5
+        grant = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": start["device_code"],
+                 "client_id": rp.client_id}
+        pending = http.post("/api/auth/device/token", data=grant)
+        assert pending.status_code == 400 and pending.json()["error"] == "authorization_pending"
+        assert http.post("/api/auth/device/token", data=grant).json()["error"] == "slow_down"
+
+    assert "signin.js" in browser.http.get("/device").text  # not signed in yet
+    browser.sign_in()
+    page = browser.http.get("/device", params={"user_code": start["user_code"].lower()})
+    assert page.status_code == 200 and "Demo App" in page.text
+    import re
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    done = browser.http.post("/device", data={"user_code": start["user_code"], "csrf": csrf, "decision": "approve"})
+    assert done.status_code == 200 and "Device connected" in done.text
+
+    with server.http() as http:
+        tokens = http.post("/api/auth/device/token", data=grant)
+        assert tokens.status_code == 200, tokens.text
+        info = http.get("/api/auth/oauth2/userinfo",
+                        headers={"Authorization": f"Bearer {tokens.json()['access_token']}"}).json()
+        assert info["pubkey"] == browser.pubkey
+        assert http.post("/api/auth/device/token", data=grant).json()["error"] == "invalid_grant"
+
+
+def test_device_flow_denied(server, rp, browser) -> None:
+    with server.http() as http:
+        start = http.post("/api/auth/device/code", data={"client_id": rp.client_id}).json()
+    browser.sign_in()
+    page = browser.http.get("/device", params={"user_code": start["user_code"]})
+    import re
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    browser.http.post("/device", data={"user_code": start["user_code"], "csrf": csrf, "decision": "deny"})
+    with server.http() as http:
+        res = http.post("/api/auth/device/token", data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": start["device_code"],
+            "client_id": rp.client_id})
+        assert res.json()["error"] == "access_denied"
