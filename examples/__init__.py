@@ -1,0 +1,1 @@
+"""Example relying parties for a Sigil server (see each folder's README)."""
