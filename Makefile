@@ -6,10 +6,12 @@ PY          := $(VENV)/bin/python
 PY_STAMP    := $(VENV)/.installed
 NODE_DIR    := tests/interop
 NODE_STAMP  := $(NODE_DIR)/node_modules/.installed
+SIGMA_DIR   := examples/sigma_client
+SIGMA_STAMP := $(SIGMA_DIR)/node_modules/.installed
 
 .PHONY: run serve test bench setup clean
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,17 +23,21 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(SIGMA_STAMP): $(SIGMA_DIR)/package.json $(SIGMA_DIR)/package-lock.json
+	cd $(SIGMA_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: $(PY_STAMP)
 	$(VENV)/bin/sigil
 
 serve: $(PY_STAMP)
 	$(VENV)/bin/sigil-server serve
 
-test: $(PY_STAMP) $(NODE_STAMP)
+test: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 	tests/run-suite
 
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) bench/verify.py
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules
+	rm -rf $(VENV) $(NODE_DIR)/node_modules $(SIGMA_DIR)/node_modules
