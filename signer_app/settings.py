@@ -132,11 +132,9 @@ def apply_launch_at_login(enabled: bool) -> None:
     path = autostart_path()
     if enabled:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            "[Desktop Entry]\nType=Application\nName=Sigil\nExec=sigil\n"
-            "Comment=Bitcoin identity signer\nX-GNOME-Autostart-enabled=true\n",
-            "utf-8",
-        )
+        from signer_app.resources import autostart_entry
+
+        path.write_text(autostart_entry(), "utf-8")
     else:
         try:
             path.unlink()

@@ -71,7 +71,8 @@ def _bearer() -> str | None:
 
 def create_signer_api(service: SignerService) -> bottle.Bottle:
     """Build the local API around ``service`` (one app per service; tests build many)."""
-    app = bottle.Bottle(autojson=False)
+    app = bottle.Bottle()
+    app.config["json.enable"] = False
 
     def origin() -> str:
         return bottle.request.get_header("Origin", "") or ""

@@ -71,4 +71,6 @@ def apply_theme(app: QApplication) -> None:
     palette.setColor(QPalette.ColorRole.Highlight, QColor(ACCENT))
     app.setPalette(palette)
     app.setStyle("Fusion")
-    app.setStyleSheet(STYLESHEET)
+    from signer_app.resources import stylesheet
+
+    app.setStyleSheet(stylesheet() or STYLESHEET)  # resources/sigil.qss; the built-in copy if missing

@@ -7,7 +7,20 @@ from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 
-def app_icon(badge: int = 0, size: int = 64) -> QIcon:
+def app_icon() -> QIcon:
+    """The packaged icon (resources/icons), or a drawn one when the files are missing."""
+    from signer_app import resources
+
+    return resources.app_icon() or drawn_icon()
+
+
+def tray_icon(pending: int = 0) -> QIcon:
+    from signer_app import resources
+
+    return resources.tray_icon(bool(pending)) or drawn_icon(pending)
+
+
+def drawn_icon(badge: int = 0, size: int = 64) -> QIcon:
     """An indigo rounded square with a white "S"; a red dot with a count when requests wait."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -43,7 +56,7 @@ class Tray(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.available = QSystemTrayIcon.isSystemTrayAvailable()
-        self.icon = QSystemTrayIcon(app_icon())
+        self.icon = QSystemTrayIcon(tray_icon())
         self.icon.setToolTip("Sigil")
         menu = QMenu()
         self.pending_action = QAction("No pending requests")
@@ -72,7 +85,7 @@ class Tray(QObject):
     def set_pending(self, count: int) -> None:
         self.pending_action.setText(f"{count} request{'s' if count != 1 else ''} waiting" if count
                                     else "No pending requests")
-        self.icon.setIcon(app_icon(count))
+        self.icon.setIcon(tray_icon(count))
         self.icon.setToolTip(f"Sigil — {count} waiting" if count else "Sigil")
 
     def hide(self) -> None:
