@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from auth_server import __version__
 from auth_server.crypto import TokenError, make_token, private_key_from_wif, verify_token
+from auth_server.cli_clients import add_client_commands
 from auth_server.server_commands import add_server_commands
 
 
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_token_commands(sub)
     add_server_commands(sub)
+    add_client_commands(sub)
     return parser
 
 

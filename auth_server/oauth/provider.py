@@ -305,6 +305,9 @@ class Provider:
         token = self.store.tokens.get_access(hash_credential(value))
         if token is None or token.revoked or self.clock() > token.expires_at:
             raise invalid_token("the access token is unknown, expired or revoked")
+        client = self.store.clients.get(token.client_id)
+        if client is None or client.disabled:
+            raise invalid_token("the client of this access token is disabled")
         return token
 
     def userinfo(self, access_token: str | None) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""``sigil-server clients ...``: register and manage OAuth clients (relying parties).
+
+Works on the same database as ``serve`` (``--db`` or ``SIGIL_DB``), also while the server
+runs: SQLite in WAL mode lets both write, and the server reads clients per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+
+from auth_server.config import Settings
+from auth_server.oauth.clients import new_client
+from auth_server.store import Store
+from auth_server.store.oauth import OAuthClient
+
+
+def _open(args: argparse.Namespace) -> Store:
+    settings = Settings.from_env(db_path=args.db)
+    return Store.open(settings.db_path, clock=settings.clock)
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _describe(client: OAuthClient) -> str:
+    flags = [f for f, on in (("trusted", client.trusted), ("DISABLED", client.disabled)) if on]
+    lines = [
+        f"client_id:      {client.client_id}",
+        f"name:           {client.name}",
+        f"redirect URIs:  {client.redirect_uris[0]}",
+        *(f"                {uri}" for uri in client.redirect_uris[1:]),
+        f"member pubkey:  {client.member_pubkey}",
+        f"owner BAP ID:   {client.owner_bap_id or '-'}",
+        f"flags:          {', '.join(flags) or '-'}",
+        f"created:        {_when(client.created_at)}",
+    ]
+    return "\n".join(lines)
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        try:
+            client = new_client(args.name, args.redirect_uri, args.member_pubkey, now=store.clock(),
+                                owner_bap_id=args.owner_bap_id, trusted=args.trusted, client_id=args.client_id)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if store.oauth.clients.get(client.client_id) is not None:
+            print(f"error: a client with id {client.client_id!r} exists already", file=sys.stderr)
+            return 2
+        store.oauth.clients.add(client)
+    print(_describe(client))
+    print(client.client_id)  # alone on the last line, for scripts
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        clients = store.oauth.clients.list()
+    if args.json:
+        print(json.dumps([c.as_dict() for c in clients], indent=2))
+        return 0
+    if not clients:
+        print("no clients registered; add one with: sigil-server clients add --name ... --redirect-uri ... "
+              "--member-pubkey ...")
+        return 0
+    width = max(len(c.client_id) for c in clients)
+    for c in clients:
+        state = "disabled" if c.disabled else ("trusted" if c.trusted else "")
+        print(f"{c.client_id:<{width}}  {c.name}  {' '.join(c.redirect_uris)}  {state}".rstrip())
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        client = store.oauth.clients.get(args.client_id)
+    if client is None:
+        print(f"error: no client {args.client_id!r}", file=sys.stderr)
+        return 1
+    print(json.dumps(client.as_dict(), indent=2) if args.json else _describe(client))
+    return 0
+
+
+def _cmd_disable(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        found = store.oauth.clients.set_disabled(args.client_id, not args.enable)
+    if not found:
+        print(f"error: no client {args.client_id!r}", file=sys.stderr)
+        return 1
+    print(f"{args.client_id} {'enabled' if args.enable else 'disabled'}")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        found = store.oauth.clients.remove(args.client_id)
+    if not found:
+        print(f"error: no client {args.client_id!r}", file=sys.stderr)
+        return 1
+    print(f"{args.client_id} removed, with its codes, tokens and consents")
+    return 0
+
+
+def add_client_commands(sub: argparse._SubParsersAction) -> None:
+    clients = sub.add_parser("clients", help="register and manage OAuth clients (relying parties)")
+    clients_sub = clients.add_subparsers(dest="clients_command", required=True)
+
+    def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
+        parser = clients_sub.add_parser(name, help=help_text)
+        parser.add_argument("--db", default=None, help="database file (default: $SIGIL_DB or the user data dir)")
+        parser.set_defaults(handler=handler)
+        return parser
+
+    add = command("add", "register a client; prints its client_id alone on the last line", _cmd_add)
+    add.add_argument("--name", required=True, help="shown to users on the consent page")
+    add.add_argument("--redirect-uri", required=True, action="append",
+                     help="exact redirect URI (repeat for several); https, or http on localhost")
+    add.add_argument("--member-pubkey", required=True,
+                     help="compressed pubkey (hex) whose X-Auth-Token authenticates the client")
+    add.add_argument("--trusted", action="store_true", help="skip the consent screen for this client")
+    add.add_argument("--owner-bap-id", default=None, help="BAP ID of the client's owner")
+    add.add_argument("--client-id", default=None, help="choose the client_id (default: random)")
+
+    lst = command("list", "list clients", _cmd_list)
+    lst.add_argument("--json", action="store_true")
+
+    show = command("show", "show one client", _cmd_show)
+    show.add_argument("client_id")
+    show.add_argument("--json", action="store_true")
+
+    disable = command("disable", "stop a client from signing users in (tokens stop working at once)", _cmd_disable)
+    disable.add_argument("client_id")
+    disable.add_argument("--enable", action="store_true", help="re-enable instead")
+
+    remove = command("remove", "delete a client and everything issued to it", _cmd_remove)
+    remove.add_argument("client_id")
