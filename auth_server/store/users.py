@@ -28,7 +28,9 @@ class UserRepository:
         row = self._pool.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()
         return User.from_row(row) if row else None
 
-    def create(self, pubkey: str, name: str, now: float, *, bap_id: str | None = None) -> tuple[User, bool]:
+    def create(
+        self, pubkey: str, name: str, now: float, *, bap_id: str | None = None, user_id: str | None = None
+    ) -> tuple[User, bool]:
         """Insert a user for ``pubkey`` unless one exists; return ``(user, created)``.
 
         Atomic under concurrency: the UNIQUE pubkey plus ``ON CONFLICT DO NOTHING`` inside
@@ -38,7 +40,7 @@ class UserRepository:
             cursor = conn.execute(
                 'INSERT INTO "user" (id, pubkey, name, emailVerified, bapId, createdAt, updatedAt) '
                 "VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pubkey) DO NOTHING",
-                (new_id(), pubkey, name, bap_id, now, now),
+                (user_id or new_id(), pubkey, name, bap_id, now, now),
             )
             created = cursor.rowcount == 1
             row = conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()

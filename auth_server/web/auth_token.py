@@ -31,6 +31,8 @@ def verify_request_token(
     body: str | bytes | None,
     settings: Settings,
     store: Store,
+    *,
+    claim: bool = True,
 ) -> AuthToken:
     """Verify ``header_value`` for ``path`` and ``body`` and claim it; return the token.
 
@@ -38,13 +40,23 @@ def verify_request_token(
     Raises :class:`MissingToken`, :class:`ReplayedToken` or a ``TokenError`` from
     :func:`auth_server.crypto.verify_token`; map them with
     :func:`auth_server.web.errors.token_error_status`.
+
+    With ``claim=False`` the caller must call :func:`claim_token` itself, typically inside
+    the ``store.write()`` transaction that also records what the token bought, so that
+    everything costs one commit.
     """
     if not header_value:
         raise MissingToken("No auth token provided (X-Auth-Token header)")
     window = settings.token_window_seconds
     token = verify_token(header_value.strip(), path, body, clock=settings.clock, window_seconds=window)
+    if claim:
+        claim_token(token, settings, store)
+    return token
+
+
+def claim_token(token: AuthToken, settings: Settings, store: Store) -> None:
+    """Mark ``token`` used; :class:`ReplayedToken` if it already was (atomic across threads)."""
     # Remember it until it cannot pass the freshness check any more.
-    expires_at = parse_timestamp(token.timestamp) + window + 1.0
+    expires_at = parse_timestamp(token.timestamp) + settings.token_window_seconds + 1.0
     if not store.replay.claim(token.replay_key, expires_at):
         raise ReplayedToken("token was already used")
-    return token

@@ -15,7 +15,8 @@ import bottle
 from auth_server.config import Settings
 from auth_server.crypto import address_from_pubkey, parse_pubkey
 from auth_server.store import Store, User
-from auth_server.web.auth_token import verify_request_token
+from auth_server.store.users import new_id
+from auth_server.web.auth_token import claim_token, verify_request_token
 from auth_server.web.context import (
     client_ip, is_trusted_origin, json_object, read_body, request_origin, set_session_cookie,
 )
@@ -29,13 +30,13 @@ BAP_CACHE_TTL = 3600.0
 MAX_USER_AGENT = 512
 
 
-def resolve_bap_id(settings: Settings, user: User) -> str | None:
-    """The user's BAP ID through ``settings.resolve_bap_id``, cached per pubkey."""
-    key = f"sigma:bap:{user.pubkey}"
+def resolve_bap_id(settings: Settings, user_id: str, pubkey: str) -> str | None:
+    """The BAP ID of ``pubkey`` through ``settings.resolve_bap_id``, cached per pubkey."""
+    key = f"sigma:bap:{pubkey}"
     cached = settings.cache.get(key)
     if cached is not None:
         return cached or None
-    bap_id = settings.resolve_bap_id(user.id, user.pubkey)
+    bap_id = settings.resolve_bap_id(user_id, pubkey)
     settings.cache.set(key, bap_id or "", BAP_CACHE_TTL)
     return bap_id
 
@@ -75,38 +76,43 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
         if nonce is not None:
             if not isinstance(nonce, str) or len(nonce) > 256:
                 raise ApiError(400, "BAD_REQUEST", "challenge must be a string")
-            token = verify_request_token(header, SIGN_IN_PATH, raw, settings, store)
+            token = verify_request_token(header, SIGN_IN_PATH, raw, settings, store, claim=False)
             if not store.challenges.consume(nonce, settings.clock()):
                 raise ApiError(401, "INVALID_CHALLENGE", "challenge is unknown, used or expired")
         elif settings.require_challenge:
             raise ApiError(401, "CHALLENGE_REQUIRED",
                            f"sign-in requires a challenge from GET {CHALLENGE_PATH}, covered by the token's body hash")
         else:
-            token = verify_request_token(header, SIGN_IN_PATH, None, settings, store)
+            token = verify_request_token(header, SIGN_IN_PATH, None, settings, store, claim=False)
         selected_bap_id = body.get("bapId")
         if selected_bap_id is not None and (not isinstance(selected_bap_id, str) or len(selected_bap_id) > 128):
             raise ApiError(400, "BAD_REQUEST", "bapId must be a string")
         if limits:
             key_limiter.check(token.pubkey, "key")
 
+        # Everything slow or refusable happens before the write transaction; inside it, the
+        # token is claimed (single use), the user found or made, and the session recorded,
+        # all in one commit. A refused or failed sign-in leaves no trace, not even the claim.
         now = settings.clock()
         user = store.users.get_by_pubkey(token.pubkey)
-        if user is None:
-            if settings.disable_implicit_sign_up:
-                raise ApiError(403, "SIGN_UP_DISABLED", "no account for this key, and sign-up is disabled")
-            name = address_from_pubkey(parse_pubkey(token.pubkey))
-            user, _ = store.users.create(token.pubkey, name, now)
-        bap_id = resolve_bap_id(settings, user)
-        if bap_id != user.bap_id:
-            user = store.users.update(user.id, now, bap_id=bap_id) or user
-
-        tier = (user.subscription_tier or "free") if settings.enable_subscription else None
+        if user is None and settings.disable_implicit_sign_up:
+            raise ApiError(403, "SIGN_UP_DISABLED", "no account for this key, and sign-up is disabled")
+        user_id = user.id if user is not None else new_id()
+        bap_id = resolve_bap_id(settings, user_id, token.pubkey)
         user_agent = (bottle.request.get_header("User-Agent") or "")[:MAX_USER_AGENT] or None
-        session_token, _session = store.sessions.create(
-            user.id, now, now + settings.session_seconds,
-            ip_address=client_ip(), user_agent=user_agent,
-            bap_id=selected_bap_id or user.bap_id, subscription_tier=tier,
-        )
+        with store.write():
+            claim_token(token, settings, store)
+            if user is None:
+                name = address_from_pubkey(parse_pubkey(token.pubkey))
+                user, _ = store.users.create(token.pubkey, name, now, bap_id=bap_id, user_id=user_id)
+            if bap_id != user.bap_id:
+                user = store.users.update(user.id, now, bap_id=bap_id) or user
+            tier = (user.subscription_tier or "free") if settings.enable_subscription else None
+            session_token, _session = store.sessions.create(
+                user.id, now, now + settings.session_seconds,
+                ip_address=client_ip(), user_agent=user_agent,
+                bap_id=selected_bap_id or user.bap_id, subscription_tier=tier,
+            )
         set_session_cookie(settings, session_token, settings.session_seconds)
         answer_user: dict[str, Any] = {"id": user.id, "pubkey": user.pubkey, "name": user.name,
                                        "image": user.image, "bapId": user.bap_id}
