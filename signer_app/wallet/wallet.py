@@ -310,6 +310,15 @@ class Wallet:
             self._apply_auto_lock()
             return self._keystore is None
 
+    def auto_lock_remaining(self) -> float | None:
+        """Seconds until the idle auto-lock (``None`` when locked or auto-lock is off),
+        so a GUI can schedule a timer that calls :attr:`is_locked` right then."""
+        with self._lock:
+            self._apply_auto_lock()
+            if self._keystore is None or self.auto_lock_seconds is None:
+                return None
+            return max(0.0, self.auto_lock_seconds - (self._clock() - self._last_activity))
+
     def touch(self) -> None:
         """Record user or API activity, restarting the idle timer (no effect while locked)."""
         with self._lock:

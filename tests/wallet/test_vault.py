@@ -262,12 +262,13 @@ def test_auto_lock_after_idle(make_wallet: WalletFactory, clock: FakeClock) -> N
     wallet = make_wallet(auto_lock_seconds=60)
     wallet.create("pass")
     clock.advance(50)
+    assert wallet.auto_lock_remaining() == 10
     wallet.touch()
     clock.advance(50)
-    assert not wallet.is_locked
+    assert not wallet.is_locked and wallet.auto_lock_remaining() == 10
     wallet.sign_token("/api/x")
     clock.advance(10)
-    assert wallet.is_locked
+    assert wallet.is_locked and wallet.auto_lock_remaining() is None
     with pytest.raises(WalletLocked):
         wallet.sign_token("/api/x")
     wallet.unlock("pass")
