@@ -52,6 +52,7 @@ class Settings:
     rate_limit_per_pubkey: int = 10
     # serving
     threads: int = 8
+    workers: int = 1  # >1: pre-forked processes sharing the socket (POSIX); rate limits are per process
     log_requests: bool = True
     # extension points of the reference plugin
     enable_subscription: bool = False
@@ -158,6 +159,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rate_limit_per_ip": ("SIGIL_RATE_LIMIT_PER_IP", int),
     "rate_limit_per_pubkey": ("SIGIL_RATE_LIMIT_PER_PUBKEY", int),
     "threads": ("SIGIL_THREADS", int),
+    "workers": ("SIGIL_WORKERS", int),
     "log_requests": ("SIGIL_LOG_REQUESTS", _bool),
     "enable_subscription": ("SIGIL_ENABLE_SUBSCRIPTION", _bool),
     "code_ttl": ("SIGIL_CODE_TTL", int),

@@ -31,7 +31,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         settings = _settings(
-            args, host=args.host, port=args.port, base_url=args.base_url, threads=args.threads,
+            args, host=args.host, port=args.port, base_url=args.base_url, threads=args.threads, workers=args.workers,
             rate_limit_enabled=False if args.no_rate_limit else None,
             log_requests=False if args.quiet else None,
             trusted_origins=args.trusted_origin or None,
@@ -98,6 +98,8 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--trusted-origin", action="append", default=None,
                        help="another origin allowed to use the session cookie (repeatable; env SIGIL_TRUSTED_ORIGINS, comma-separated)")
     serve.add_argument("--threads", type=int, default=None, help="worker threads (env SIGIL_THREADS; default 8)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="processes sharing the socket, to use several cores (env SIGIL_WORKERS; default 1)")
     serve.add_argument("--no-rate-limit", action="store_true", help="turn sign-in rate limits off (benchmarks; env SIGIL_RATE_LIMIT=0)")
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines (env SIGIL_LOG_REQUESTS=0)")
     _add_db_flag(serve)

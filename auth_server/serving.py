@@ -9,7 +9,9 @@ shutdown on SIGINT/SIGTERM.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -52,20 +54,25 @@ class AccessLog:
                                  environ.get("REMOTE_ADDR", "-"))
 
 
-def create_server(app: WSGIApp, host: str, port: int, threads: int = 8) -> BaseWSGIServer | MultiSocketServer:
-    """A bound (not yet running) waitress server."""
+def create_server(
+    app: WSGIApp, host: str, port: int, threads: int = 8, sock: socket.socket | None = None
+) -> BaseWSGIServer | MultiSocketServer:
+    """A bound (not yet running) waitress server; on ``sock`` when given (pre-fork workers)."""
+    where: dict[str, Any] = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
     return waitress.create_server(
-        app, host=host, port=port, threads=threads, ident="sigil",
-        clear_untrusted_proxy_headers=True, channel_timeout=60, connection_limit=1000,
-        expose_tracebacks=False,
+        app, threads=threads, ident="sigil", clear_untrusted_proxy_headers=True, channel_timeout=60,
+        connection_limit=1000, backlog=1024, expose_tracebacks=False, **where,
     )
 
 
 class ServerThread:
     """Waitress in a daemon thread: ``start()``, then ``port``/``url``; ``stop()`` shuts it down."""
 
-    def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
+    def __init__(
+        self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8, sock: socket.socket | None = None
+    ) -> None:
         self.app = app
+        self.sock = sock
         self.host = host
         self.requested_port = port
         self.threads = threads
@@ -73,7 +80,7 @@ class ServerThread:
         self._thread: threading.Thread | None = None
 
     def start(self) -> ServerThread:
-        self._server = create_server(self.app, self.host, self.requested_port, self.threads)
+        self._server = create_server(self.app, self.host, self.requested_port, self.threads, self.sock)
         self._thread = threading.Thread(target=self._server.run, name=f"sigil-waitress-{self.port}", daemon=True)
         self._thread.start()
         return self
@@ -141,23 +148,31 @@ def _shutdown(server: Any) -> None:
     server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
 
 
-def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None) -> int:
-    """Run ``sigil-server serve`` until SIGINT/SIGTERM; returns the exit status."""
-    from auth_server.store import Store
-    from auth_server.web import create_app
-
-    store = Store.open(settings.db_path, clock=settings.clock)
-    app: WSGIApp = create_app(settings, store)
-    if settings.log_requests:
-        app = AccessLog(app)
-    server = ServerThread(app, settings.host, settings.port, settings.threads)
-    stop = threading.Event()
-
+def _wait_for_signal(stop: threading.Event) -> dict[int, Any]:
     def on_signal(signum: int, frame: Any) -> None:
         log.info("received %s, shutting down", signal.Signals(signum).name)
         stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _build_app(settings: Settings, store: Any) -> WSGIApp:
+    from auth_server.web import create_app
+
+    app: WSGIApp = create_app(settings, store)
+    return AccessLog(app) if settings.log_requests else app
+
+
+def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None) -> int:
+    """Run ``sigil-server serve`` until SIGINT/SIGTERM; returns the exit status."""
+    from auth_server.store import Store
+
+    if settings.workers > 1 and hasattr(os, "fork"):
+        return _serve_prefork(settings, ready)
+    store = Store.open(settings.db_path, clock=settings.clock)
+    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads)
+    stop = threading.Event()
+    previous = _wait_for_signal(stop)
     try:
         server.start()
         url = server.url
@@ -174,4 +189,78 @@ def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("stopped")
+    return 0
+
+
+def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> int:
+    """``--workers N``: N forked processes serve one listening socket.
+
+    The GIL lets one process use one core; forking lets a multi-core machine use them
+    all. Each worker opens its own SQLite connections after the fork; writes are
+    serialised across workers by the store's file lock; single use of tokens holds
+    across workers (it lives in SQLite); rate-limit counters are per worker.
+    """
+    from auth_server.store import Store
+
+    Store.open(settings.db_path, clock=settings.clock).close()  # migrate once, before forking
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.create_server((settings.host, settings.port), family=family, backlog=1024)
+    url = "http://" + (f"[{settings.host}]" if family == socket.AF_INET6 else settings.host) + f":{sock.getsockname()[1]}"
+    if settings.port == 0 and settings.base_url.endswith(":0"):
+        settings.base_url = url
+    children: list[int] = []
+    for _ in range(settings.workers):
+        pid = os.fork()
+        if pid == 0:  # worker
+            code = 1
+            try:
+                code = _run_worker(settings, sock)
+            finally:
+                os._exit(code)
+        children.append(pid)
+    sock.close()
+    log.info("sigil-server listening on %s with %d workers (database %s, base URL %s)",
+             url, settings.workers, settings.db_path, settings.base_url)
+    if ready:
+        ready(url)
+    stop = threading.Event()
+    previous = _wait_for_signal(stop)
+    try:
+        while not stop.wait(0.5):
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid:
+                log.error("worker %d exited (status %d); shutting down", pid, status)
+                children.remove(pid)
+                break
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("stopped")
+    return 0
+
+
+def _run_worker(settings: Settings, sock: socket.socket) -> int:
+    from auth_server.store import Store
+
+    stop = threading.Event()
+    _wait_for_signal(stop)
+    store = Store.open(settings.db_path, clock=settings.clock, migrate_now=False)
+    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads, sock=sock)
+    try:
+        server.start()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        store.close()
     return 0

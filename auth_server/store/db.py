@@ -5,14 +5,20 @@ between threads mid-statement, so every thread gets its own connection (WAL mode
 their reads run side by side). Writes are serialised by a process-wide lock *before*
 SQLite is asked for its write lock: SQLite's own busy handler backs off by sleeping
 (1, 2, 5, 10... ms), which would turn contention into long tail latencies, while a
-Python lock hands over in microseconds. ``busy_timeout`` still covers other processes
-(``sigil-server users list`` next to a running server).
+Python lock hands over in microseconds. Between processes (``serve --workers N``, or an
+admin command next to a running server) an ``flock`` on ``<db>.lock`` plays the same
+role where available; ``busy_timeout`` remains the last resort.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+
+try:
+    import fcntl
+except ImportError:  # Windows: one process per database, the thread lock is enough
+    fcntl = None  # type: ignore[assignment]
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +51,7 @@ class ConnectionPool:
         self._all_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._closed = False
+        self._lock_file = open(f"{path}.lock", "a+b") if fcntl is not None else None  # noqa: SIM115
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -80,17 +87,23 @@ class ConnectionPool:
                 local.depth -= 1
             return
         with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            local.depth = 1
+            if self._lock_file is not None:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
             try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            else:
-                conn.commit()
+                conn.execute("BEGIN IMMEDIATE")
+                local.depth = 1
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                else:
+                    conn.commit()
+                finally:
+                    local.depth = 0
             finally:
-                local.depth = 0
+                if self._lock_file is not None:
+                    fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
     def close(self) -> None:
         """Close every thread's connection (call once the server has stopped)."""
@@ -102,3 +115,6 @@ class ConnectionPool:
                 except sqlite3.Error:
                     pass
             self._all.clear()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
