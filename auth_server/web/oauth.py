@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import bottle
 
-from auth_server.config import Settings
+from auth_server.config import Settings, origin_of
 from auth_server.crypto import TokenError
 from auth_server.oauth.clients import active_client, authenticate_client
 from auth_server.oauth.errors import OAuthError, invalid_client, invalid_request
@@ -42,7 +42,9 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # "same-origin", not "no-referrer": under no-referrer Chromium sends `Origin: null` (and no
+    # Referer) with the consent form's same-origin POST, and the CSRF origin check refuses it.
+    "Referrer-Policy": "same-origin",
 }
 PROVIDER_KEY = "sigil.oauth.provider"
 
@@ -83,10 +85,19 @@ def sync_issuer(provider: Provider, settings: Settings) -> None:
 
 
 def render(name: str, status: int = 200, **values: Any) -> bottle.HTTPResponse:
-    """A server-rendered page (bottle SimpleTemplate, auto-escaped) with the page headers."""
+    """A server-rendered page (bottle SimpleTemplate, auto-escaped) with the page headers.
+
+    The Content-Security-Policy allows this server's own script and styles only, and
+    network access to this server plus the local signer (``signer_url``, sign-in page).
+    """
     html = bottle.template(name, template_lookup=[str(TEMPLATES)], static=STATIC_PREFIX, **values)
     headers = dict(PAGE_HEADERS)
     headers["Content-Type"] = "text/html; charset=utf-8"
+    connect = " ".join(["'self'"] + ([origin_of(values["signer_url"])] if values.get("signer_url") else []))
+    headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src {connect}; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
     return bottle.HTTPResponse(html, status, headers)
 
 
