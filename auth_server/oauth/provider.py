@@ -120,6 +120,17 @@ class Provider:
         self.keys = keys
         self.config = config
         self.clock = clock
+        self._issued = 0
+
+    PURGE_EVERY = 500
+    PURGE_GRACE = 3600.0  # used codes stay a while so a late replay still revokes its tokens
+
+    def _maybe_purge(self, now: float) -> None:
+        """Every few hundred codes, drop codes and tokens that expired long ago."""
+        self._issued += 1
+        if self._issued % self.PURGE_EVERY == 0:
+            self.store.codes.purge_expired(now - self.PURGE_GRACE)
+            self.store.tokens.purge_expired(now - self.PURGE_GRACE)
 
     # -- authorize -------------------------------------------------------
 
@@ -168,6 +179,7 @@ class Provider:
         now = self.clock()
         if remember and not request.client.trusted:
             self.store.consents.grant(user_id, request.client.client_id, request.scope, bap_id, now)
+        self._maybe_purge(now)
         code = new_credential()
         self.store.codes.add(AuthorizationCode(
             code_hash=hash_credential(code),

@@ -29,6 +29,7 @@ def test_no_session_shows_sign_in_page(server, rp, browser) -> None:
     res = browser.authorize(rp)
     assert res.status_code == 200
     assert 'data-signer-url="http://127.0.0.1:9"' in res.text and "signin.js" in res.text
+    assert "connect-src 'self' http://127.0.0.1:9;" in res.headers["content-security-policy"]
     js = browser.http.get("/oauth2/static/signin.js")
     assert js.status_code == 200 and "No Sigil signer is answering" in js.text
     none = browser.authorize(rp, prompt="none")
@@ -97,6 +98,9 @@ def test_trusted_client_skips_consent(server, browser) -> None:
     rp = register(server, trusted=True)
     browser.sign_in()
     assert "code" in redirect_params(browser.authorize(rp))
+    from tests.oauth.conftest import authorize_params
+    res = browser.http.get("/api/auth/oauth2/authorize", params=authorize_params(rp))
+    assert "code" in redirect_params(res)
 
 
 def test_prompt_login_forces_sign_in(server, rp, browser) -> None:
