@@ -38,6 +38,7 @@ test: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) bench/verify.py
+	$(PY) bench/token.py
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules $(SIGMA_DIR)/node_modules
