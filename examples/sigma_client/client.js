@@ -34,6 +34,7 @@ $("sign-in")?.addEventListener("click", () => {
 // Callback page: the plugin checks state, then posts code + PKCE verifier to our Node route,
 // which calls exchangeCodeForTokens with the member key (server side only).
 if (window.location.pathname === "/auth/sigma/callback") {
+  $("start").hidden = true;
   $("status").hidden = false;
   authClient.sigma
     .handleCallback(new URLSearchParams(window.location.search))
