@@ -97,9 +97,11 @@ def _claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) ->
     """The user claims a scope set allows: identity always, profile/email by scope."""
     claims: dict[str, Any] = {"sub": profile["sub"], "pubkey": profile.get("pubkey"), "bap_id": profile.get("bap_id")}
     if "profile" in scopes:
-        for name in ("name", "given_name", "family_name", "picture", "subscriptionTier"):
+        for name in ("name", "given_name", "family_name", "picture"):
             if profile.get(name) is not None:
                 claims[name] = profile[name]
+    if profile.get("subscriptionTier") is not None:  # only present when the server enables it
+        claims["subscriptionTier"] = profile["subscriptionTier"]
     if "email" in scopes and profile.get("email"):
         claims["email"] = profile["email"]
         claims["email_verified"] = bool(profile.get("email_verified", False))

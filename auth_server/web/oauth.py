@@ -194,6 +194,8 @@ def describe_scopes(scopes: tuple[str, ...] | list[str]) -> list[tuple[str, str]
 
 
 def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
+    provider_for(app, settings, store)  # fail at start, not on the first request, for a bad id_token_alg
+
     def get_provider() -> Provider:
         provider = provider_for(app, settings, store)
         sync_issuer(provider, settings)

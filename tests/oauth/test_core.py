@@ -200,3 +200,27 @@ def test_introspect_and_revoke(provider, client, user, store, clock) -> None:
     assert provider.introspect(other, answer["access_token"]) == {"active": False}
     provider.revoke(client, answer["access_token"])
     assert provider.introspect(client, answer["access_token"]) == {"active": False}
+
+
+def test_userinfo_claims_follow_scopes_and_subscription(store, tmp_path, client, user, clock) -> None:
+    keys = SigningKeys(tmp_path)
+    cfg = ProviderConfig(issuer="http://sigil.test")
+    prov = Provider(store.oauth, StoreUserDirectory(store.users, subscription=True), keys, cfg, clock)
+    store.users.update(user.id, clock(), email="alice@example.com")
+    req = prov.parse_authorization(params(client_id=client.client_id, scope="openid"))
+    code = code_from(prov.approve(req, user.id, None, None))
+    tokens = prov.token(client, {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                                 "code_verifier": VERIFIER})
+    info = prov.userinfo(tokens["access_token"])
+    assert set(info) == {"sub", "pubkey", "bap_id", "subscriptionTier"}
+    req = prov.parse_authorization(params(client_id=client.client_id, scope="openid profile email"))
+    code = code_from(prov.approve(req, user.id, None, None))
+    tokens = prov.token(client, {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                                 "code_verifier": VERIFIER})
+    info = prov.userinfo(tokens["access_token"])
+    assert info["email"] == "alice@example.com" and info["name"] == "Alice" and info["given_name"] == "Alice"
+
+
+def test_bad_id_token_alg_is_refused(tmp_path) -> None:
+    with pytest.raises(ValueError):
+        SigningKeys(tmp_path, "HS256")
