@@ -46,12 +46,6 @@ EXPECTED_BAP_ID = "VpdSWHprjixzq5dX2kno1gEmw4C"
 EXPECTED_PUBKEY = "029261ed9212734363d539b12a9dbee938574b99dba5568625ef80572385c66f97"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.e2e)
-
-
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
     path = Path(os.environ.get("SIGIL_E2E_SCREENSHOT_DIR") or REPO / "test-artifacts" / "e2e")
