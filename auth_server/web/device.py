@@ -15,20 +15,19 @@ from urllib.parse import urlencode
 import bottle
 
 from auth_server.config import Settings
+from auth_server.crypto import TokenError
 from auth_server.oauth.clients import active_client, authenticate_client
-from auth_server.oauth.errors import OAuthError
+from auth_server.oauth.errors import OAuthError, invalid_client
 from auth_server.oauth.secrets import normalize_user_code
 from auth_server.store import Store
 from auth_server.store.oauth import OAuthClient
+from auth_server.web.auth_token import verify_request_token
 from auth_server.web.context import check_origin, current_session
 from auth_server.web.errors import ApiError, json_response
 from auth_server.web.oauth import (
-    NO_STORE, SIGN_IN_PATH, check_csrf, csrf_token, describe_scopes, oauth_json_error, provider_for, read_form,
-    render, session_bap_id, sync_issuer,
+    NO_STORE, SIGN_IN_PATH, check_csrf, csrf_token, describe_scopes, html_page, json_api, oauth_json_error,
+    provider_for, read_form, render, session_bap_id, sync_issuer,
 )
-from auth_server.web.auth_token import verify_request_token
-from auth_server.crypto import TokenError
-from auth_server.oauth.errors import invalid_client
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -73,8 +72,8 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
             return oauth_json_error(exc)
         return json_response(answer, 200, NO_STORE)
 
-    app.route("/api/auth/device/code", "POST", device_code)
-    app.route("/api/auth/device/token", "POST", device_token)
+    app.route("/api/auth/device/code", "POST", json_api(device_code))
+    app.route("/api/auth/device/token", "POST", json_api(device_token))
 
     def device_page() -> Any:
         """The page where a signed-in user enters a device's code and approves it."""
@@ -121,5 +120,5 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
                           problem=exc.description)
         return render("device", stage="approved" if approved else "denied")
 
-    app.route("/device", "GET", device_page)
-    app.route("/device", "POST", device_decide)
+    app.route("/device", "GET", html_page(device_page))
+    app.route("/device", "POST", html_page(device_decide))

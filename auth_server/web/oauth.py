@@ -8,9 +8,10 @@ by the client's member key over the exact request body (strict rules plus single
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -189,6 +190,32 @@ def describe_scopes(scopes: tuple[str, ...] | list[str]) -> list[tuple[str, str]
     return [(s, SCOPE_DESCRIPTIONS.get(s, s)) for s in scopes]
 
 
+def json_api(handler: Callable[[], Any]) -> Callable[[], Any]:
+    """Bytes that are not UTF-8 (headers, query, form) are the client's error: 400, never 500."""
+
+    @functools.wraps(handler)
+    def wrapper() -> Any:
+        try:
+            return handler()
+        except UnicodeError:
+            return oauth_json_error(invalid_request("request contains bytes that are not UTF-8"))
+
+    return wrapper
+
+
+def html_page(handler: Callable[[], Any]) -> Callable[[], Any]:
+    """Like :func:`json_api`, for routes that answer with pages."""
+
+    @functools.wraps(handler)
+    def wrapper() -> Any:
+        try:
+            return handler()
+        except UnicodeError:
+            return error_page("This link is not valid", "The request contains bytes that are not UTF-8.", 400)
+
+    return wrapper
+
+
 # ---------------------------------------------------------------------------
 # routes
 
@@ -290,8 +317,8 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
                                          int(session.session.created_at)))
 
     for prefix in ("", "/api/auth"):
-        app.route(prefix + "/oauth2/authorize", "GET", authorize_get)
-        app.route(prefix + "/oauth2/authorize", "POST", authorize_post)
+        app.route(prefix + "/oauth2/authorize", "GET", html_page(authorize_get))
+        app.route(prefix + "/oauth2/authorize", "POST", html_page(authorize_post))
 
     # -- token, revoke, introspect ---------------------------------------------
 
@@ -332,9 +359,9 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
         return json_response(answer, 200, NO_STORE)
 
     for prefix in ("", "/api/auth"):
-        app.route(prefix + "/oauth2/token", "POST", token_endpoint)
-    app.route("/api/auth/oauth2/revoke", "POST", revoke_endpoint)
-    app.route("/api/auth/oauth2/introspect", "POST", introspect_endpoint)
+        app.route(prefix + "/oauth2/token", "POST", json_api(token_endpoint))
+    app.route("/api/auth/oauth2/revoke", "POST", json_api(revoke_endpoint))
+    app.route("/api/auth/oauth2/introspect", "POST", json_api(introspect_endpoint))
 
     # -- userinfo ----------------------------------------------------------------
 
@@ -347,8 +374,8 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
         return json_response(answer, 200, {"Cache-Control": "no-store"})
 
     for method in ("GET", "POST"):
-        app.route("/api/auth/oauth2/userinfo", method, userinfo)
-        app.route("/oauth2/userinfo", method, userinfo)
+        app.route("/api/auth/oauth2/userinfo", method, json_api(userinfo))
+        app.route("/oauth2/userinfo", method, json_api(userinfo))
 
     # -- discovery and keys --------------------------------------------------------
 
