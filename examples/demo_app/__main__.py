@@ -15,11 +15,11 @@ from examples.demo_app.app import DemoConfig, create_app
 
 
 def _new_key() -> int:
-    """A fresh member key: the WIF goes into the app's environment, the pubkey to the server."""
+    """A fresh member key as shell exports: the WIF stays in the app's environment, the pubkey
+    goes to ``sigil-server clients add --member-pubkey``. Use: ``eval "$(... new-key)"``."""
     key = coincurve.PrivateKey()
     print(f"export SIGIL_DEMO_MEMBER_WIF={wif_from_private_key(key)}")
-    print(f"# register with: sigil-server clients add --member-pubkey {key.public_key.format().hex()} ...",
-          file=sys.stderr)
+    print(f"export SIGIL_DEMO_MEMBER_PUBKEY={key.public_key.format().hex()}")
     return 0
 
 
