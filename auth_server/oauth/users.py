@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from auth_server.crypto import bap_id_from_pubkey
 from auth_server.store.users import UserRepository
+
+
+@lru_cache(maxsize=4096)
+def _bap_id(pubkey: str) -> str:
+    """BAP ID of a member key (pure, and two base58 encodings per call: worth caching)."""
+    return bap_id_from_pubkey(pubkey)
 
 
 class StoreUserDirectory:
@@ -25,7 +32,7 @@ class StoreUserDirectory:
             "given_name": user.name,
             "picture": user.image,
             "pubkey": user.pubkey,
-            "bap_id": user.bap_id or bap_id_from_pubkey(user.pubkey),
+            "bap_id": user.bap_id or _bap_id(user.pubkey),
             "email": user.email,
             "email_verified": user.email_verified,
         }
