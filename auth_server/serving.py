@@ -142,9 +142,17 @@ def _shutdown(server: Any) -> None:
         finally:
             done.set()
 
+    pulled = False
     if trigger is not None:
-        trigger.pull_trigger(close_everything)
+        try:
+            trigger.pull_trigger(close_everything)
+            pulled = True
+        except OSError:  # the trigger pipe is already gone: the loop cannot be woken
+            log.warning("waitress trigger unusable at shutdown; closing sockets from this thread")
+    if pulled:
         done.wait(5.0)
+    else:
+        close_everything()
     server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
 
 

@@ -37,7 +37,8 @@ INSTALLERS: list[Installer] = [
 
 def create_app(settings: Settings, store: Store) -> bottle.Bottle:
     """A ready-to-serve WSGI app for ``settings`` on ``store``."""
-    app = bottle.Bottle(catchall=True, autojson=False)
+    app = bottle.Bottle(catchall=True)
+    app.config["json.enable"] = False  # answers go through errors.json_response
     install_error_handling(app)
     for install in INSTALLERS:
         install(app, settings, store)

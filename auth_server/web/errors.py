@@ -65,6 +65,8 @@ def _json_errors_plugin(callback: Callable[..., Any]) -> Callable[..., Any]:
             return exc.response()
         except TokenError as exc:
             return api_error_from_token_error(exc).response()
+        except UnicodeError:  # bottle decodes headers, cookies and query strings lazily
+            return json_response({"message": "request is not valid UTF-8", "code": "BAD_REQUEST"}, 400)
         except Exception:
             log.exception("unhandled error in %s %s", bottle.request.method, bottle.request.path)
             return json_response({"message": "internal error", "code": "INTERNAL_ERROR"}, 500)
