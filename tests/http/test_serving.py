@@ -1,0 +1,128 @@
+"""Serving and administration: /healthz, OpenAPI, JSON errors, `sigil-server serve|migrate|users|sessions`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from auth_server.config import Settings
+from tests.http.conftest import SIGN_IN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "auth_server.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def test_healthz_and_json_errors(server):
+    assert server.request("GET", "/healthz").json()["status"] == "ok"
+    missing = server.request("GET", "/api/auth/nope")
+    assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
+    wrong = server.request("DELETE", "/healthz")
+    assert wrong.status_code == 405 and wrong.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_openapi_documents_every_route(server):
+    doc = server.request("GET", "/api/auth/openapi.json").json()
+    assert doc["openapi"].startswith("3.1")
+    paths = doc["paths"]
+    for method, path in (("post", SIGN_IN), ("get", "/api/auth/sigma/challenge"), ("get", "/api/auth/get-session"),
+                         ("post", "/api/auth/sign-out"), ("get", "/api/auth/list-sessions"),
+                         ("post", "/api/auth/revoke-session"), ("get", "/healthz"), ("get", "/api/auth/openapi.json")):
+        assert method in paths[path], path
+        assert paths[path][method]["summary"]
+    # every route the app serves is documented, whichever feature installed it
+    app_routes = {(r.method.lower(), re.sub(r"<([^:>]+)(:[^>]*)?>", r"{\1}", r.rule)) for r in server.thread.app.routes}
+    documented = {(m, p) for p, ops in paths.items() for m in ops}
+    assert app_routes <= documented
+
+
+def test_settings_from_env_and_overrides(tmp_path):
+    env = {"SIGIL_HOST": "0.0.0.0", "SIGIL_PORT": "4000", "SIGIL_DB": str(tmp_path / "x.db"),
+           "SIGIL_TRUSTED_ORIGINS": "https://a.example/, https://b.example", "SIGIL_RATE_LIMIT": "off"}
+    settings = Settings.from_env(env, port=5000)
+    assert (settings.host, settings.port, settings.db_path) == ("0.0.0.0", 5000, tmp_path / "x.db")
+    assert settings.base_url == "http://0.0.0.0:5000" and settings.rate_limit_enabled is False
+    assert settings.allowed_origins() == {"http://0.0.0.0:5000", "https://a.example", "https://b.example"}
+    assert Settings.from_env({}).db_path.name == "sigil.db"
+    assert Settings.from_env({}).host == "127.0.0.1"
+
+
+def test_serve_command_logs_requests_and_stops_on_sigterm(tmp_path, peer, peer_key):
+    db = tmp_path / "served.db"
+    proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0"], cwd=ROOT,
+                            env={**os.environ, "SIGIL_DB": str(db)}, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        assert match, line
+        url = match.group(1)
+        token = peer.make(peer_key[0], SIGN_IN)
+        res = httpx.post(f"{url}{SIGN_IN}?debug=secret", headers={"X-Auth-Token": token}, json={})
+        assert res.status_code == 200, res.text
+        session = res.json()["token"]
+        assert httpx.get(f"{url}/healthz").status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        log = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert re.search(rf"POST {SIGN_IN} 200 [\d.]+ms", log), log
+    assert "GET /healthz 200" in log
+    for secret in (token, session, "secret", token.split("|")[4]):
+        assert secret not in log
+    assert db.exists()
+
+
+def test_serve_command_with_workers(tmp_path, peer):
+    proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0", "--workers", "2", "--quiet",
+                             "--db", str(tmp_path / "w.db")], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", proc.stderr.readline())
+        assert match
+        url = match.group(1)
+        token = peer.make(peer.key()[0], SIGN_IN)
+        answers = [httpx.post(f"{url}{SIGN_IN}", headers={"X-Auth-Token": token}, json={}) for _ in range(3)]
+        assert sorted(a.status_code for a in answers) == [200, 401, 401]  # single use across workers
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_admin_commands(server_factory, tmp_path, peer, peer_key):
+    db = tmp_path / "admin.db"
+    migrated = cli("migrate", "--db", str(db))
+    assert migrated.returncode == 0 and "applied 1:" in migrated.stdout
+    assert "0 applied now" in cli("migrate", env={"SIGIL_DB": str(db)}).stdout
+    assert cli("users", "list", "--db", str(db)).stdout.strip() == "no users"
+
+    server = server_factory(db)
+    token = server.sign_in(peer.make(peer_key[0], SIGN_IN)).json()["token"]
+    user_id = server.store.users.get_by_pubkey(peer_key[1]).id
+
+    listed = cli("users", "list", "--db", str(db))  # while the server runs
+    assert listed.returncode == 0 and user_id in listed.stdout and peer_key[1] in listed.stdout
+    assert json.loads(cli("users", "list", "--json", "--db", str(db)).stdout)[0]["pubkey"] == peer_key[1]
+
+    revoked = cli("sessions", "revoke", "--user", user_id, "--db", str(db))
+    assert revoked.returncode == 0 and "revoked 1 session" in revoked.stdout
+    assert server.request("GET", "/api/auth/get-session", headers={"Authorization": f"Bearer {token}"}).json() is None
+    unknown = cli("sessions", "revoke", "--user", "nobody", "--db", str(db))
+    assert unknown.returncode == 1 and "no user" in unknown.stderr
+
+    # the foundation's token commands are still there
+    assert cli("token", "verify", "--path", SIGN_IN, peer.make(peer_key[0], SIGN_IN)).stdout.strip() == peer_key[1]
