@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import bottle
@@ -48,6 +48,7 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 PROVIDER_KEY = "sigil.oauth.provider"
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------------
@@ -170,6 +171,23 @@ def authenticate(settings: Settings, store: Store, raw: bytes, form: Mapping[str
     client = active_client(store.oauth.clients, client_id)
     authenticate_client(client, token.pubkey)
     return client
+
+
+def committed_even_on_error(store: Store, work: Callable[[], T]) -> T:
+    """Run ``work`` in one write transaction (one commit for the replay claim of the client's
+    token, the code or refresh token it spends and the tokens it gets) that is committed
+    also when ``work`` raises ``OAuthError``: a spent client token, a code marked as reused
+    and a revoked token family must stay so when the answer is an error.
+    """
+    error: OAuthError | None = None
+    with store.write():
+        try:
+            result = work()
+        except OAuthError as exc:
+            error = exc
+    if error is not None:
+        raise error
+    return result
 
 
 def csrf_token(session: CurrentSession, purpose: str) -> str:
@@ -329,9 +347,13 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
         """
         try:
             raw, form = read_form()
-            client = authenticate(settings, store, raw, form)
-            assert client is not None
-            answer = get_provider().token(client, form)
+
+            def grant() -> dict[str, Any]:
+                client = authenticate(settings, store, raw, form)
+                assert client is not None
+                return get_provider().token(client, form)
+
+            answer = committed_even_on_error(store, grant)
         except OAuthError as exc:
             return oauth_json_error(exc)
         return json_response(answer, 200, NO_STORE)
