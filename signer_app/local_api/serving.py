@@ -1,15 +1,12 @@
 """Serve the local API with waitress in a background thread, on loopback only.
 
-Each request waiting for an approval holds a worker thread for up to two minutes,
-so the pool is larger than a server's usual one.
+Reuses the auth server's :class:`~auth_server.serving.ServerThread` (clean shutdown), with
+a larger pool: each request waiting for an approval holds a worker for up to two minutes.
 """
 
 from __future__ import annotations
 
-import threading
-
-import waitress
-from waitress.server import BaseWSGIServer
+from auth_server.serving import ServerThread
 
 LOOPBACK = "127.0.0.1"
 
@@ -21,12 +18,11 @@ class LocalApiServer:
         self.app = app
         self.requested_port = port
         self.threads = threads
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: ServerThread | None = None
 
     @property
     def port(self) -> int:
-        return int(self._server.effective_port) if self._server else 0  # type: ignore[union-attr]
+        return self._thread.port if self._thread else 0
 
     @property
     def url(self) -> str:
@@ -34,27 +30,18 @@ class LocalApiServer:
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._thread is not None
+
+    @property
+    def _server(self):  # the waitress server (tests check what it is bound to)
+        return self._thread._server if self._thread else None
 
     def start(self) -> None:
-        if self._server is not None:
+        if self._thread is not None:
             return
-        server = waitress.create_server(
-            self.app, host=LOOPBACK, port=self.requested_port, threads=self.threads,
-            ident="sigil-signer", clear_untrusted_proxy_headers=True, channel_timeout=180,
-        )
-        self._server = server
-        self._thread = threading.Thread(target=server.run, name="sigil-local-api", daemon=True)
-        self._thread.start()
+        self._thread = ServerThread(self.app, LOOPBACK, self.requested_port, threads=self.threads).start()
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.close()
-        try:
-            server.task_dispatcher.shutdown(timeout=2)
-        except Exception:
-            pass
-        if self._thread:
-            self._thread.join(timeout=3)
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.stop()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
+from signer_app.ui.qtcompat import emit
+
 from signer_app.approvals import ApprovalBroker, ApprovalDecision, ApprovalRequest, format_duration
 from signer_app.ui.unlock import try_unlock
 from signer_app.ui.widgets import button, card, label
@@ -169,5 +171,5 @@ class ApprovalDialog(QDialog):
             return
         self._done = True
         self._timer.stop()
-        self.decided.emit(self.request.id, decision)
+        emit(self.decided, self.request.id, decision)
         self.done(QDialog.DialogCode.Accepted if decision and decision.approved else QDialog.DialogCode.Rejected)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from signer_app.ui.qtcompat import emit
+
 from signer_app.approvals import ApprovalBroker, ApprovalRequest
 from signer_app.ui.approval_dialog import ApprovalDialog
 from signer_app.wallet import Wallet
@@ -29,11 +31,11 @@ class ApprovalPresenter(QObject):
         broker.subscribe(self._listener)
 
     def _listener(self, event: str, request: ApprovalRequest) -> None:
-        self._broker_event.emit()  # any thread -> GUI thread
+        emit(self._broker_event)  # any thread -> GUI thread
 
     def _on_broker_event(self) -> None:
         pending = self.broker.pending()
-        self.pending_changed.emit(len(pending))
+        emit(self.pending_changed, len(pending))
         if self.dialog is not None and not self.broker.is_pending(self.dialog.request.id):
             self.dialog._tick()  # closes a dialog whose request timed out
         self._show_next()
@@ -52,7 +54,7 @@ class ApprovalPresenter(QObject):
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
-        self.dialog_shown.emit(dialog)
+        emit(self.dialog_shown, dialog)
 
     def _on_decided(self, request_id: int, decision) -> None:
         if decision is not None:
@@ -60,5 +62,5 @@ class ApprovalPresenter(QObject):
         dialog, self.dialog = self.dialog, None
         if dialog is not None:
             dialog.deleteLater()
-        self.pending_changed.emit(len(self.broker.pending()))
+        emit(self.pending_changed, len(self.broker.pending()))
         QTimer.singleShot(0, self._show_next)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
+from signer_app.ui.qtcompat import emit
+
 from signer_app.context import AppContext
 from signer_app.ui.activity_panel import ActivityPanel
 from signer_app.ui.grants_panel import GrantsPanel
@@ -45,13 +47,17 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         self._data_changed.connect(self.refresh_data)
-        ctx.service.grants.subscribe(self._data_changed.emit)  # HTTP threads -> GUI thread
-        ctx.service.activity.subscribe(self._data_changed.emit)
+        ctx.service.grants.subscribe(self._notify_changed)  # HTTP threads -> GUI thread
+        ctx.service.activity.subscribe(self._notify_changed)
         self._poll = QTimer(self)
         self._poll.setInterval(2000)
         self._poll.timeout.connect(self._periodic)
         self._poll.start()
         self.show_current()
+
+    def _notify_changed(self) -> None:
+        """Called from any thread; the queued signal runs ``refresh_data`` in the GUI thread."""
+        emit(self._data_changed)
 
     def _build_main_view(self) -> QWidget:
         view = QWidget()
@@ -148,7 +154,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            self.shown.emit()
+            emit(self.shown)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.keep_in_tray and not self.quitting:
@@ -156,4 +162,4 @@ class MainWindow(QMainWindow):
             self.hide()
             return
         event.accept()
-        self.quit_requested.emit()
+        emit(self.quit_requested)

@@ -9,6 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from signer_app.ui.qtcompat import emit
+
 
 def instance_name(data_dir: Path) -> str:
     user = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
@@ -55,7 +57,7 @@ class SingleInstance(QObject):
 
     def _read(self, socket: QLocalSocket) -> None:
         if bytes(socket.readAll()).strip().startswith(b"focus"):
-            self.focus_requested.emit()
+            emit(self.focus_requested)
 
     def close(self) -> None:
         if self.server is not None:

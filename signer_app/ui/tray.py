@@ -6,6 +6,8 @@ from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from signer_app.ui.qtcompat import emit
+
 
 def app_icon() -> QIcon:
     """The packaged icon (resources/icons), or a drawn one when the files are missing."""
@@ -80,7 +82,7 @@ class Tray(QObject):
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
-            self.open_requested.emit()
+            emit(self.open_requested)
 
     def set_pending(self, count: int) -> None:
         self.pending_action.setText(f"{count} request{'s' if count != 1 else ''} waiting" if count

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
+from signer_app.ui.qtcompat import emit
+
 from signer_app.ui.widgets import button, card, label
 from signer_app.wallet import Wallet, WalletError, WrongPassphrase
 
@@ -56,4 +58,4 @@ class UnlockView(QWidget):
             self.error.setText(message)
             return
         self.error.setText("")
-        self.unlocked.emit()
+        emit(self.unlocked)

@@ -73,10 +73,13 @@ def qr_pixmap(data: str, size: int = 180) -> QPixmap:
     code.make(fit=True)
     matrix = code.get_matrix()
     n = len(matrix)
-    image = QImage(n, n, QImage.Format.Format_RGB32)
-    black, white = 0xFF111827, 0xFFFFFFFF
+    stride = (n + 3) // 4 * 4  # QImage rows are 32-bit aligned
+    pixels = bytearray(b"\xff" * stride * n)
     for y, row in enumerate(matrix):
         for x, dark in enumerate(row):
-            image.setPixel(x, y, black if dark else white)
+            if dark:
+                pixels[y * stride + x] = 0x11
+    # From bytes, not setPixel: PySide6 6.12.0's setPixel leaks a reference to None per call.
+    image = QImage(bytes(pixels), n, n, stride, QImage.Format.Format_Grayscale8).copy()
     return QPixmap.fromImage(image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
                                           Qt.TransformationMode.FastTransformation))

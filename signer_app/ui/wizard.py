@@ -9,6 +9,8 @@ from PySide6.QtWidgets import (
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from signer_app.ui.qtcompat import emit
+
 from signer_app.onboarding import generate_mnemonic, normalize_mnemonic, passphrase_strength, quiz_positions
 from signer_app.ui.widgets import button, label
 from signer_app.wallet import InvalidMnemonic, Wallet, WalletError
@@ -259,4 +261,4 @@ class FirstRunWizard(QStackedWidget):
         self.confirm_edit.clear()
         for widget in self.word_labels:
             widget.setText("")
-        self.completed.emit()
+        emit(self.completed)
