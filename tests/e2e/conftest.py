@@ -219,8 +219,10 @@ def stack(e2e_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         stack.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(e2e_tools: None):
+    """Module scope: Playwright's sync API allows one instance per thread at a time, and other
+    test modules (tests/oauth) start their own."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
