@@ -33,7 +33,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import bottle
@@ -50,7 +50,7 @@ SESSION_COOKIE = "demo_session"
 class DemoConfig:
     issuer: str  # the Sigil server's base URL
     client_id: str
-    member_wif: str  # the app's member key; used only to sign the token request
+    member_wif: str = field(repr=False)  # the app's member key; only signs the token request
     base_url: str  # where this app is reachable; the redirect URI is base_url + "/callback"
     scope: str = "openid profile"
 
