@@ -5,6 +5,7 @@ No Qt here: the GUI receives an :class:`AppContext` and calls plain methods on i
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,9 @@ class AppContext:
               approval_timeout: float = 120.0) -> AppContext:
         settings = settings_store.effective()
         if wallet is None:
-            wallet = Wallet(data_dir, auto_lock_seconds=settings.auto_lock_minutes * 60)
+            # SIGIL_KEYRING_SERVICE keeps a test or second install apart in the keyring
+            service = os.environ.get("SIGIL_KEYRING_SERVICE", "sigil")
+            wallet = Wallet(data_dir, service=service, auto_lock_seconds=settings.auto_lock_minutes * 60)
         service = SignerService(wallet, data_dir, broker=ApprovalBroker(timeout=approval_timeout))
         api = LocalApiServer(create_signer_api(service), settings.signer_port)
         server = EmbeddedServer(data_dir, settings.server_port, settings.server_base_url)

@@ -14,9 +14,7 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from signer_app.context import AppContext
 from signer_app.settings import SettingsStore, data_dir
-from signer_app.ui.approvals_presenter import ApprovalPresenter
 from signer_app.ui.main_window import MainWindow
 from signer_app.ui.single_instance import SingleInstance
 from signer_app.ui.theme import apply_theme
@@ -24,15 +22,10 @@ from signer_app.ui.tray import Tray, app_icon
 
 
 def _process_start() -> float:
-    """Seconds since the epoch when this process started (for the startup figures)."""
-    try:
-        with open(f"/proc/{os.getpid()}/stat") as f:
-            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/stat") as f:
-            btime = next(int(line.split()[1]) for line in f if line.startswith("btime"))
-        return btime + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, StopIteration):
-        return time.time()
+    """When ``sigil`` started: the entry point's first line noted it (``signer_app.main``)."""
+    from signer_app import main as entry
+
+    return getattr(entry, "STARTED_AT", time.time())
 
 
 def _marker(text: str) -> None:
@@ -55,14 +48,11 @@ def run_gui(argv: list[str]) -> int:
         return 0
     instance.listen()
 
-    ctx = AppContext.build(folder, SettingsStore())
     tray = Tray()
-    window = MainWindow(ctx, keep_in_tray=tray.available)
-    presenter = ApprovalPresenter(ctx.service.broker, ctx.wallet, window)
-    presenter.pending_changed.connect(tray.set_pending)
+    window = MainWindow(keep_in_tray=tray.available)
     instance.focus_requested.connect(window.bring_to_front)
     tray.open_requested.connect(window.bring_to_front)
-    tray.lock_requested.connect(window.lock)
+    parts: dict = {}
 
     def quit_app() -> None:
         window.quitting = True
@@ -72,12 +62,25 @@ def run_gui(argv: list[str]) -> int:
     window.quit_requested.connect(quit_app)
 
     def on_shown() -> None:
-        _marker(f"window shown after {time.time() - started:.3f} s")
-        QTimer.singleShot(0, start_services)
+        now = time.time()
+        _marker(f"window shown after {now - started:.3f} s (at {now:.3f})")
+        QTimer.singleShot(0, boot)
 
-    def start_services() -> None:
-        api_ok = ctx.start_api()
-        if api_ok:
+    def boot() -> None:
+        """After the first paint: import and wire the wallet, API and server, fill the window."""
+        from signer_app.context import AppContext
+        from signer_app.ui.approvals_presenter import ApprovalPresenter
+
+        ctx = AppContext.build(folder, SettingsStore())
+        parts["ctx"] = ctx
+        window.attach(ctx)
+        presenter = ApprovalPresenter(ctx.service.broker, ctx.wallet, window)
+        parts["presenter"] = presenter
+        presenter.pending_changed.connect(tray.set_pending)
+        tray.lock_requested.connect(window.lock)
+        now = time.time()
+        _marker(f"window ready after {now - started:.3f} s (at {now:.3f})")
+        if ctx.start_api():
             _marker(f"signer API ready at {ctx.api.url} after {time.time() - started:.3f} s")
         if ctx.settings.start_server and ctx.start_server():
             _marker(f"auth server ready at {ctx.server.url} after {time.time() - started:.3f} s")
@@ -94,7 +97,8 @@ def run_gui(argv: list[str]) -> int:
     code = app.exec()
     tray.hide()
     instance.close()
-    ctx.shutdown()
+    if "ctx" in parts:
+        parts["ctx"].shutdown()
     return code
 
 

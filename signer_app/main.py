@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
+
+STARTED_AT = time.time()  # startup figures count from here (bench/startup.py)
 
 from signer_app import __version__
 

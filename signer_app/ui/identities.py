@@ -19,7 +19,9 @@ class IdentitiesPanel(QWidget):
 
         left = QVBoxLayout()
         self.list = QListWidget()
-        self.list.setFixedWidth(230)
+        self.list.setFixedWidth(270)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.list.currentItemChanged.connect(lambda *_: self._show_selected())
         left.addWidget(self.list, 1)
         self.add_button = button("+ New identity", slot=self.add_identity)
@@ -48,6 +50,8 @@ class IdentitiesPanel(QWidget):
         self.pubkey_field = CopyField("Public key")
         for f in (self.bap_field, self.address_field, self.pubkey_field):
             fields.addWidget(f)
+        self.where = label("", "muted", wrap=True)
+        fields.addWidget(self.where)
         fields.addStretch(1)
         body.addLayout(fields, 1)
         qr_box = QVBoxLayout()
@@ -113,6 +117,12 @@ class IdentitiesPanel(QWidget):
         self.address_field.set_value(identity.address)
         self.pubkey_field.set_value(identity.pubkey)
         self.qr.setPixmap(qr_pixmap(identity.pubkey, 164))
+        try:
+            storage = self.wallet.storage_description()
+        except WalletError:
+            storage = ""
+        path = f"m/424150'/0'/0'/0'/{identity.index}'/0'"
+        self.where.setText(f"Identity #{identity.index + 1} · member key {path}" + (f"\nKeys kept in {storage}" if storage else ""))
 
     def add_identity(self) -> None:
         name, ok = QInputDialog.getText(self, "New identity", "Label:", text=f"Identity {self.list.count() + 1}")

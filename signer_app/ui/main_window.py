@@ -6,18 +6,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
-from signer_app.ui.qtcompat import emit
+from typing import TYPE_CHECKING
 
-from signer_app.context import AppContext
-from signer_app.ui.activity_panel import ActivityPanel
-from signer_app.ui.grants_panel import GrantsPanel
-from signer_app.ui.identities import IdentitiesPanel
-from signer_app.ui.server_panel import ServerPanel
-from signer_app.ui.settings_dialog import SettingsDialog
+from signer_app.ui.qtcompat import emit
 from signer_app.ui.tray import app_icon
-from signer_app.ui.unlock import UnlockView
 from signer_app.ui.widgets import button, label
-from signer_app.ui.wizard import FirstRunWizard
+
+if TYPE_CHECKING:
+    from signer_app.context import AppContext
 
 
 class MainWindow(QMainWindow):
@@ -25,18 +21,31 @@ class MainWindow(QMainWindow):
     quit_requested = Signal()
     _data_changed = Signal()
 
-    def __init__(self, ctx: AppContext, keep_in_tray: bool = False) -> None:
+    def __init__(self, ctx: AppContext | None = None, keep_in_tray: bool = False) -> None:
+        """With ``ctx=None`` the window shows at once, with "Starting…", and :meth:`attach`
+        fills it in: the app shows its window before it imports the wallet and servers."""
         super().__init__()
-        self.ctx = ctx
         self.keep_in_tray = keep_in_tray
         self.quitting = False
         self._shown_once = False
         self.setWindowTitle("Sigil")
         self.setWindowIcon(app_icon())
         self.resize(980, 640)
-
         self.stack = QStackedWidget()
         self.stack.setObjectName("root")
+        starting = label("Starting Sigil…", "subtitle")
+        starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(starting)
+        self.setCentralWidget(self.stack)
+        if ctx is not None:
+            self.attach(ctx)
+
+    def attach(self, ctx: AppContext) -> None:
+        """Build the wizard, unlock screen and tabs around the app's parts."""
+        from signer_app.ui.unlock import UnlockView
+        from signer_app.ui.wizard import FirstRunWizard
+
+        self.ctx = ctx
         self.wizard = FirstRunWizard(ctx.wallet)
         self.wizard.completed.connect(self.show_current)
         self.unlock_view = UnlockView(ctx.wallet)
@@ -44,7 +53,6 @@ class MainWindow(QMainWindow):
         self.main_view = self._build_main_view()
         for w in (self.wizard, self.unlock_view, self.main_view):
             self.stack.addWidget(w)
-        self.setCentralWidget(self.stack)
 
         self._data_changed.connect(self.refresh_data)
         ctx.service.grants.subscribe(self._notify_changed)  # HTTP threads -> GUI thread
@@ -60,6 +68,11 @@ class MainWindow(QMainWindow):
         emit(self._data_changed)
 
     def _build_main_view(self) -> QWidget:
+        from signer_app.ui.activity_panel import ActivityPanel
+        from signer_app.ui.grants_panel import GrantsPanel
+        from signer_app.ui.identities import IdentitiesPanel
+        from signer_app.ui.server_panel import ServerPanel
+
         view = QWidget()
         layout = QVBoxLayout(view)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -137,6 +150,8 @@ class MainWindow(QMainWindow):
         self.show_current()
 
     def open_settings(self) -> None:
+        from signer_app.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self.ctx.settings, self)
         if dialog.exec():
             self.ctx.apply_settings(dialog.result_settings(self.ctx.settings_store.load()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import qrcode
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
@@ -68,6 +67,8 @@ class CopyField(QWidget):
 
 def qr_pixmap(data: str, size: int = 180) -> QPixmap:
     """A crisp QR code of ``data`` (black modules on white, with a quiet zone)."""
+    import qrcode  # only when an identity is shown: keeps startup light
+
     code = qrcode.QRCode(border=2, box_size=1, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(data)
     code.make(fit=True)
