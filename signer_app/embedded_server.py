@@ -118,13 +118,8 @@ class EmbeddedServer:
     # -- what the Server tab shows ------------------------------------------------------
 
     def _clients_repo(self):
-        store = self._open_store()
-        repo = getattr(store, "clients", None) or getattr(store, "oauth_clients", None)
-        if repo is None:
-            from auth_server.store.oauth import ClientRepository
-
-            repo = ClientRepository(store.db)
-        return repo
+        """The OAuth client repository (``store.oauth.clients``)."""
+        return self._open_store().oauth.clients
 
     def stats(self) -> ServerStats:
         """Registered clients, users and live sessions (zeros if the store cannot be read)."""
