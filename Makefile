@@ -8,8 +8,9 @@ NODE_DIR    := tests/interop
 NODE_STAMP  := $(NODE_DIR)/node_modules/.installed
 SIGMA_DIR   := examples/sigma_client
 SIGMA_STAMP := $(SIGMA_DIR)/node_modules/.installed
+PKG_STAMP   := $(VENV)/.installed-package
 
-.PHONY: run serve test bench setup clean
+.PHONY: run serve test bench setup clean package
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 
@@ -39,6 +40,16 @@ test: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) bench/verify.py
 	$(PY) bench/token.py
+	$(PY) bench/startup.py
+
+$(PKG_STAMP): $(PY_STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e '.[gui,package]'
+	touch $@
+
+# The PyInstaller app (dist/sigil) and the Debian package (dist/sigil_<version>_<arch>.deb);
+# needs dpkg-deb and binutils (Debian). Prints the package size.
+package: $(PKG_STAMP)
+	PYTHON=$(PY) packaging/build.sh
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules $(SIGMA_DIR)/node_modules
