@@ -63,6 +63,26 @@ def start_server(db: Path, workers: int, threads: int) -> tuple[subprocess.Popen
     raise SystemExit("server did not start")
 
 
+def server_cpu_seconds(pid: int) -> float | None:
+    """User+system CPU of the server and its worker processes (Linux /proc), else None."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, pids, seen = 0.0, [pid], set()
+    try:
+        while pids:
+            current = pids.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pids.extend(int(c) for c in children)
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 def make_tokens(count: int) -> list[str]:
     return [make_token(coincurve.PrivateKey(), PATH) for _ in range(count)]
 
@@ -102,12 +122,13 @@ def client_process(host: str, port: int, threads: int, tokens: list[str], start_
              "errors": errors[:5], "error_count": len(errors)})
 
 
-def run_level(host: str, port: int, concurrency: int, tokens: list[str]) -> dict:
+def run_level(host: str, port: int, concurrency: int, tokens: list[str], server_pid: int) -> dict:
     procs = min(concurrency, max(1, (os.cpu_count() or 2)))
     per_proc = [concurrency // procs + (1 if i < concurrency % procs else 0) for i in range(procs)]
     ctx = mp.get_context("fork")
     out: mp.Queue = ctx.Queue()
     start_at = time.time() + 0.5
+    cpu_before = server_cpu_seconds(server_pid)
     chunks, offset = [], 0
     for n in per_proc:
         size = len(tokens) * n // concurrency
@@ -118,6 +139,7 @@ def run_level(host: str, port: int, concurrency: int, tokens: list[str]) -> dict
     for w in workers:
         w.start()
     results = [out.get() for _ in workers]
+    cpu_after = server_cpu_seconds(server_pid)
     for w in workers:
         w.join()
     latencies = sorted(x for r in results for x in r["latencies"])
@@ -132,6 +154,8 @@ def run_level(host: str, port: int, concurrency: int, tokens: list[str]) -> dict
         "rps": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "server_cpu_us": None if cpu_before is None or cpu_after is None
+        else (cpu_after - cpu_before) / len(latencies) * 1e6,
     }
 
 
@@ -140,11 +164,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000, help="sign-ins per concurrency level")
     parser.add_argument("--levels", default="1,8,32")
     parser.add_argument("--workers", type=int, default=2, help="sigil-server serve --workers (default: 2, one per core)")
-    parser.add_argument("--threads", type=int, default=8, help="sigil-server serve --threads")
+    parser.add_argument("--threads", type=int, default=4, help="sigil-server serve --threads (default: 4)")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
         proc, host, port = start_server(Path(tmp) / "bench.db", args.workers, args.threads)
         try:
@@ -154,15 +179,20 @@ def main() -> int:
                 tokens = make_tokens(args.requests)
                 print(f"concurrency {level}: {len(tokens)} fresh-key tokens made in {time.perf_counter() - began:.1f}s",
                       file=sys.stderr)
-                rows.append(run_level(host, port, level, tokens))
+                rows.append(run_level(host, port, level, tokens, proc.pid))
         finally:
             proc.terminate()
             proc.wait(10)
     print(f"sigil-server serve --workers {args.workers} --threads {args.threads}, POST {PATH}, "
           f"fresh key per sign-in, {os.cpu_count()} CPUs (clients share them)")
-    print(f"{'concurrency':>11} {'requests':>9} {'errors':>7} {'sign-ins/s':>11} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'concurrency':>11} {'requests':>9} {'errors':>7} {'sign-ins/s':>11} {'p50 ms':>8} {'p99 ms':>8}"
+          f" {'server CPU/sign-in':>19}")
     for r in rows:
-        print(f"{r['concurrency']:>11} {r['requests']:>9} {r['errors']:>7} {r['rps']:>11.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
+        cpu = "n/a" if r["server_cpu_us"] is None else f"{r['server_cpu_us']:.0f} us"
+        print(f"{r['concurrency']:>11} {r['requests']:>9} {r['errors']:>7} {r['rps']:>11.0f} {r['p50_ms']:>8.2f}"
+              f" {r['p99_ms']:>8.2f} {cpu:>19}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average before the run: {load_before:.2f}, after: {load:.2f} (other work on the machine skews figures)")
     print("target at concurrency 32: >= 1000 sign-ins/s, p99 < 50 ms; reference: 70-100/s, p99 1.4-2.9 s")
     if args.json:
         print(json.dumps(rows))
