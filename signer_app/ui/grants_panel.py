@@ -38,8 +38,11 @@ class GrantsPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3, 4):
+        for col in (1, 2, 3):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(4, 110)
+        self.table.verticalHeader().setDefaultSectionSize(44)
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.empty = label("No app holds a grant.", "muted")
@@ -52,10 +55,16 @@ class GrantsPanel(QWidget):
 
     def refresh(self) -> None:
         grants = self.service.grants.active()
+        now = time.time()
+        if [g.token_hash for g in grants] == list(self.revoke_buttons):
+            for row, grant in enumerate(grants):  # same grants: only the countdowns move
+                self.table.item(row, 3).setText(_expires_in(grant.expires - now))
+            return
         labels = self._identity_labels()
+        self.table.clearContents()
+        self.table.setRowCount(0)  # drops the old Revoke buttons with their rows
         self.table.setRowCount(len(grants))
         self.revoke_buttons = {}
-        now = time.time()
         for row, grant in enumerate(grants):
             host = grant.host + (f"\n{grant.origin}" if grant.origin and grant.origin.split("//")[-1] != grant.host else "")
             values = [host, ", ".join(grant.scopes), labels.get(grant.bap_id, grant.bap_id[:12]),
@@ -63,9 +72,12 @@ class GrantsPanel(QWidget):
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(value))
             revoke = button("Revoke", "danger", lambda _=False, h=grant.token_hash: self.revoke(h))
-            self.table.setCellWidget(row, 4, revoke)
+            cell = QWidget()
+            cell_layout = QHBoxLayout(cell)
+            cell_layout.setContentsMargins(6, 4, 6, 4)
+            cell_layout.addWidget(revoke)
+            self.table.setCellWidget(row, 4, cell)
             self.revoke_buttons[grant.token_hash] = revoke
-        self.table.resizeRowsToContents()
         self.empty.setVisible(not grants)
         self.revoke_all_button.setEnabled(bool(grants))
 
