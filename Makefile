@@ -41,6 +41,7 @@ bench: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) bench/verify.py
 	$(PY) bench/token.py
 	$(PY) bench/startup.py
+	$(PY) bench/signin.py
 
 $(PKG_STAMP): $(PY_STAMP)
 	$(PY) -m pip install -q -c constraints.txt -e '.[gui,package]'
