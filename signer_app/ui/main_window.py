@@ -139,8 +139,11 @@ class MainWindow(QMainWindow):
         self.status_line.setText("   ·   ".join(parts))
 
     def _periodic(self) -> None:
-        if self.stack.currentWidget() is self.main_view and self.ctx.wallet.is_locked:
+        current = self.stack.currentWidget()
+        if current is self.main_view and self.ctx.wallet.is_locked:
             self.show_current()  # auto-lock or /api/logout happened
+        elif current is self.unlock_view and not self.ctx.wallet.is_locked:
+            self.show_current()  # unlocked inside an approval dialog
         elif self.stack.currentWidget() is self.main_view:
             self.grants_panel.refresh()  # expiry countdowns, expired grants disappear
             self._update_status_line()

@@ -169,3 +169,5 @@ def test_lock_then_sign_asks_for_the_passphrase_in_the_same_flow(qtbot, window, 
     assert answer.status == 200, answer.body
     assert verify_token(answer.body["token"], "/api/profile").pubkey == VECTOR_PUBKEY
     assert not ctx.wallet.is_locked
+    window._periodic()
+    assert window.stack.currentWidget() is window.main_view
