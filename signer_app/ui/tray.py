@@ -66,10 +66,13 @@ class Tray(QObject):
         self.open_action = QAction("Open Sigil")
         self.lock_action = QAction("Lock")
         self.quit_action = QAction("Quit")
+        self.about_action = QAction("About Sigil")
+        self.about_action.triggered.connect(self.show_about)
         self.open_action.triggered.connect(self.open_requested)
         self.lock_action.triggered.connect(self.lock_requested)
         self.quit_action.triggered.connect(self.quit_requested)
-        for action in (self.pending_action, None, self.open_action, self.lock_action, None, self.quit_action):
+        for action in (self.pending_action, None, self.open_action, self.lock_action, None, self.about_action,
+                       self.quit_action):
             if action is None:
                 menu.addSeparator()
             else:
@@ -89,6 +92,13 @@ class Tray(QObject):
                                     else "No pending requests")
         self.icon.setIcon(tray_icon(count))
         self.icon.setToolTip(f"Sigil — {count} waiting" if count else "Sigil")
+
+    def show_about(self) -> None:
+        """Version and data locations (signer_app.ui.about)."""
+        from signer_app.ui.about import AboutDialog
+
+        self.about_dialog = AboutDialog()
+        self.about_dialog.show()
 
     def hide(self) -> None:
         self.icon.hide()

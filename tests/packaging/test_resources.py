@@ -98,3 +98,29 @@ def test_icons_load_in_qt(qapp) -> None:
     assert icon.pixmap(16, 16).width() == 16
     tray = resources.tray_icon(pending=True)
     assert tray is not None and not tray.isNull()
+
+
+def test_about_dialog_shows_the_one_version_and_where_data_lives(qapp, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from auth_server import __version__
+    from signer_app.ui.about import AboutDialog
+
+    monkeypatch.setenv("SIGIL_DATA_DIR", str(tmp_path))
+    dialog = AboutDialog()
+    text = dialog.text.text()
+    assert f"Sigil {__version__}" in text
+    assert str(tmp_path) in text
+    assert "service <code>sigil</code>" in text
+    dialog.close()
+
+
+def test_tray_menu_offers_about(qapp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from signer_app.ui.tray import Tray
+
+    monkeypatch.setenv("SIGIL_DATA_DIR", str(tmp_path))
+    tray = Tray()
+    assert "About Sigil" in [action.text() for action in tray.menu.actions()]
+    tray.about_action.trigger()
+    assert tray.about_dialog.isVisible()
+    tray.about_dialog.close()
+    tray.hide()
