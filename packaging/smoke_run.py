@@ -5,7 +5,10 @@ Runs ``sigil`` (default: the one on PATH, i.e. /usr/bin/sigil from the .deb) on 
 server (its own Xvfb), inside a private D-Bus session with an unlocked gnome-keyring, with a
 throwaway HOME and data dir and free loopback ports. Then it checks, from outside:
 
-- the local signer API: ``GET /api/status`` answers 200 with ``"success": true``
+- the wallet CLI of the same executable stores a new wallet in that keyring (Secret Service,
+  found through keyring's entry points inside the bundle) before the app starts
+- the local signer API: ``GET /api/status`` answers 200 with ``"success": true`` and
+  ``"hasWallet": true`` (the GUI process found the wallet in the keyring)
 - the embedded auth server: ``/healthz`` reports the packaged version, and a page rendered
   from a template (``/device``) plus a static file load, so the bundle carries both
 
@@ -102,6 +105,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the API")
     parser.add_argument("--expect-version", default="", help="the version /healthz must report")
     parser.add_argument("--screenshot", default="", help="save a picture of the window here")
+    parser.add_argument("--no-wallet", action="store_true", help="start with no wallet (the wizard)")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="sigil-smoke-"))
@@ -125,11 +129,25 @@ def main() -> int:
     }
     if args.screenshot:
         env["SIGIL_SCREENSHOT"] = args.screenshot
-    command = [args.exe]
+    in_session: list[str] = []
     if shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon"):
-        command = ["dbus-run-session", "--", "sh", "-c", KEYRING_SHIM, "sh", args.exe]
+        in_session = ["dbus-run-session", "--", "sh", "-c", KEYRING_SHIM, "sh"]
+    command = [*in_session, args.exe]
     log = home / "app.log"
     failures: list[str] = []
+    with_wallet = bool(in_session) and not args.no_wallet
+    if with_wallet:
+        # A throwaway wallet; its mnemonic goes to /dev/null, never to a log.
+        passfile = home / "passphrase"
+        passfile.write_text("smoke-run passphrase 42\n")
+        passfile.chmod(0o600)
+        created = subprocess.run([*command, "wallet", "create", "--passphrase-file", str(passfile)], env=env,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 timeout=120)
+        if created.returncode != 0:
+            failures.append(f"sigil wallet create failed: {created.stderr.decode(errors='replace')[-500:]}")
+        else:
+            print("installed app: sigil wallet create -> stored in the keyring")
     started = time.monotonic()
     with open(log, "wb") as out:
         app = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -144,6 +162,8 @@ def main() -> int:
             body = json.loads(answer[1])
             if body.get("success") is not True:
                 failures.append(f"/api/status answered {body!r}")
+            if with_wallet and body.get("hasWallet") is not True:
+                failures.append(f"the app did not find the wallet made by the CLI: {body!r}")
             print(f"installed app: GET /api/status -> 200 {json.dumps(body)}")
             print(f"installed app start-up: {ready:.2f} s (process start -> first 200 from /api/status)")
 
