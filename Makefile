@@ -38,10 +38,10 @@ test: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 	tests/run-suite
 
 bench: $(PY_STAMP) $(NODE_STAMP)
-	$(PY) bench/verify.py
-	$(PY) bench/token.py
-	$(PY) bench/startup.py
-	$(PY) bench/signin.py
+	$(PY) -m bench.verify
+	$(PY) -m bench.token
+	$(PY) -m bench.startup
+	$(PY) -m bench.signin
 
 $(PKG_STAMP): $(PY_STAMP)
 	$(PY) -m pip install -q -c constraints.txt -e '.[gui,package]'

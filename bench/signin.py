@@ -5,7 +5,7 @@ pre-generates one X-Auth-Token per request, each with a fresh key (so every sign
 also creates a user), then drives ``POST /api/auth/sign-in/sigma`` from client
 processes whose threads keep their HTTP connections alive. Prints req/s, p50, p99.
 
-    .venv/bin/python bench/signin.py [--requests 3000] [--levels 1,8,32]
+    .venv/bin/python -m bench.signin [--requests 3000] [--levels 1,8,32]
 
 A benchmark, not a test: it prints figures and asserts only that every answer is 200.
 The reference (Better Auth + Sigma plugin) measured on the same 2-core machine:
@@ -17,9 +17,6 @@ from __future__ import annotations
 import os
 import sys
 
-# bench/ holds a script named token.py, which would shadow the standard library's
-# ``token`` module for scripts started from this directory: keep bench/ off the path.
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 
 import argparse
 import http.client
@@ -34,11 +31,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import coincurve  # noqa: E402
+import coincurve
 
-from auth_server.crypto import make_token  # noqa: E402
+from auth_server.crypto import make_token
 
 PATH = "/api/auth/sign-in/sigma"
 

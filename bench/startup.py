@@ -10,7 +10,7 @@ times and prints, per run and as the median:
 - RSS:          resident memory (VmRSS) once the API and the embedded server both answer
 
 Targets: window under 1.5 s, RSS under 150 MB. Uses Xvfb when there is no $DISPLAY (falls
-back to Qt's offscreen platform when Xvfb is missing). Run: ``.venv/bin/python bench/startup.py``.
+back to Qt's offscreen platform when Xvfb is missing). Run: ``.venv/bin/python -m bench.startup``.
 """
 
 from __future__ import annotations

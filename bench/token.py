@@ -8,7 +8,7 @@ drives ``POST /api/auth/oauth2/token`` (authorization_code with PKCE; each answe
 an RS256 id_token) and ``POST /api/auth/oauth2/introspect`` from client processes whose
 threads keep their connections alive. Prints req/s, p50 and p99.
 
-    .venv/bin/python bench/token.py [--codes 4000] [--introspections 12000] [--concurrency 16]
+    .venv/bin/python -m bench.token [--codes 4000] [--introspections 12000] [--concurrency 16]
 
 Targets: 800 code exchanges/s and 5,000 introspections/s on a 2-core machine (for scale:
 Ory Hydra publishes 513 client-credentials grants/s on 2 vCPU). The load generator runs
@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import sys
 
-# This file's name shadows the standard library's ``token`` module (which ``inspect`` and
-# ``tokenize`` import) while bench/ is sys.path[0]; take bench/ off the path first.
-sys.path[:] = [p for p in sys.path if p and __import__("os").path.abspath(p) != __import__("os").path.dirname(__import__("os").path.abspath(__file__))]
 
 import argparse
 import http.client
@@ -39,16 +36,15 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import coincurve  # noqa: E402
+import coincurve
 
-from auth_server.crypto import make_token  # noqa: E402
-from auth_server.oauth.clients import new_client  # noqa: E402
-from auth_server.oauth.pkce import s256_challenge  # noqa: E402
-from auth_server.oauth.secrets import hash_credential  # noqa: E402
-from auth_server.store import Store  # noqa: E402
-from auth_server.store.oauth import AuthorizationCode  # noqa: E402
+from auth_server.crypto import make_token
+from auth_server.oauth.clients import new_client
+from auth_server.oauth.pkce import s256_challenge
+from auth_server.oauth.secrets import hash_credential
+from auth_server.store import Store
+from auth_server.store.oauth import AuthorizationCode
 
 TOKEN_PATH = "/api/auth/oauth2/token"
 INTROSPECT_PATH = "/api/auth/oauth2/introspect"

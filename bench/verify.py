@@ -1,6 +1,6 @@
 """Tokens verified per second, here and in the reference ``bitcoin-auth`` (Node), in one run.
 
-Usage: .venv/bin/python bench/verify.py [--seconds 3] [--tokens 200]
+Usage: .venv/bin/python -m bench.verify [--seconds 3] [--tokens 200]
 
 Both sides verify the same pre-made tokens (fresh key each, no body) on one core,
 so the ratio compares the verifiers alone. Sigil's verifier does strictly more work
@@ -16,10 +16,8 @@ from pathlib import Path
 
 import coincurve
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from auth_server.crypto import make_token, parse_token, verify_token  # noqa: E402
-from tests.helpers.node_peer import NodePeer  # noqa: E402
+from auth_server.crypto import make_token, parse_token, verify_token
+from tests.helpers.node_peer import NodePeer
 
 PATH = "/api/auth/sign-in/sigma"
 

@@ -25,7 +25,9 @@ from tests.gui.conftest import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
 
 REPO = Path(__file__).resolve().parents[2]
 SIGIL = REPO / ".venv" / "bin" / "sigil"
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# Pictures go to test-artifacts/ so a test run leaves the work tree clean; the README's copies
+# in docs/screenshots/ come from a run with SIGIL_SCREENSHOT_DIR=docs/screenshots.
+SCREENSHOTS = Path(os.environ.get("SIGIL_SCREENSHOT_DIR") or REPO / "test-artifacts" / "gui")
 
 pytestmark = pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool") and shutil.which("import")),
                                 reason="needs Xvfb, xdotool and imagemagick")
