@@ -29,10 +29,8 @@ def derive_child_private_key(
     return coincurve.PrivateKey.from_int(child)
 
 
-def derive_child_public_key(
-    sender: coincurve.PublicKey, own_key: coincurve.PrivateKey | None, invoice: str
-) -> coincurve.PublicKey:
-    """Child public key A + HMAC(b·A, invoice)·G of ``sender`` as seen by ``own_key``.
+def child_key_offset(sender: coincurve.PublicKey, own_key: coincurve.PrivateKey | None, invoice: str) -> int:
+    """The scalar h with child public key = sender + h·G, as seen by ``own_key``.
 
     ``own_key=None`` means the "anyone" counterparty (scalar 1), whose shared
     point with the sender is the sender's own public key.
@@ -41,5 +39,11 @@ def derive_child_public_key(
         shared = sender.format(compressed=True)
     else:
         shared = sender.multiply(own_key.secret).format(compressed=True)
-    h = int.from_bytes(_invoice_scalar(shared, invoice), "big") % CURVE_ORDER
-    return sender.add(h.to_bytes(32, "big"))
+    return int.from_bytes(_invoice_scalar(shared, invoice), "big") % CURVE_ORDER
+
+
+def derive_child_public_key(
+    sender: coincurve.PublicKey, own_key: coincurve.PrivateKey | None, invoice: str
+) -> coincurve.PublicKey:
+    """Child public key A + HMAC(b·A, invoice)·G of ``sender`` as seen by ``own_key``."""
+    return sender.add(child_key_offset(sender, own_key, invoice).to_bytes(32, "big"))

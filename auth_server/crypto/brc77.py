@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import coincurve
 
-from auth_server.crypto.brc42 import derive_child_private_key, derive_child_public_key
-from auth_server.crypto.keys import sha256
+from coincurve.ecdsa import der_to_cdata, serialize_compact
+
+from auth_server.crypto.brc42 import child_key_offset, derive_child_private_key
+from auth_server.crypto.keys import CURVE_ORDER, sha256
 
 VERSION = bytes.fromhex("42423301")
 ANYONE = b"\x00"
@@ -80,6 +82,13 @@ def verify_brc77(
     Callers must still compare ``signed.sender`` with the key they expect: the
     blob names its own signer (PROTOCOL.md section 1, key binding). A caller that
     already holds that key parsed may pass it as ``sender`` to skip parsing it again.
+
+    The signature is made by the child key A + h·G. Rather than computing that point
+    (a second scalar multiplication), we use an identity of ECDSA: with u1 = e/s and
+    u2 = r/s, u1·G + u2·(A + h·G) = ((e + r·h)/s)·G + u2·A, so (r, s) verifies for the
+    child key over digest e exactly when it verifies for A over e + r·h (mod n).
+    This makes verification about a third cheaper; the interop tests check it
+    against the reference on thousands of tokens.
     """
     if (signed.verifier is None) != (verifier_key is None):
         return False
@@ -88,7 +97,9 @@ def verify_brc77(
     try:
         if sender is None or sender.format() != signed.sender:
             sender = coincurve.PublicKey(signed.sender)
-        child = derive_child_public_key(sender, verifier_key, _invoice(signed.key_id))
-        return child.verify(signed.der_signature, message)
+        offset = child_key_offset(sender, verifier_key, _invoice(signed.key_id))
+        r = int.from_bytes(serialize_compact(der_to_cdata(signed.der_signature))[:32], "big")
+        digest = (int.from_bytes(sha256(message), "big") + r * offset) % CURVE_ORDER
+        return sender.verify(signed.der_signature, digest.to_bytes(32, "big"), hasher=None)
     except (ValueError, TypeError):
         return False
