@@ -54,10 +54,10 @@ VERIFIER = "bench-verifier-" + "v" * 40
 Request = tuple[str, bytes, str]  # path, body, X-Auth-Token
 
 
-def start_server(db: Path, threads: int, alg: str) -> tuple[subprocess.Popen, str, int]:
+def start_server(db: Path, workers: int, threads: int, alg: str) -> tuple[subprocess.Popen, str, int]:
     exe = ROOT / ".venv" / "bin" / "sigil-server"
     cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "auth_server.cli"]),
-           "serve", "--port", "0", "--db", str(db), "--no-rate-limit", "--quiet", "--threads", str(threads)]
+           "serve", "--port", "0", "--db", str(db), "--no-rate-limit", "--quiet", "--workers", str(workers), "--threads", str(threads)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGIL_")}
     env["SIGIL_ID_TOKEN_ALG"] = alg
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
@@ -146,13 +146,14 @@ def main() -> int:
     parser.add_argument("--codes", type=int, default=4000)
     parser.add_argument("--introspections", type=int, default=12000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="server processes sharing the socket")
     parser.add_argument("--server-threads", type=int, default=8)
     parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256", help="id_token signing algorithm")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
         db = Path(tmp) / "sigil.db"
-        proc, host, port = start_server(db, args.server_threads, args.alg)
+        proc, host, port = start_server(db, args.workers, args.server_threads, args.alg)
         try:
             store = Store.open(db)
             member = coincurve.PrivateKey()
@@ -177,7 +178,7 @@ def main() -> int:
 
             rate, latencies, bodies = drive(host, port, exchanges, args.concurrency)
             load = open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else "?"
-            print(f"server: {args.server_threads} threads, id_token {args.alg}; clients: {args.concurrency} keep-alive "
+            print(f"server: {args.workers} processes x {args.server_threads} threads, id_token {args.alg}; clients: {args.concurrency} keep-alive "
                   f"connections in 2 processes on the same machine (load average before the run: {load})")
             report("code exchange", rate, latencies, 800)
             access_tokens = [json.loads(b)["access_token"] for b in bodies]
