@@ -14,49 +14,24 @@ The reference (Better Auth + Sigma plugin) measured on the same 2-core machine:
 
 from __future__ import annotations
 
-import os
-import sys
-
-
 import argparse
 import http.client
 import json
 import multiprocessing as mp
-import re
+import os
 import statistics
-import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
 import coincurve
 
 from auth_server.crypto import make_token
+from bench.server import start_server
 
 PATH = "/api/auth/sign-in/sigma"
-
-
-def start_server(db: Path, workers: int, threads: int) -> tuple[subprocess.Popen, str, int]:
-    exe = ROOT / ".venv" / "bin" / "sigil-server"
-    cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "auth_server.cli"]),
-           "serve", "--port", "0", "--db", str(db), "--no-rate-limit", "--quiet",
-           "--workers", str(workers), "--threads", str(threads)]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
-    assert proc.stderr is not None
-    while time.time() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        match = re.search(r"listening on http://([\d.]+):(\d+)", line)
-        if match:
-            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # drain
-            return proc, match.group(1), int(match.group(2))
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def server_cpu_seconds(pid: int) -> float | None:

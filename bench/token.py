@@ -17,25 +17,18 @@ on the same two cores as the server, so the figures are lower bounds.
 
 from __future__ import annotations
 
-import sys
-
-
 import argparse
 import http.client
 import json
 import multiprocessing as mp
-import os
-import re
 import secrets
 import statistics
-import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
-
-ROOT = Path(__file__).resolve().parent.parent
 
 import coincurve
 
@@ -45,6 +38,7 @@ from auth_server.oauth.pkce import s256_challenge
 from auth_server.oauth.secrets import hash_credential
 from auth_server.store import Store
 from auth_server.store.oauth import AuthorizationCode
+from bench.server import start_server
 
 TOKEN_PATH = "/api/auth/oauth2/token"
 INTROSPECT_PATH = "/api/auth/oauth2/introspect"
@@ -52,27 +46,6 @@ REDIRECT = "http://localhost:3000/auth/sigma/callback"
 VERIFIER = "bench-verifier-" + "v" * 40
 
 Request = tuple[str, bytes, str]  # path, body, X-Auth-Token
-
-
-def start_server(db: Path, workers: int, threads: int, alg: str) -> tuple[subprocess.Popen, str, int]:
-    exe = ROOT / ".venv" / "bin" / "sigil-server"
-    cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "auth_server.cli"]),
-           "serve", "--port", "0", "--db", str(db), "--no-rate-limit", "--quiet", "--workers", str(workers), "--threads", str(threads)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGIL_")}
-    env["SIGIL_ID_TOKEN_ALG"] = alg
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.time() + 20
-    assert proc.stderr is not None
-    while time.time() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        match = re.search(r"listening on http://([\d.]+):(\d+)", line)
-        if match:
-            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # drain
-            return proc, match.group(1), int(match.group(2))
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def client_process(host: str, port: int, threads: int, requests: list[Request], start_at: float,
@@ -153,7 +126,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
         db = Path(tmp) / "sigil.db"
-        proc, host, port = start_server(db, args.workers, args.server_threads, args.alg)
+        proc, host, port = start_server(db, args.workers, args.server_threads, env={"SIGIL_ID_TOKEN_ALG": args.alg})
         try:
             store = Store.open(db)
             member = coincurve.PrivateKey()

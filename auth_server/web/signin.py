@@ -14,7 +14,7 @@ import bottle
 
 from auth_server.config import Settings
 from auth_server.crypto import address_from_pubkey, parse_pubkey
-from auth_server.store import Store, User
+from auth_server.store import Store
 from auth_server.store.users import new_id
 from auth_server.web.auth_token import claim_token, verify_request_token
 from auth_server.web.context import (

@@ -10,7 +10,7 @@ from joserfc.jwk import KeySet
 
 from auth_server.crypto import make_token
 from tests.oauth.conftest import (
-    REDIRECT, TOKEN, VERIFIER, Browser, code_form, get_code, redirect_params, register,
+    REDIRECT, TOKEN, Browser, code_form, get_code, redirect_params, register,
 )
 
 

@@ -1,0 +1,39 @@
+"""Starts ``sigil-server serve`` as a subprocess for the benchmarks that measure it over HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_server(db: Path, workers: int, threads: int, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, int]:
+    """Run the real server on a free loopback port (rate limits and access log off).
+
+    Returns the process and the host and port it announced. ``env`` adds variables to a
+    copy of this environment from which every ``SIGIL_*`` setting has been removed.
+    """
+    exe = ROOT / ".venv" / "bin" / "sigil-server"
+    cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "auth_server.cli"]),
+           "serve", "--port", "0", "--db", str(db), "--no-rate-limit", "--quiet",
+           "--workers", str(workers), "--threads", str(threads)]
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("SIGIL_")} | (env or {})
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=child_env)
+    deadline = time.time() + 20
+    assert proc.stderr is not None
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        match = re.search(r"listening on http://([\d.]+):(\d+)", line)
+        if match:
+            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # drain
+            return proc, match.group(1), int(match.group(2))
+    proc.kill()
+    raise SystemExit("server did not start")
