@@ -99,6 +99,11 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
             raise ApiError(403, "SIGN_UP_DISABLED", "no account for this key, and sign-up is disabled")
         user_id = user.id if user is not None else new_id()
         bap_id = resolve_bap_id(settings, user_id, token.pubkey)
+        # The body is not signed, so a bapId in it is only a claim: it must name the identity
+        # of the key that signed, or anyone could sign in with their own key and carry a
+        # victim's BAP ID into the session, the id_token and userinfo.
+        if selected_bap_id is not None and selected_bap_id != bap_id:
+            raise ApiError(401, "BAP_ID_MISMATCH", "bapId is not the identity of the key that signed the token")
         user_agent = (bottle.request.get_header("User-Agent") or "")[:MAX_USER_AGENT] or None
         with store.write():
             claim_token(token, settings, store)
@@ -111,7 +116,7 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
             session_token, _session = store.sessions.create(
                 user.id, now, now + settings.session_seconds,
                 ip_address=client_ip(), user_agent=user_agent,
-                bap_id=selected_bap_id or user.bap_id, subscription_tier=tier,
+                bap_id=bap_id, subscription_tier=tier,
             )
         set_session_cookie(settings, session_token, settings.session_seconds)
         answer_user: dict[str, Any] = {"id": user.id, "pubkey": user.pubkey, "name": user.name,
