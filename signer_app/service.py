@@ -205,6 +205,22 @@ class SignerService:
             self.wallet.lock()
             self.activity.record(reason, origin or "Sigil", "wallet locked")
 
+    # -- wallet maintenance (the GUI's Wallet menu) ----------------------------------------
+
+    def export_backup(self, passphrase: str) -> str:
+        """The backup secret, after the unlock passphrase is typed again (``WrongPassphrase`` otherwise).
+
+        The log says that it was shown, never what: the caller owns the only copy.
+        """
+        secret = self.wallet.export_secret(passphrase)
+        self.activity.record("backup shown", "Sigil", "recovery phrase shown after the passphrase was typed")
+        return secret
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Re-encrypt the wallet under ``new`` (``WrongPassphrase`` when ``old`` is wrong)."""
+        self.wallet.change_passphrase(old, new)
+        self.activity.record("passphrase changed", "Sigil", "unlock passphrase changed")
+
     def revoke_grant(self, token_hash: str) -> bool:
         grants = {g.token_hash: g for g in self.grants.active()}
         revoked = self.grants.revoke(token_hash)

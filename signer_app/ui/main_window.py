@@ -4,7 +4,9 @@ activity, server), with a header that shows the server and signer status."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog, QFrame, QHBoxLayout, QMainWindow, QMenu, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
+)
 
 from typing import TYPE_CHECKING
 
@@ -87,8 +89,14 @@ class MainWindow(QMainWindow):
         h.addWidget(brand)
         self.status_line = label("", "muted")
         h.addWidget(self.status_line, 1)
+        self.wallet_button = button("Wallet")
+        self.wallet_menu = QMenu(self.wallet_button)
+        self.backup_action = self.wallet_menu.addAction("Back up recovery phrase…", self.open_backup)
+        self.change_passphrase_action = self.wallet_menu.addAction("Change passphrase…", self.open_change_passphrase)
+        self.wallet_button.setMenu(self.wallet_menu)
         self.settings_button = button("Settings", slot=self.open_settings)
         self.lock_button = button("Lock", "primary", self.lock)
+        h.addWidget(self.wallet_button)
         h.addWidget(self.settings_button)
         h.addWidget(self.lock_button)
         layout.addWidget(header)
@@ -159,6 +167,24 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.ctx.apply_settings(dialog.result_settings(self.ctx.settings_store.load()))
             self.refresh_data()
+
+    def open_backup(self) -> QDialog:
+        """The Wallet menu's backup: passphrase again, then the recovery phrase once."""
+        from signer_app.ui.backup_dialog import BackupDialog
+
+        return self._open_dialog(BackupDialog(self.ctx.service, self))
+
+    def open_change_passphrase(self) -> QDialog:
+        from signer_app.ui.passphrase_dialog import ChangePassphraseDialog
+
+        return self._open_dialog(ChangePassphraseDialog(self.ctx.service, self))
+
+    def _open_dialog(self, dialog: QDialog) -> QDialog:
+        """Window-modal and non-blocking (``open``, not ``exec``); deleted once closed."""
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: self.refresh_data())
+        dialog.open()
+        return dialog
 
     def bring_to_front(self) -> None:
         self.show()

@@ -8,18 +8,32 @@ from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 from signer_app.ui.qtcompat import emit
 
 from signer_app.ui.widgets import button, card, label
-from signer_app.wallet import Wallet, WalletError, WrongPassphrase
+from signer_app.wallet import TooManyAttempts, Wallet, WalletError, WrongPassphrase
+
+
+def retry_hint(exc: WalletError) -> str:
+    """`` Try again in N s.`` after a wrong passphrase that started a wait, else ""."""
+    wait = getattr(exc, "retry_after", 0.0) or 0.0
+    return f" Try again in {wait:.0f} s." if isinstance(exc, WrongPassphrase) and wait >= 1 else ""
+
+
+def wallet_error_message(exc: WalletError, wrong: str = "") -> str:
+    """What to tell the user about a failed passphrase check, with the wait, if any.
+
+    ``wrong`` replaces the wallet's short "wrong passphrase" with the caller's own words
+    (a pause after repeated failures keeps its own message).
+    """
+    if isinstance(exc, WrongPassphrase) and not isinstance(exc, TooManyAttempts) and wrong:
+        return wrong + retry_hint(exc)
+    return f"{exc}" + retry_hint(exc)
 
 
 def try_unlock(wallet: Wallet, passphrase: str) -> str:
     """Unlock; return "" on success or a message for the user (with the wait, if any)."""
     try:
         wallet.unlock(passphrase)
-    except WrongPassphrase as exc:
-        wait = getattr(exc, "retry_after", 0.0) or 0.0
-        return f"{exc}" + (f" Try again in {wait:.0f} s." if wait >= 1 else "")
     except WalletError as exc:
-        return str(exc)
+        return wallet_error_message(exc)
     return ""
 
 

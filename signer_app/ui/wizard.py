@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QProgressBar,
-    QStackedWidget, QVBoxLayout, QWidget,
+    QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from signer_app.ui.qtcompat import emit
 
-from signer_app.onboarding import generate_mnemonic, normalize_mnemonic, passphrase_strength, quiz_positions
+from signer_app.onboarding import generate_mnemonic, normalize_mnemonic, quiz_positions
+from signer_app.ui.strength import StrengthMeter
 from signer_app.ui.widgets import button, label
 from signer_app.wallet import InvalidMnemonic, Wallet, WalletError
-
-STRENGTH_COLORS = ("#dc2626", "#f97316", "#eab308", "#22c55e", "#059669")
 
 
 class _Page(QWidget):
@@ -144,12 +142,9 @@ class FirstRunWizard(QStackedWidget):
         self.confirm_edit = QLineEdit()
         self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm_edit.setPlaceholderText("Repeat the passphrase")
-        self.strength_bar = QProgressBar()
-        self.strength_bar.setRange(0, 4)
-        self.strength_bar.setTextVisible(False)
-        self.strength_bar.setFixedHeight(6)
-        self.strength_label = label("", "muted")
-        for w in (self.passphrase_edit, self.confirm_edit, self.strength_bar, self.strength_label):
+        self.strength = StrengthMeter()
+        self.strength_bar, self.strength_label = self.strength.bar, self.strength.label
+        for w in (self.passphrase_edit, self.confirm_edit, self.strength):
             page.body.addWidget(w)
         self.passphrase_edit.textChanged.connect(self._update_strength)
         self.confirm_edit.textChanged.connect(self._update_strength)
@@ -235,17 +230,8 @@ class FirstRunWizard(QStackedWidget):
         self.setCurrentWidget(self.passphrase_page)
 
     def _update_strength(self) -> None:
-        text = self.passphrase_edit.text()
-        strength = passphrase_strength(text)
-        self.strength_bar.setValue(strength.score if text else 0)
-        color = STRENGTH_COLORS[strength.score]
-        self.strength_bar.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; border-radius: 3px; }}")
-        match = text == self.confirm_edit.text()
-        hint = strength.label if text else ""
-        if text and self.confirm_edit.text() and not match:
-            hint += " · the two passphrases differ"
-        self.strength_label.setText(hint)
-        self.passphrase_next.setEnabled(strength.acceptable and match)
+        ok = self.strength.update_for(self.passphrase_edit.text(), self.confirm_edit.text())
+        self.passphrase_next.setEnabled(ok)
 
     def to_identity(self) -> None:
         self.setCurrentWidget(self.identity_page)
