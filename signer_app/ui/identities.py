@@ -1,9 +1,13 @@
-"""Identities tab: each identity's label, BAP ID, address and pubkey (copy + QR), the default."""
+"""Identities tab: each identity's label, BAP ID, address and pubkey (copy + QR), the default;
+rename, edit profile (name, image URL), hide / unhide (hidden ones listed on request)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox, QDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget,
+)
 
 from signer_app.ui.widgets import CopyField, button, card, label, qr_pixmap
 from signer_app.wallet import Wallet, WalletError
@@ -24,6 +28,9 @@ class IdentitiesPanel(QWidget):
         self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.list.currentItemChanged.connect(lambda *_: self._show_selected())
         left.addWidget(self.list, 1)
+        self.show_hidden = QCheckBox("Show hidden identities")
+        self.show_hidden.toggled.connect(lambda _on: self.refresh())
+        left.addWidget(self.show_hidden)
         self.add_button = button("+ New identity", slot=self.add_identity)
         left.addWidget(self.add_button)
         layout.addLayout(left)
@@ -34,11 +41,15 @@ class IdentitiesPanel(QWidget):
         self.default_badge = label("Default", "badge")
         head.addWidget(self.title)
         head.addWidget(self.default_badge)
+        self.hidden_badge = label("Hidden", "badge")
+        head.addWidget(self.hidden_badge)
         head.addStretch(1)
         self.rename_button = button("Rename", "link", self.rename_identity)
+        self.profile_button = button("Edit profile", "link", self.edit_profile)
+        self.hide_button = button("Hide", "link", self.toggle_hidden)
         self.default_button = button("Make default", slot=self.make_default)
-        head.addWidget(self.rename_button)
-        head.addWidget(self.default_button)
+        for b in (self.rename_button, self.profile_button, self.hide_button, self.default_button):
+            head.addWidget(b)
         detail.addLayout(head)
 
         body = QHBoxLayout()
@@ -50,6 +61,9 @@ class IdentitiesPanel(QWidget):
         self.pubkey_field = CopyField("Public key")
         for f in (self.bap_field, self.address_field, self.pubkey_field):
             fields.addWidget(f)
+        self.profile_line = label("", "muted", wrap=True)
+        self.profile_line.setTextFormat(Qt.TextFormat.PlainText)
+        fields.addWidget(self.profile_line)
         self.where = label("", "muted", wrap=True)
         fields.addWidget(self.where)
         fields.addStretch(1)
@@ -72,16 +86,18 @@ class IdentitiesPanel(QWidget):
     def refresh(self) -> None:
         current = self.selected_bap_id()
         try:
-            identities = self.wallet.identities()
+            identities = self.wallet.identities(include_hidden=self.show_hidden.isChecked())
         except WalletError:
             identities = []
         self.list.blockSignals(True)
         self.list.clear()
         select_row = 0
         for row, identity in enumerate(identities):
-            text = identity.label + ("   ★" if identity.is_default else "")
+            text = identity.label + ("   ★" if identity.is_default else "") + ("   (hidden)" if identity.hidden else "")
             item = QListWidgetItem(f"{text}\n{identity.bap_id}")
             item.setData(Qt.ItemDataRole.UserRole, identity.bap_id)
+            if identity.hidden:
+                item.setForeground(QColor("#9ca3af"))
             self.list.addItem(item)
             if identity.bap_id == current or (current is None and identity.is_default):
                 select_row = row
@@ -108,11 +124,21 @@ class IdentitiesPanel(QWidget):
             for f in (self.bap_field, self.address_field, self.pubkey_field):
                 f.set_value("")
             self.qr.clear()
+            self.profile_line.setText("")
             self.default_badge.hide()
+            self.hidden_badge.hide()
+            for b in (self.rename_button, self.profile_button, self.hide_button, self.default_button):
+                b.setEnabled(False)
             return
         self.title.setText(identity.label)
         self.default_badge.setVisible(identity.is_default)
-        self.default_button.setEnabled(not identity.is_default)
+        self.hidden_badge.setVisible(identity.hidden)
+        for b in (self.rename_button, self.profile_button, self.hide_button):
+            b.setEnabled(True)
+        self.default_button.setEnabled(not identity.is_default and not identity.hidden)
+        self.hide_button.setText("Unhide" if identity.hidden else "Hide")
+        profile = [part for part in (identity.name, identity.image) if part]
+        self.profile_line.setText("Profile: " + " · ".join(profile) if profile else "No profile name or image")
         self.bap_field.set_value(identity.bap_id)
         self.address_field.set_value(identity.address)
         self.pubkey_field.set_value(identity.pubkey)
@@ -136,6 +162,41 @@ class IdentitiesPanel(QWidget):
         name, ok = QInputDialog.getText(self, "Rename identity", "Label:", text=self.title.text())
         if ok and name.strip():
             self._call(self.wallet.rename_identity, bap_id, name.strip())
+
+    def edit_profile(self) -> None:
+        from signer_app.ui.profile_dialog import ProfileDialog
+
+        bap_id = self.selected_bap_id()
+        if not bap_id:
+            return
+        try:
+            identity = self.wallet.get_identity(bap_id)
+        except WalletError as exc:
+            self.error.setText(str(exc))
+            return
+        dialog = ProfileDialog(identity, self)
+        try:
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                name, image = dialog.values()
+                self._call(self.wallet.set_profile, bap_id, name, image)
+        finally:
+            dialog.deleteLater()
+
+    def toggle_hidden(self) -> None:
+        """Hide the selected identity (the wallet moves the default off it), or show it again."""
+        bap_id = self.selected_bap_id()
+        if not bap_id:
+            return
+        try:
+            identity = self.wallet.get_identity(bap_id)
+            visible = self.wallet.identities()
+        except WalletError as exc:
+            self.error.setText(str(exc))
+            return
+        if not identity.hidden and [i.bap_id for i in visible] == [bap_id]:
+            self.error.setText("Keep at least one identity visible: it signs when no other is chosen.")
+            return
+        self._call(self.wallet.hide_identity, bap_id, not identity.hidden)
 
     def make_default(self) -> None:
         bap_id = self.selected_bap_id()
