@@ -110,6 +110,7 @@ class SignerService:
         # and its registered OAuth clients give names to the hosts that ask.
         self.server_origin: Callable[[], str | None] = lambda: None
         self.app_name_for: Callable[[str], str] = lambda origin: ""
+        wallet.on_lock(self._on_wallet_locked)
 
     # -- browser access ----------------------------------------------------------------
 
@@ -151,6 +152,7 @@ class SignerService:
         if not decision.approved:
             self._record_denial(request, decision.outcome)
             raise self._denial_error(decision.outcome)
+        self._touch()
         bap_id = decision.bap_id or self._default_bap_id()
         if bap_id is None:
             raise locked()
@@ -184,6 +186,7 @@ class SignerService:
             if not decision.approved:
                 self._record_denial(request, decision.outcome)
                 raise self._denial_error(decision.outcome)
+            self._touch()
             bap_id = decision.bap_id or bap_id
             outcome, what = "approved", request.what()
         else:
@@ -204,6 +207,11 @@ class SignerService:
         if self._wallet_exists():
             self.wallet.lock()
             self.activity.record(reason, origin or "Sigil", "wallet locked")
+
+    def _on_wallet_locked(self, reason: str, idle_seconds: float | None) -> None:
+        """The auto-lock happens inside the wallet; log it here (manual locks log in :meth:`lock`)."""
+        if reason == "idle":
+            self.activity.record("locked", "Sigil", f"locked after {format_duration(idle_seconds)} idle")
 
     # -- wallet maintenance (the GUI's Wallet menu) ----------------------------------------
 
@@ -247,6 +255,13 @@ class SignerService:
             return bool(self.wallet.is_locked)
         except WalletError:
             return True
+
+    def _touch(self) -> None:
+        """A person just approved something: restart the idle auto-lock timer."""
+        try:
+            self.wallet.touch()
+        except WalletError:
+            pass
 
     def _default_bap_id(self) -> str | None:
         try:

@@ -100,6 +100,7 @@ class Wallet:
         self._keystore: Keystore | None = None
         self._last_activity = 0.0
         self._throttle = AttemptThrottle(clock)
+        self._lock_listeners: list[Callable[[str, float | None], None]] = []
 
     # -- storage -------------------------------------------------------------------
 
@@ -286,13 +287,33 @@ class Wallet:
             self._set_unlocked(keystore)
             log.info("wallet %r unlocked", self.wallet_name)
 
+    def on_lock(self, listener: Callable[[str, float | None], None]) -> None:
+        """Call ``listener(reason, idle_seconds)`` each time keys are dropped.
+
+        ``reason`` is ``"idle"`` for the auto-lock (``idle_seconds`` is the auto-lock
+        setting then) and ``"manual"`` for :meth:`lock`. The auto-lock happens lazily,
+        inside whichever call notices it, so the app cannot otherwise tell it apart from
+        a lock it asked for. Listeners run in that thread, under the wallet's lock: keep
+        them short and never wait there for another thread that uses the wallet.
+        """
+        self._lock_listeners.append(listener)
+
     def lock(self) -> None:
         """Drop the keys: the key buffer is zeroed, then released."""
         with self._lock:
-            if self._keystore is not None:
-                self._keystore.wipe()
-                self._keystore = None
-                log.info("wallet %r locked", self.wallet_name)
+            self._drop_keys("manual", None)
+
+    def _drop_keys(self, reason: str, idle_seconds: float | None) -> None:
+        if self._keystore is None:
+            return
+        self._keystore.wipe()
+        self._keystore = None
+        log.info("wallet %r locked (%s)", self.wallet_name, reason)
+        for listener in list(self._lock_listeners):
+            try:
+                listener(reason, idle_seconds)
+            except Exception:  # a listener's failure must not keep the keys or break the caller
+                log.warning("a lock listener of wallet %r failed", self.wallet_name)
 
     def _apply_auto_lock(self) -> None:
         if (
@@ -301,7 +322,7 @@ class Wallet:
             and self._clock() - self._last_activity >= self.auto_lock_seconds
         ):
             log.info("wallet %r auto-locked after %g s idle", self.wallet_name, self.auto_lock_seconds)
-            self.lock()
+            self._drop_keys("idle", self.auto_lock_seconds)
 
     @property
     def is_locked(self) -> bool:

@@ -275,6 +275,21 @@ def test_auto_lock_after_idle(make_wallet: WalletFactory, clock: FakeClock) -> N
     assert not wallet.is_locked
 
 
+def test_lock_listeners_tell_idle_from_manual(make_wallet: WalletFactory, clock: FakeClock) -> None:
+    wallet = make_wallet(auto_lock_seconds=60)
+    heard: list[tuple[str, float | None]] = []
+    wallet.on_lock(lambda reason, idle: heard.append((reason, idle)))
+    wallet.on_lock(lambda reason, idle: 1 / 0)  # a failing listener neither keeps the keys nor hides others
+    wallet.create("pass")
+    clock.advance(60)
+    assert wallet.is_locked and wallet.is_locked
+    assert heard == [("idle", 60)]
+    wallet.lock()  # already locked: nothing to tell
+    wallet.unlock("pass")
+    wallet.lock()
+    assert heard == [("idle", 60), ("manual", None)]
+
+
 def test_auto_lock_applies_before_signing(make_wallet: WalletFactory, clock: FakeClock) -> None:
     wallet = make_wallet(auto_lock_seconds=5)
     wallet.create("pass")
