@@ -1,4 +1,5 @@
-"""The approval dialog: who asks, for what, with which identity; Approve or Deny.
+"""The approval dialog: who asks, for what, with which identity; Approve or Deny
+(Alt+A / Alt+D; Escape denies; Return alone never approves).
 
 Raised above other windows. When the wallet is locked it first asks for the passphrase,
 inside the same dialog, so one request is one decision.
@@ -99,10 +100,16 @@ class ApprovalDialog(QDialog):
         if queued_behind:
             footer.addWidget(label(f"· {queued_behind} more waiting", "muted"))
         footer.addStretch(1)
-        self.deny_button = button("Deny", "danger", self.deny)
-        self.approve_button = button("Approve", "primary", self.approve)
+        # Keyboard: Alt+A approves, Alt+D or Escape denies. Neither button is (auto)default,
+        # so a stray Return never approves; only Return in the passphrase field does, after
+        # the passphrase was typed on purpose.
+        self.deny_button = button("&Deny", "danger", self.deny)
+        self.approve_button = button("&Approve", "primary", self.approve)
+        self.deny_button.setToolTip("Alt+D or Escape")
+        self.approve_button.setToolTip("Alt+A")
         for b in (self.deny_button, self.approve_button):
             b.setAutoDefault(False)
+            b.setDefault(False)
             b.setMinimumWidth(100)
         footer.addWidget(self.deny_button)
         footer.addWidget(self.approve_button)

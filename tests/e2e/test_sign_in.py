@@ -3,7 +3,7 @@
 A real chromium signs in to the demo app (and to the page built on the published Sigma
 client) against a real ``sigil-server``; the sign-in page reaches the real ``sigil``
 desktop app on an Xvfb display, and the test answers its approval dialogs with real
-mouse clicks and key presses (xdotool). Tests run in file order and share one stack:
+key presses (xdotool: Alt+A approves, Escape denies, the passphrase then Return unlocks). Tests run in file order and share one stack:
 the signer is not started yet in the first test, and consent for the demo app is first
 denied, then given.
 
@@ -53,9 +53,8 @@ class Approvals:
     def approve(self, shot: str | None = None) -> None:
         window = self.next_dialog()
         self.screenshot(window, shot)
-        g = self.hand.geometry(window)
-        # Approve is the right-most button of the footer (24 px side and 20 px bottom margins).
-        self.hand.click(g.x + g.width - 24 - 45, g.y + g.height - 20 - 14)
+        self.hand.click_inside(window)
+        self.hand.key("alt+a")  # the Approve button's mnemonic (&Approve); Return alone never approves
         self.hand.wait_gone(window, DIALOG)
 
     def deny(self, shot: str | None = None) -> None:

@@ -171,3 +171,36 @@ def test_lock_then_sign_asks_for_the_passphrase_in_the_same_flow(qtbot, window, 
     assert not ctx.wallet.is_locked
     window._periodic()
     assert window.stack.currentWidget() is window.main_view
+
+
+def test_keyboard_alt_a_approves_escape_denies_and_return_never_approves(qtbot, window, presenter, api, ctx):
+    token = grant(qtbot, presenter, api)
+    headers = {"Authorization": f"Bearer {token}", "Origin": ORIGIN}
+    sign_in = {"path": "/api/auth/sign-in/sigma", "signatureType": "brc77"}
+
+    future = api.submit("POST", "/api/sign", sign_in, headers)
+    dialog = wait_dialog(qtbot, presenter)
+    assert dialog.request.kind == "sign-in"
+    assert dialog.approve_button.text() == "&Approve" and dialog.deny_button.text() == "&Deny"
+    assert not any(b.isDefault() or b.autoDefault() for b in (dialog.approve_button, dialog.deny_button))
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    # a stray Return (or Enter) on the dialog or on whatever has focus does not sign anything
+    for target in (dialog, dialog.focusWidget() or dialog, dialog.identity_combo):
+        qtbot.keyClick(target, Qt.Key.Key_Return)
+        qtbot.keyClick(target, Qt.Key.Key_Enter)
+    qtbot.wait(50)
+    assert ctx.service.broker.is_pending(dialog.request.id) and dialog.isVisible()
+    qtbot.keyClick(dialog, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    answer = result(qtbot, future)
+    assert answer.status == 200, answer.body
+    assert verify_token(answer.body["token"], "/api/auth/sign-in/sigma").pubkey == VECTOR_PUBKEY
+
+    for deny_key in ((Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier), (Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)):
+        future = api.submit("POST", "/api/sign", sign_in, headers)
+        dialog = wait_dialog(qtbot, presenter, dialog.request.id)
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+        qtbot.keyClick(dialog, *deny_key)
+        answer = result(qtbot, future)
+        assert answer.status == 403 and answer.body["code"] == 4
