@@ -312,7 +312,7 @@ class Wallet:
         for listener in list(self._lock_listeners):
             try:
                 listener(reason, idle_seconds)
-            except Exception:  # a listener's failure must not keep the keys or break the caller
+            except Exception:  # noqa: BLE001 -- a listener must not keep the keys or break the caller
                 log.warning("a lock listener of wallet %r failed", self.wallet_name)
 
     def _apply_auto_lock(self) -> None:
