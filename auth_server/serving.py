@@ -180,6 +180,7 @@ def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None
     if settings.workers > 1 and hasattr(os, "fork"):
         return _serve_prefork(settings, ready)
     store = Store.open(settings.db_path, clock=settings.clock)
+    store.start_checkpointer()
     server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads)
     stop = threading.Event()
     previous = _wait_for_signal(stop)
@@ -265,6 +266,7 @@ def _run_worker(settings: Settings, sock: socket.socket) -> int:
     stop = threading.Event()
     _wait_for_signal(stop)
     store = Store.open(settings.db_path, clock=settings.clock, migrate_now=False)
+    store.start_checkpointer()
     server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads, sock=sock)
     try:
         server.start()

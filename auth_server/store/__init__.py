@@ -89,6 +89,10 @@ class Store:
         with self.pool.write() as conn:
             yield conn
 
+    def start_checkpointer(self) -> None:
+        """Checkpoint the WAL in a background thread, not inside request commits (servers call this)."""
+        self.pool.start_checkpointer()
+
     def close(self) -> None:
         self.pool.close()
 

@@ -8,6 +8,13 @@ SQLite is asked for its write lock: SQLite's own busy handler backs off by sleep
 Python lock hands over in microseconds. Between processes (``serve --workers N``, or an
 admin command next to a running server) an ``flock`` on ``<db>.lock`` plays the same
 role where available; ``busy_timeout`` remains the last resort.
+
+Checkpoints: by default SQLite copies the WAL back into the database inside the commit
+that crosses 1000 WAL pages, with two fsyncs, i.e. 5-10 ms spent by one request while it
+holds the writer lock of every thread and process. A server therefore calls
+:meth:`ConnectionPool.start_checkpointer`: a daemon thread runs passive checkpoints on
+its own connection (they never block readers or writers), and the request connections
+keep only a far-off automatic checkpoint as a backstop against an unbounded WAL.
 """
 
 from __future__ import annotations
@@ -26,10 +33,16 @@ from pathlib import Path
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5000
+#: wal_autocheckpoint (pages) of request connections while a background checkpointer runs
+BACKSTOP_AUTOCHECKPOINT_PAGES = 20000
+CHECKPOINT_INTERVAL_SECONDS = 0.5
 
 
-def connect(path: Path) -> sqlite_utils.Database:
-    """Open ``path`` with the pragmas every connection needs (WAL, foreign keys, busy timeout)."""
+def connect(path: Path, autocheckpoint: int | None = None) -> sqlite_utils.Database:
+    """Open ``path`` with the pragmas every connection needs (WAL, foreign keys, busy timeout).
+
+    ``autocheckpoint`` overrides SQLite's 1000-page ``wal_autocheckpoint`` (see the module doc).
+    """
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -37,6 +50,8 @@ def connect(path: Path) -> sqlite_utils.Database:
     # synchronous=NORMAL is durable against application crashes in WAL mode and
     # only risks the last transactions on power loss; it saves an fsync per commit.
     conn.execute("PRAGMA synchronous = NORMAL")
+    if autocheckpoint is not None:
+        conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
     db = sqlite_utils.Database(conn, execute_plugins=False, recursive_triggers=False)
     return db
 
@@ -52,6 +67,9 @@ class ConnectionPool:
         self._write_lock = threading.RLock()
         self._closed = False
         self._lock_file = open(f"{path}.lock", "a+b") if fcntl is not None else None  # noqa: SIM115
+        self._autocheckpoint: int | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpointer = threading.Event()
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -60,7 +78,7 @@ class ConnectionPool:
         if db is None:
             if self._closed:
                 raise RuntimeError("store is closed")
-            db = connect(self.path)
+            db = connect(self.path, self._autocheckpoint)
             self._local.db = db
             self._local.depth = 0
             with self._all_lock:
@@ -105,9 +123,41 @@ class ConnectionPool:
                 if self._lock_file is not None:
                     fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
+    def start_checkpointer(self, interval: float = CHECKPOINT_INTERVAL_SECONDS) -> None:
+        """Move WAL checkpoints off the request path, into a daemon thread (see the module doc).
+
+        Call before serving: connections opened so far are switched to the backstop too.
+        Passive checkpoints of several processes on one file are safe (SQLite lets one
+        run at a time and the others report busy).
+        """
+        if self._checkpointer is not None:
+            return
+        self._autocheckpoint = BACKSTOP_AUTOCHECKPOINT_PAGES
+        with self._all_lock:
+            for db in self._all:
+                db.conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_AUTOCHECKPOINT_PAGES}")
+        conn = connect(self.path).conn
+
+        def run() -> None:
+            try:
+                while not self._stop_checkpointer.wait(interval):
+                    try:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    except sqlite3.Error:  # busy or closing: the next round (or the backstop) catches up
+                        pass
+            finally:
+                conn.close()
+
+        self._checkpointer = threading.Thread(target=run, name="sigil-wal-checkpoint", daemon=True)
+        self._checkpointer.start()
+
     def close(self) -> None:
         """Close every thread's connection (call once the server has stopped)."""
         self._closed = True
+        if self._checkpointer is not None:
+            self._stop_checkpointer.set()
+            self._checkpointer.join(5.0)
+            self._checkpointer = None
         with self._all_lock:
             for db in self._all:
                 try:
