@@ -126,3 +126,36 @@ def test_admin_commands(server_factory, tmp_path, peer, peer_key):
 
     # the foundation's token commands are still there
     assert cli("token", "verify", "--path", SIGN_IN, peer.make(peer_key[0], SIGN_IN)).stdout.strip() == peer_key[1]
+
+
+def test_large_responses_reach_a_slow_reader():
+    """QuietChannel skips POLLOUT while a task thread writes; bytes a full socket buffer
+    leaves behind must still reach a client that reads late (one body and a stream)."""
+    import socket
+    import time
+
+    from auth_server.serving import ServerThread
+
+    big = os.urandom(8 * 1024 * 1024)  # more than the socket buffers hold
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        if environ["PATH_INFO"] == "/stream":
+            return (big[i:i + 65536] for i in range(0, len(big), 65536))
+        return [big]
+
+    with ServerThread(app, threads=2) as thread:
+        for path in ("/one", "/stream", "/one"):
+            with socket.create_connection(("127.0.0.1", thread.port), timeout=10) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                time.sleep(0.3)  # the server fills both socket buffers and must wait for us
+                data = b""
+                while chunk := sock.recv(1 << 16):
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200")
+            if path == "/one":
+                assert body == big
+            else:  # chunked: strip the framing
+                assert big[:1000] in body and big[-1000:] in body and len(body) > len(big)
