@@ -43,11 +43,12 @@ class SessionRepository:
     ) -> tuple[str, Session]:
         """Create a session; return ``(token, session)``. The token is not recoverable later."""
         token = new_token()
+        token_hash = hash_token(token)  # before the writer lock, which every process waits for
         session = Session(new_id(), user_id, expires_at, ip_address, user_agent, bap_id, subscription_tier, now, now)
         with self._pool.write() as conn:
             conn.execute(
                 f'INSERT INTO "session" (tokenHash, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                (hash_token(token), session.id, user_id, expires_at, ip_address, user_agent, bap_id,
+                (token_hash, session.id, user_id, expires_at, ip_address, user_agent, bap_id,
                  subscription_tier, now, now),
             )
             self._created += 1

@@ -34,16 +34,19 @@ class UserRepository:
         """Insert a user for ``pubkey`` unless one exists; return ``(user, created)``.
 
         Atomic under concurrency: the UNIQUE pubkey plus ``ON CONFLICT DO NOTHING`` inside
-        the writer lock means twenty simultaneous first sign-ins make one row.
+        the writer lock means twenty simultaneous first sign-ins make one row. ``RETURNING``
+        hands back the new row in the same statement (this runs under the writer lock of
+        every process); only a conflict costs a second SELECT.
         """
         with self._pool.write() as conn:
-            cursor = conn.execute(
+            row = conn.execute(
                 'INSERT INTO "user" (id, pubkey, name, emailVerified, bapId, createdAt, updatedAt) '
-                "VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pubkey) DO NOTHING",
+                f"VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pubkey) DO NOTHING RETURNING {_COLUMNS}",
                 (user_id or new_id(), pubkey, name, bap_id, now, now),
-            )
-            created = cursor.rowcount == 1
-            row = conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()
+            ).fetchone()
+            created = row is not None
+            if row is None:
+                row = conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()
         return User.from_row(row), created
 
     def update(self, user_id: str, now: float, **changes: str | None) -> User | None:

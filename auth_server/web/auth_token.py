@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from auth_server.config import Settings
 from auth_server.crypto import AuthToken, TokenError, verify_token
-from auth_server.crypto.tokens import parse_timestamp
 from auth_server.store import Store
 
 
@@ -56,7 +55,8 @@ def verify_request_token(
 
 def claim_token(token: AuthToken, settings: Settings, store: Store) -> None:
     """Mark ``token`` used; :class:`ReplayedToken` if it already was (atomic across threads)."""
-    # Remember it until it cannot pass the freshness check any more.
-    expires_at = parse_timestamp(token.timestamp) + settings.token_window_seconds + 1.0
+    # Remember it until it cannot pass the freshness check any more. (``issued_at`` is the
+    # parsed timestamp: no re-parsing here, where callers often hold the writer lock.)
+    expires_at = token.issued_at + settings.token_window_seconds + 1.0
     if not store.replay.claim(token.replay_key, expires_at):
         raise ReplayedToken("token was already used")

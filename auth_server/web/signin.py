@@ -13,7 +13,7 @@ from typing import Any
 import bottle
 
 from auth_server.config import Settings
-from auth_server.crypto import address_from_pubkey, parse_pubkey
+from auth_server.crypto import address_from_pubkey
 from auth_server.store import Store
 from auth_server.store.users import new_id
 from auth_server.web.auth_token import claim_token, verify_request_token
@@ -105,17 +105,19 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
         if selected_bap_id is not None and selected_bap_id != bap_id:
             raise ApiError(401, "BAP_ID_MISMATCH", "bapId is not the identity of the key that signed the token")
         user_agent = (bottle.request.get_header("User-Agent") or "")[:MAX_USER_AGENT] or None
+        ip_address = client_ip()
+        # A new user is named by their address: computed here, not under the writer lock.
+        name = address_from_pubkey(token.public_key) if user is None else ""
         with store.write():
             claim_token(token, settings, store)
             if user is None:
-                name = address_from_pubkey(parse_pubkey(token.pubkey))
                 user, _ = store.users.create(token.pubkey, name, now, bap_id=bap_id, user_id=user_id)
             if bap_id != user.bap_id:
                 user = store.users.update(user.id, now, bap_id=bap_id) or user
             tier = (user.subscription_tier or "free") if settings.enable_subscription else None
             session_token, _session = store.sessions.create(
                 user.id, now, now + settings.session_seconds,
-                ip_address=client_ip(), user_agent=user_agent,
+                ip_address=ip_address, user_agent=user_agent,
                 bap_id=bap_id, subscription_tier=tier,
             )
         set_session_cookie(settings, session_token, settings.session_seconds)
