@@ -3,7 +3,8 @@
 Starts the real server as a subprocess (temp database, rate limits off, no access log),
 pre-generates one X-Auth-Token per request, each with a fresh key (so every sign-in
 also creates a user), then drives ``POST /api/auth/sign-in/sigma`` from client
-processes whose threads keep their HTTP connections alive. Prints req/s, p50, p99.
+processes whose threads keep their HTTP connections alive (bench/lean_http.py: a lean
+client, so the load generator takes as little of the shared CPU as it can). Prints req/s, p50, p99.
 
     .venv/bin/python -m bench.signin [--requests 3000] [--levels 1,8,32]
 
@@ -15,7 +16,6 @@ The reference (Better Auth + Sigma plugin) measured on the same 2-core machine:
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import multiprocessing as mp
 import os
@@ -29,6 +29,7 @@ from pathlib import Path
 import coincurve
 
 from auth_server.crypto import make_token
+from bench.lean_http import LeanConnection
 from bench.server import start_server
 
 PATH = "/api/auth/sign-in/sigma"
@@ -65,21 +66,16 @@ def client_process(host: str, port: int, threads: int, tokens: list[str], start_
     errors: list[str] = []
 
     def worker(index: int) -> None:
-        conn = http.client.HTTPConnection(host, port)
+        conn = LeanConnection(host, port)
         headers = {"Content-Type": "application/json", "X-Auth-Token": ""}
         own = latencies[index]
         for token in shares[index]:
             headers["X-Auth-Token"] = token
             began = time.perf_counter()
-            conn.request("POST", PATH, body=b"{}", headers=headers)
-            res = conn.getresponse()
-            body = res.read()
+            status, body = conn.request("POST", PATH, headers, b"{}")
             own.append(time.perf_counter() - began)
-            if res.status != 200:
-                errors.append(f"{res.status} {body[:200]!r}")
-            if res.getheader("Connection", "").lower() == "close":
-                conn.close()
-                conn = http.client.HTTPConnection(host, port)
+            if status != 200:
+                errors.append(f"{status} {body[:200]!r}")
         conn.close()
 
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]

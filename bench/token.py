@@ -18,7 +18,6 @@ on the same two cores as the server, so the figures are lower bounds.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import multiprocessing as mp
 import secrets
@@ -38,6 +37,7 @@ from auth_server.oauth.pkce import s256_challenge
 from auth_server.oauth.secrets import hash_credential
 from auth_server.store import Store
 from auth_server.store.oauth import AuthorizationCode
+from bench.lean_http import LeanConnection
 from bench.server import start_server
 
 TOKEN_PATH = "/api/auth/oauth2/token"
@@ -56,17 +56,15 @@ def client_process(host: str, port: int, threads: int, requests: list[Request], 
     errors: list[str] = []
 
     def worker(index: int) -> None:
-        conn = http.client.HTTPConnection(host, port)
+        conn = LeanConnection(host, port)
         own, kept = latencies[index], bodies[index]
         for path, body, token in shares[index]:
             headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Auth-Token": token}
             began = time.perf_counter()
-            conn.request("POST", path, body=body, headers=headers)
-            res = conn.getresponse()
-            data = res.read()
+            status, data = conn.request("POST", path, headers, body)
             own.append(time.perf_counter() - began)
-            if res.status != 200:
-                errors.append(f"{res.status} {data[:200]!r}")
+            if status != 200:
+                errors.append(f"{status} {data[:200]!r}")
             kept.append(data)
         conn.close()
 
