@@ -11,19 +11,12 @@ from PySide6.QtCore import Qt
 from signer_app.wallet import Wallet
 from tests.gui.conftest import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
 from tests.gui.test_approvals import ORIGIN, result, wait_dialog
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers.clock import FakeClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(1000.0)
 
 
 @pytest.fixture

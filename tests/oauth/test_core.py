@@ -18,22 +18,15 @@ from auth_server.oauth.provider import Provider, ProviderConfig, RedirectableErr
 from auth_server.oauth.secrets import hash_credential
 from auth_server.oauth.users import StoreUserDirectory
 from auth_server.store import Store
+from tests.helpers.clock import FakeClock
 
 REDIRECT = "https://app.example/auth/sigma/callback"
 VERIFIER = "v" * 50
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(1_800_000_000.0)
 
 
 @pytest.fixture

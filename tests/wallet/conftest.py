@@ -14,6 +14,7 @@ import pytest
 from keyring.backends import SecretService, fail
 
 from signer_app.wallet import KdfParams, Wallet
+from tests.helpers.clock import FakeClock
 
 FAST_KDF = KdfParams(n=2**10, r=8, p=1)  # tests only; the default stays n=2**17
 VECTOR_MNEMONIC = "abandon " * 11 + "about"
@@ -26,19 +27,6 @@ VECTOR_IDENTITIES = [
     ("038e98668e70078996249886e4548286d7adbd3914b5150d5d74ca089e21f38117", "1KNCaocGpaukh6UTsETJmeCX5x5xHV7J7f",
      "4JYTL93kekJS2unATJcs8U2wvNjP"),
 ]
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(scope="session")

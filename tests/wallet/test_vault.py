@@ -21,7 +21,8 @@ from signer_app.wallet import (
     WrongPassphrase,
 )
 from signer_app.wallet.envelope import DEFAULT_SCRYPT_N
-from tests.wallet.conftest import FAST_KDF, VECTOR_MNEMONIC, FakeClock, WalletFactory
+from tests.helpers.clock import FakeClock
+from tests.wallet.conftest import FAST_KDF, VECTOR_MNEMONIC, WalletFactory
 
 pytestmark = pytest.mark.usefixtures("store_kind")
 
