@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTableWidgetItem, QVBoxLayout, QWidget
 
 from signer_app.activity import ActivityLog
+from signer_app.ui.widgets import read_only_table
 
 OUTCOME_COLORS = {"approved": "#059669", "signed (grant)": "#4f46e5", "denied": "#dc2626", "timed out": "#d97706"}
 
@@ -18,17 +19,7 @@ class ActivityPanel(QWidget):
         self.activity = activity
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Time", "Outcome", "Origin", "What"])
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        header = self.table.horizontalHeader()
-        for col in (0, 1, 2):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table = read_only_table(["Time", "Outcome", "Origin", "What"], stretch=3, fit=(0, 1, 2))
         layout.addWidget(self.table)
 
     def refresh(self) -> None:

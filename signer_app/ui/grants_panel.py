@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from signer_app.service import SignerService
-from signer_app.ui.widgets import button, label
+from signer_app.ui.widgets import button, label, read_only_table
 
 
 def _expires_in(seconds: float) -> str:
@@ -29,17 +35,8 @@ class GrantsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(label("Apps that can ask this computer to sign API requests without a new prompt. "
                                "Sign-in always asks.", "muted", wrap=True))
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Host", "Scopes", "Identity", "Expires", ""])
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table = read_only_table(["Host", "Scopes", "Identity", "Expires", ""], stretch=0, fit=(1, 2, 3))
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(4, 110)
         self.table.verticalHeader().setDefaultSectionSize(44)

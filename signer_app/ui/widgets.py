@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def label(text: str, name: str = "", wrap: bool = False) -> QLabel:
@@ -23,6 +34,25 @@ def button(text: str, name: str = "", slot=None) -> QPushButton:
     if slot is not None:
         widget.clicked.connect(slot)
     return widget
+
+
+def read_only_table(headers: list[str], stretch: int, fit: tuple[int, ...]) -> QTableWidget:
+    """A list-like table the user reads and selects rows in, but never edits.
+
+    Column ``stretch`` takes the spare width; the ``fit`` columns size to their contents.
+    """
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setShowGrid(False)
+    table.setAlternatingRowColors(True)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    for col in fit:
+        header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+    return table
 
 
 def card(margins: int = 16, spacing: int = 10) -> tuple[QFrame, QVBoxLayout]:
