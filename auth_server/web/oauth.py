@@ -107,6 +107,10 @@ def error_page(title: str, message: str, status: int = 400, detail: str = "") ->
     return render("error", status, title=title, message=message, detail=detail)
 
 
+def redirect(location: str) -> bottle.HTTPResponse:
+    return bottle.HTTPResponse("", 302, {"Location": location, **PAGE_HEADERS})
+
+
 def oauth_json_error(exc: OAuthError) -> bottle.HTTPResponse:
     headers = dict(NO_STORE)
     if exc.status == 401:
@@ -200,6 +204,20 @@ def check_csrf(session: CurrentSession, purpose: str, value: str | None) -> None
         raise ApiError(403, "INVALID_CSRF", "the form expired or did not come from this server; reload and retry")
 
 
+def parse_authorization_or_answer(provider: Any, params: dict[str, str]) -> Any:
+    """The authorization request in ``params``, or raise the answer to a bad one.
+
+    Errors that may go back to the client redirect there; the others (unknown client,
+    unregistered redirect_uri) get an error page and never a redirect.
+    """
+    try:
+        return provider.parse_authorization(params)
+    except RedirectableError as exc:
+        raise redirect(exc.location) from None
+    except OAuthError as exc:
+        raise error_page("This sign-in link is not valid", exc.description or exc.error, 400, exc.error) from None
+
+
 def session_bap_id(session: CurrentSession) -> str | None:
     return session.session.bap_id or session.user.bap_id
 
@@ -276,9 +294,6 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
             csrf=csrf_token(session, "consent:" + request.client.client_id),
         )
 
-    def redirect(location: str) -> bottle.HTTPResponse:
-        return bottle.HTTPResponse("", 302, {"Location": location, **PAGE_HEADERS})
-
     def authorize_get() -> Any:
         """OAuth 2.0 authorization endpoint (PROTOCOL.md section 6).
 
@@ -286,12 +301,7 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
         """
         params = dict(bottle.request.query.decode().items())  # type: ignore[no-untyped-call]
         provider = get_provider()
-        try:
-            request = provider.parse_authorization(params)
-        except RedirectableError as exc:
-            return redirect(exc.location)
-        except OAuthError as exc:
-            return error_page("This sign-in link is not valid", exc.description or exc.error, 400, exc.error)
+        request = parse_authorization_or_answer(provider, params)
         session = current_session(settings, store)
         if session is not None and request.bap_id and request.bap_id != session_bap_id(session):
             session = None  # another identity was asked for: sign in with that one
@@ -314,12 +324,7 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
         """The consent form's answer: approve (redirect with a code) or deny (access_denied)."""
         form = dict(bottle.request.forms.decode().items())  # type: ignore[no-untyped-call]
         provider = get_provider()
-        try:
-            request = provider.parse_authorization(form)
-        except RedirectableError as exc:
-            return redirect(exc.location)
-        except OAuthError as exc:
-            return error_page("This sign-in link is not valid", exc.description or exc.error, 400, exc.error)
+        request = parse_authorization_or_answer(provider, form)
         session = current_session(settings, store)
         if session is None:
             return error_page("You are signed out", "Your session ended before you answered. Start again from the app.",
