@@ -51,7 +51,7 @@ class Settings:
     rate_limit_per_ip: int = 60
     rate_limit_per_pubkey: int = 10
     # serving
-    threads: int = 8
+    threads: int = 8  # per worker; 0 runs requests on the I/O loop (auth_server/waitress_glue.py)
     workers: int = 1  # >1: pre-forked processes sharing the socket (POSIX); rate limits are per process
     log_requests: bool = True
     # extension points of the reference plugin
@@ -73,6 +73,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path).expanduser()
+        if self.threads < 0:
+            raise ValueError("threads must be 0 (serve requests on the I/O loop) or more")
+        if self.workers < 1:
+            raise ValueError("workers must be 1 or more")
         if not self.base_url:
             self.base_url = f"http://{self.host}:{self.port}"
         self.base_url = self.base_url.rstrip("/")

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import waitress
-from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from auth_server.config import Settings
+from auth_server.waitress_glue import LoopDispatcher, QuietChannel, prepare_loop_mode, run_loop
 
 log = logging.getLogger("sigil.server")
 access_log = logging.getLogger("sigil.access")
@@ -60,53 +60,41 @@ class AccessLog:
                                  environ.get("REMOTE_ADDR", "-"))
 
 
-class QuietChannel(HTTPChannel):
-    """Waitress's HTTP channel without its busy loop while a task thread writes.
-
-    A task thread's ``write_soon`` counts the response as buffered, then sends it itself
-    while holding the channel's output lock. Meanwhile waitress's main loop sees the
-    channel as writable, fails to take the lock, does nothing, and polls again: measured
-    at ~10 empty passes over every connection per request under load, holding the GIL
-    the writing thread needs back (about half of a worker's Python time at concurrency
-    32). So the channel does not ask for POLLOUT while its task thread is inside
-    ``write_soon``; when that thread leaves bytes unsent (a slow client), it wakes the
-    loop (the trigger) on the way out, and the loop flushes them as before. Closing,
-    errors and the high-watermark wait keep waitress's own behaviour.
-    """
-
-    _writing = 0  # task thread inside write_soon (one task per channel at a time)
-
-    def write_soon(self, data: Any) -> int:
-        self._writing += 1
-        try:
-            return int(super().write_soon(data))
-        finally:
-            self._writing -= 1
-            if self.total_outbufs_len and self.connected:
-                self.server.pull_trigger()  # leftovers: let the main loop see them as writable now
-
-    def writable(self) -> bool:
-        if (self._writing and not self.will_close and not self.close_when_flushed
-                and self.total_outbufs_len <= self.adj.outbuf_high_watermark):
-            return False
-        return bool(super().writable())
-
-
 def create_server(
     app: WSGIApp, host: str, port: int, threads: int = 8, sock: socket.socket | None = None
 ) -> BaseWSGIServer | MultiSocketServer:
-    """A bound (not yet running) waitress server; on ``sock`` when given (pre-fork workers)."""
+    """A bound (not yet running) waitress server; on ``sock`` when given (pre-fork workers).
+
+    ``threads=0`` serves requests on the I/O loop itself (see :mod:`auth_server.waitress_glue`);
+    such a server must be run with :func:`run_server`, not its own ``run()``.
+    """
+    if threads < 0:
+        raise ValueError("threads must be 0 (serve on the I/O loop) or more")
     where: dict[str, Any] = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
+    if threads == 0:
+        where["_dispatcher"] = LoopDispatcher()
     server = waitress.create_server(
-        app, threads=threads, ident="sigil", clear_untrusted_proxy_headers=True, channel_timeout=60,
+        app, threads=max(threads, 1), ident="sigil", clear_untrusted_proxy_headers=True, channel_timeout=60,
         connection_limit=1000, backlog=1024, expose_tracebacks=False, **where,
         # poll() instead of select(): no FD_SETSIZE limit, and measurably less work per loop
         asyncore_use_poll=True,
     )
-    for dispatcher in list(_socket_map(server).values()):
-        if isinstance(dispatcher, BaseWSGIServer):
-            dispatcher.channel_class = QuietChannel  # type: ignore[misc]
+    socket_map = _socket_map(server)
+    if threads == 0:
+        prepare_loop_mode(socket_map)
+    else:
+        for dispatcher in list(socket_map.values()):
+            if isinstance(dispatcher, BaseWSGIServer):
+                dispatcher.channel_class = QuietChannel  # type: ignore[misc]
     return server
+
+
+def run_server(server: Any) -> None:
+    """Run a server from :func:`create_server` until it is shut down."""
+    if isinstance(server.task_dispatcher, LoopDispatcher):
+        run_loop(server.adj, _socket_map(server), server.task_dispatcher)
+    else:
+        server.run()
 
 
 class ServerThread:
@@ -125,7 +113,7 @@ class ServerThread:
 
     def start(self) -> ServerThread:
         self._server = create_server(self.app, self.host, self.requested_port, self.threads, self.sock)
-        self._thread = threading.Thread(target=self._server.run, name=f"sigil-waitress-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=run_server, args=(self._server,), name=f"sigil-waitress-{self.port}", daemon=True)
         self._thread.start()
         return self
 

@@ -67,23 +67,25 @@ class RunningServer:
         self.store.close()
 
 
-def start_server(db_path: Path, **overrides: Any) -> RunningServer:
+def start_server(db_path: Path, threads: int = 8, **overrides: Any) -> RunningServer:
     clock = overrides.pop("clock", None) or Clock()
     settings = Settings(db_path=db_path, port=0, clock=clock, **{"rate_limit_enabled": False, **overrides})
     store = Store.open(db_path, clock=clock)
     explicit_base = "base_url" in overrides
-    thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=8).start()
+    thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=threads).start()
     if not explicit_base:
         settings.base_url = thread.url
     return RunningServer(settings, store, thread, clock, db_path)
 
 
-@pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
+@pytest.fixture(params=[8, 0], ids=["thread-pool", "loop-mode"])
+def server_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
+    """Every HTTP test runs twice: on waitress's thread pool and with ``threads=0``
+    (requests served on the I/O loop, auth_server/waitress_glue.py)."""
     started: list[RunningServer] = []
 
     def make(db_path: Path | None = None, **overrides: Any) -> RunningServer:
-        running = start_server(db_path or tmp_path / "sigil.db", **overrides)
+        running = start_server(db_path or tmp_path / "sigil.db", request.param, **overrides)
         started.append(running)
         return running
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from auth_server.config import Settings
 from tests.http.conftest import SIGN_IN
@@ -85,9 +86,11 @@ def test_serve_command_logs_requests_and_stops_on_sigterm(tmp_path, peer, peer_k
     assert db.exists()
 
 
-def test_serve_command_with_workers(tmp_path, peer):
+@pytest.mark.parametrize("threads", ["4", "0"])
+def test_serve_command_with_workers(tmp_path, peer, threads):
     proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0", "--workers", "2", "--quiet",
-                             "--db", str(tmp_path / "w.db")], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                             "--threads", threads, "--db", str(tmp_path / "w.db")], cwd=ROOT, stderr=subprocess.PIPE,
+                            text=True)
     try:
         assert proc.stderr is not None
         match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", proc.stderr.readline())
@@ -128,9 +131,11 @@ def test_admin_commands(server_factory, tmp_path, peer, peer_key):
     assert cli("token", "verify", "--path", SIGN_IN, peer.make(peer_key[0], SIGN_IN)).stdout.strip() == peer_key[1]
 
 
-def test_large_responses_reach_a_slow_reader():
-    """QuietChannel skips POLLOUT while a task thread writes; bytes a full socket buffer
-    leaves behind must still reach a client that reads late (one body and a stream)."""
+@pytest.mark.parametrize("threads", [2, 0])
+def test_large_responses_reach_a_slow_reader(threads):
+    """QuietChannel skips POLLOUT while a task thread writes, and in loop mode writes never
+    wait for the loop; bytes a full socket buffer leaves behind must still reach a client
+    that reads late (one body and a stream)."""
     import socket
     import time
 
@@ -144,7 +149,7 @@ def test_large_responses_reach_a_slow_reader():
             return (big[i:i + 65536] for i in range(0, len(big), 65536))
         return [big]
 
-    with ServerThread(app, threads=2) as thread:
+    with ServerThread(app, threads=threads) as thread:
         for path in ("/one", "/stream", "/one"):
             with socket.create_connection(("127.0.0.1", thread.port), timeout=10) as sock:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
@@ -159,3 +164,68 @@ def test_large_responses_reach_a_slow_reader():
                 assert body == big
             else:  # chunked: strip the framing
                 assert big[:1000] in body and big[-1000:] in body and len(body) > len(big)
+
+
+def _raw_request(path: str, extra: str = "") -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode()
+
+
+def _read_answers(sock, count: int) -> list[bytes]:
+    """``count`` answers from a keep-alive socket (bodies framed by Content-Length)."""
+    data, answers = b"", []
+    while len(answers) < count:
+        head_end = data.find(b"\r\n\r\n")
+        if head_end >= 0:
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", data[:head_end]).group(1))
+            if len(data) >= head_end + 4 + length:
+                answers.append(data[head_end + 4:head_end + 4 + length])
+                data = data[head_end + 4 + length:]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, "server closed the connection early"
+        data += chunk
+    return answers
+
+
+def test_loop_mode_serves_others_while_one_client_stalls():
+    """threads=0: requests run on the I/O loop; a client that sends half a request (or
+    nothing) must not hold up the others, and pipelined requests are answered in order."""
+    import socket
+
+    from auth_server.serving import ServerThread
+
+    def app(environ, start_response):
+        body = environ["PATH_INFO"].encode()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    with ServerThread(app, threads=0) as thread:
+        address = ("127.0.0.1", thread.port)
+        with socket.create_connection(address, timeout=5) as stalled, socket.create_connection(address, timeout=5) as ok:
+            stalled.sendall(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part")
+            ok.sendall(_raw_request("/a"))
+            assert _read_answers(ok, 1) == [b"/a"]
+            ok.sendall(_raw_request("/b") + _raw_request("/c") + _raw_request("/d"))  # pipelined
+            assert _read_answers(ok, 3) == [b"/b", b"/c", b"/d"]
+            stalled.sendall(b"x" * 91)
+            assert _read_answers(stalled, 1) == [b"/slow"]
+
+
+def test_loop_mode_answers_an_app_error_and_keeps_serving():
+    """An exception in the app is a 500 from waitress; the loop itself goes on."""
+    from auth_server.serving import ServerThread
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/boom":
+            raise RuntimeError("bug")
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    with ServerThread(app, threads=0) as thread:
+        assert httpx.get(thread.url + "/boom").status_code == 500
+        assert httpx.get(thread.url + "/fine").text == "ok"
+
+
+def test_negative_threads_are_refused(tmp_path):
+    done = cli("serve", "--threads", "-1", "--db", str(tmp_path / "t.db"))
+    assert done.returncode == 2 and "threads must be 0" in done.stderr
