@@ -8,6 +8,7 @@ shutdown on SIGINT/SIGTERM.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -203,6 +204,18 @@ def _build_app(settings: Settings, store: Any) -> WSGIApp:
     return AccessLog(app) if settings.log_requests else app
 
 
+def _freeze_startup_heap() -> None:
+    """Keep the garbage collector's full passes short while serving.
+
+    After start-up a worker holds ~40,000 long-lived objects (modules, the app, the
+    libraries); every full collection walks them all, a 5-20 ms pause for whichever
+    requests are in flight. Moved to the permanent generation, they are never scanned
+    again, and the collector only looks at what requests allocate.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None) -> int:
     """Run ``sigil-server serve`` until SIGINT/SIGTERM; returns the exit status."""
     from auth_server.store import Store
@@ -212,6 +225,7 @@ def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None
     store = Store.open(settings.db_path, clock=settings.clock)
     store.start_checkpointer()
     server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads)
+    _freeze_startup_heap()
     stop = threading.Event()
     previous = _wait_for_signal(stop)
     try:
@@ -298,6 +312,7 @@ def _run_worker(settings: Settings, sock: socket.socket) -> int:
     store = Store.open(settings.db_path, clock=settings.clock, migrate_now=False)
     store.start_checkpointer()
     server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads, sock=sock)
+    _freeze_startup_heap()
     try:
         server.start()
         while not stop.wait(0.5):

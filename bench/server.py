@@ -37,3 +37,23 @@ def start_server(db: Path, workers: int, threads: int, env: dict[str, str] | Non
             return proc, match.group(1), int(match.group(2))
     proc.kill()
     raise SystemExit("server did not start")
+
+
+def server_cpu_seconds(pid: int) -> float | None:
+    """User+system CPU of the server and its worker processes (Linux /proc), else None."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, pids, seen = 0.0, [pid], set()
+    try:
+        while pids:
+            current = pids.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pids.extend(int(c) for c in children)
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
