@@ -62,6 +62,9 @@ class Settings:
     refresh_token_ttl: int = 30 * 86400
     id_token_ttl: int = 3600
     always_issue_refresh_token: bool = False
+    # Client tokens are single use where they buy sessions or tokens (PROTOCOL.md section 1);
+    # introspection is a read, so by default a replay within the window just asks again.
+    single_use_introspection: bool = False
     id_token_alg: str = "RS256"  # or "ES256"
     device_code_ttl: int = 600
     device_poll_interval: int = 5
@@ -171,6 +174,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "refresh_token_ttl": ("SIGIL_REFRESH_TOKEN_TTL", int),
     "id_token_ttl": ("SIGIL_ID_TOKEN_TTL", int),
     "always_issue_refresh_token": ("SIGIL_ALWAYS_ISSUE_REFRESH_TOKEN", _bool),
+    "single_use_introspection": ("SIGIL_SINGLE_USE_INTROSPECTION", _bool),
     "id_token_alg": ("SIGIL_ID_TOKEN_ALG", str),
     "device_code_ttl": ("SIGIL_DEVICE_CODE_TTL", int),
     "device_poll_interval": ("SIGIL_DEVICE_POLL_INTERVAL", int),

@@ -12,6 +12,7 @@ server's answers (always a Content-Length, never chunked) and refuses anything e
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import re
 import selectors
 import socket
@@ -48,6 +49,7 @@ class Figures:
     latencies: list[float]  # seconds, sorted
     bodies: list[bytes] = field(default_factory=list)
     server_cpu_us: float | None = None  # server CPU (all its processes) per request
+    client_cpu_us: float = 0.0  # the load generator's CPU per request
 
     @property
     def p50_ms(self) -> float:
@@ -133,17 +135,21 @@ def drive(host: str, port: int, requests: list[bytes], concurrency: int, *, proc
     workers = [ctx.Process(target=_client_process, args=(host, port, queues[i::processes], start_at, keep_bodies, out))
                for i in range(processes)]
     cpu_before = server_cpu_seconds(server_pid) if server_pid else None
+    clients_before = os.times()
     for worker in workers:
         worker.start()
     results = [out.get() for _ in workers]
     cpu_after = server_cpu_seconds(server_pid) if server_pid else None
     for worker in workers:
         worker.join()
+    clients_after = os.times()
     errors = [e for r in results for e in r[2]]
     if errors:
         raise SystemExit(f"{len(errors)} requests failed, e.g. {errors[0]!r}")
     latencies = sorted(x for r in results for x in r[0])
     figures = Figures(len(latencies) / max(r[3] for r in results), latencies, [b for r in results for b in r[1]])
+    figures.client_cpu_us = (clients_after.children_user + clients_after.children_system
+                             - clients_before.children_user - clients_before.children_system) / len(latencies) * 1e6
     if cpu_before is not None and cpu_after is not None:
         figures.server_cpu_us = (cpu_after - cpu_before) / len(latencies) * 1e6
     return figures

@@ -44,7 +44,8 @@ VERIFIER = "bench-verifier-" + "v" * 40
 
 def report(name: str, figures: Figures, target: float) -> None:
     """One line: rate, p50, p99, server CPU per request (all its processes) and the verdict."""
-    cpu = "" if figures.server_cpu_us is None else f"   server CPU {figures.server_cpu_us:5.0f} us/req"
+    cpu = "" if figures.server_cpu_us is None else f"   CPU/req: server {figures.server_cpu_us:4.0f} us"
+    cpu += f", load generator {figures.client_cpu_us:3.0f} us"
     verdict = "meets" if figures.rate >= target else "below"
     print(f"{name:<16} {figures.rate:>9.0f}/s   p50 {figures.p50_ms:6.1f} ms   p99 {figures.p99_ms:6.1f} ms{cpu}"
           f"   ({verdict} target {target:,.0f}/s)")

@@ -92,6 +92,9 @@ class EmbeddedServer:
                 settings = Settings(host="127.0.0.1", port=self.port, db_path=self.db_path,
                                     base_url=self.base_url, log_requests=False)
                 store = self._open_store()
+                # Checkpoints off the request path, as in sigil-server; once a second is plenty
+                # for one person's sign-ins and spares a laptop frequent wake-ups.
+                store.start_checkpointer(interval=1.0)
                 thread = ServerThread(create_app(settings, store), "127.0.0.1", self.port)
                 thread.start()
             except OSError as exc:

@@ -29,7 +29,7 @@ import sqlite3
 import sqlite_utils
 
 from auth_server.store.challenges import ChallengeRepository
-from auth_server.store.db import ConnectionPool
+from auth_server.store.db import CHECKPOINT_INTERVAL_SECONDS, ConnectionPool
 from auth_server.store.migrations import Migration, migrate
 from auth_server.store.oauth import OAuthStore
 from auth_server.store.models import Session, User
@@ -89,9 +89,9 @@ class Store:
         with self.pool.write() as conn:
             yield conn
 
-    def start_checkpointer(self) -> None:
+    def start_checkpointer(self, interval: float = CHECKPOINT_INTERVAL_SECONDS) -> None:
         """Checkpoint the WAL in a background thread, not inside request commits (servers call this)."""
-        self.pool.start_checkpointer()
+        self.pool.start_checkpointer(interval)
 
     def close(self) -> None:
         self.pool.close()

@@ -153,17 +153,18 @@ def read_form() -> tuple[bytes, dict[str, str]]:
 
 
 def authenticate(settings: Settings, store: Store, raw: bytes, form: Mapping[str, str], *,
-                 required: bool = True) -> OAuthClient | None:
+                 required: bool = True, single_use: bool = True) -> OAuthClient | None:
     """The client proven by the request's X-Auth-Token (signed for this path over ``raw``).
 
     The client is named by ``client_id``; without one, by the signing key when exactly one
     client is registered with it. Any token failure is ``invalid_client`` (401).
+    ``single_use=False`` checks key binding and freshness but does not claim the token.
     """
     header = bottle.request.get_header("X-Auth-Token")
     if not header and not required:
         return None
     try:
-        token = verify_request_token(header, bottle.request.path, raw, settings, store)
+        token = verify_request_token(header, bottle.request.path, raw, settings, store, claim=single_use)
     except TokenError as exc:
         raise invalid_client(f"X-Auth-Token rejected ({exc.code}): {exc.message}") from None
     client_id = form.get("client_id")
@@ -375,10 +376,17 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
         return json_response({}, 200, NO_STORE)
 
     def introspect_endpoint() -> Any:
-        """Token introspection (RFC 7662) of the authenticated client's own tokens."""
+        """Token introspection (RFC 7662) of the authenticated client's own tokens.
+
+        The client's X-Auth-Token must be fresh and signed by its member key over this exact
+        body, but it is single use only with ``single_use_introspection``: PROTOCOL.md asks
+        for single use where a token buys sessions or tokens, and a replayed introspection
+        can only repeat a question about a token that the replayer already holds (it is in
+        the signed body). Skipping the claim keeps this read free of database writes.
+        """
         try:
             raw, form = read_form()
-            client = authenticate(settings, store, raw, form)
+            client = authenticate(settings, store, raw, form, single_use=settings.single_use_introspection)
             assert client is not None
             answer = get_provider().introspect(client, form.get("token"), form.get("token_type_hint"))
         except OAuthError as exc:

@@ -46,7 +46,7 @@ def test_non_utf8_headers_query_and_body(server, path) -> None:
        content_type=st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain", ""]))
 def test_random_token_requests(server, path, body, token, content_type) -> None:
     headers = {"Content-Type": content_type}
-    if token.isprintable() and token.isascii():
+    if token.isprintable() and token.isascii() and token == token.strip():  # what httpx can send
         headers["X-Auth-Token"] = token
     with server.http() as http:
         res = http.post(path, content=body, headers=headers)

@@ -225,6 +225,36 @@ def test_introspect_and_revoke(server, rp, browser) -> None:
     assert info == {"active": False}
 
 
+def test_introspection_client_tokens(server, rp, browser) -> None:
+    """Introspection checks key binding, freshness and the body like every endpoint; a replay
+    within the window repeats the answer unless single use is switched on for it too."""
+    introspect = "/api/auth/oauth2/introspect"
+    code = get_code(browser, rp)
+    access = rp.signed_post(server, TOKEN, code_form(rp, code)).json()["access_token"]
+    form = {"token": access, "client_id": rp.client_id}
+    body = str(__import__("httpx").QueryParams(form))
+
+    def status(token: str) -> tuple[int, str]:
+        res = rp.signed_post(server, introspect, form, token=token)
+        return res.status_code, res.json().get("error_description", "") if res.status_code != 200 else ""
+
+    assert status(make_token(rp.key, introspect, body=body, timestamp=time.time() - 3600))[0] == 401
+    assert status(make_token(rp.key, introspect, body=body, timestamp=time.time() + 3600))[0] == 401
+    assert status(make_token(rp.key, introspect, body=body + "&x=1"))[0] == 401
+    assert status(make_token(rp.key, TOKEN, body=body))[0] == 401  # signed for another path
+    stranger = coincurve.PrivateKey()
+    assert status(make_token(stranger, introspect, body=body))[0] == 401  # not the member key
+
+    good = make_token(rp.key, introspect, body=body)
+    assert status(good) == (200, "") and status(good) == (200, "")  # a read: the replay asks again
+
+    server.settings.single_use_introspection = True
+    strict = make_token(rp.key, introspect, body=body)
+    assert status(strict) == (200, "")
+    code_, description = status(strict)
+    assert code_ == 401 and "replayed" in description
+
+
 def test_device_flow(server, rp, browser) -> None:
     with server.http() as http:
         start = http.post("/api/auth/device/code", data={"client_id": rp.client_id, "scope": "openid profile"}).json()
