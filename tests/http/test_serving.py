@@ -229,3 +229,56 @@ def test_loop_mode_answers_an_app_error_and_keeps_serving():
 def test_negative_threads_are_refused(tmp_path):
     done = cli("serve", "--threads", "-1", "--db", str(tmp_path / "t.db"))
     assert done.returncode == 2 and "threads must be 0" in done.stderr
+
+
+def _worker_connection_counts(server_pid: int, port: int) -> dict[int, int]:
+    """Established connections to ``port`` held by each worker process (Linux /proc)."""
+    inodes: dict[str, int] = {}
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    for pid in map(int, children):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes[target[8:-1]] = pid
+    counts = dict.fromkeys(map(int, children), 0)
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].split(":")[1], 16), fields[3], fields[9]
+        if local_port == port and state == "01" and inode in inodes:  # 01: ESTABLISHED
+            counts[inodes[inode]] += 1
+    return counts
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balancing is Linux's")
+def test_workers_share_a_burst_of_connections(tmp_path):
+    """With one socket per worker (SO_REUSEPORT) the kernel spreads a burst of new
+    connections over the workers; with one shared socket one worker could take them all."""
+    import socket
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0", "--workers", "2",
+                             "--threads", "0", "--quiet", "--db", str(tmp_path / "w.db")], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", proc.stderr.readline())
+        assert match
+        port = int(match.group(1))
+        burst = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(24)]
+        for sock in burst:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        for sock in burst:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(0.1)
+        counts = _worker_connection_counts(proc.pid, port)
+        assert len(counts) == 2 and sum(counts.values()) == 24 and min(counts.values()) >= 3, counts
+        for sock in burst:
+            sock.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
