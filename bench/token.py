@@ -8,7 +8,7 @@ drives ``POST /api/auth/oauth2/token`` (authorization_code with PKCE; each answe
 an RS256 id_token) and ``POST /api/auth/oauth2/introspect`` over keep-alive connections
 (bench/load.py). Prints req/s, p50, p99 and the server's CPU per request.
 
-    .venv/bin/python -m bench.token [--codes 4000] [--introspections 12000] [--concurrency 32]
+    .venv/bin/python -m bench.token [--codes 4000] [--introspections 12000] [--concurrency 32] [--workers 3]
 
 Targets: 800 code exchanges/s and 5,000 introspections/s on a 2-core machine (for scale:
 Ory Hydra publishes 513 client-credentials grants/s on 2 vCPU). The load generator runs
@@ -63,7 +63,9 @@ def main() -> int:
     parser.add_argument("--codes", type=int, default=4000)
     parser.add_argument("--introspections", type=int, default=12000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="server processes sharing the socket")
+    parser.add_argument("--workers", type=int, default=3,
+                        help="server processes (default 3: one more than the two cores evens out the kernel's "
+                             "uneven share of connections between workers)")
     parser.add_argument("--server-threads", type=int, default=0,
                         help="sigil-server serve --threads (default: 0, requests served on each worker's I/O loop)")
     parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256", help="id_token signing algorithm")

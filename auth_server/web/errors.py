@@ -32,9 +32,13 @@ class ApiError(Exception):
         return json_response({"message": self.message, "code": self.code}, self.status, self.headers)
 
 
+# json.dumps with non-default separators builds a new encoder on every call; one will do.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> bottle.HTTPResponse:
     """A JSON answer that carries the cookies already set on ``bottle.response``."""
-    res = bottle.HTTPResponse(json.dumps(data, separators=(",", ":")), status, headers)
+    res = bottle.HTTPResponse(_COMPACT_JSON.encode(data), status, headers)
     res.content_type = "application/json"
     # HTTPResponse replaces bottle.response, so copy cookies set during the request.
     if bottle.response._cookies:  # type: ignore[attr-defined]
