@@ -69,11 +69,14 @@ def main() -> int:
     parser.add_argument("--server-threads", type=int, default=0,
                         help="sigil-server serve --threads (default: 0, requests served on each worker's I/O loop)")
     parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256", help="id_token signing algorithm")
+    parser.add_argument("--single-use-introspection", action="store_true",
+                        help="serve with SIGIL_SINGLE_USE_INTROSPECTION=1 (each introspection claims its token)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
         db = Path(tmp) / "sigil.db"
-        proc, host, port = start_server(db, args.workers, args.server_threads, env={"SIGIL_ID_TOKEN_ALG": args.alg})
+        proc, host, port = start_server(db, args.workers, args.server_threads, env={
+            "SIGIL_ID_TOKEN_ALG": args.alg, "SIGIL_SINGLE_USE_INTROSPECTION": "1" if args.single_use_introspection else "0"})
         try:
             store = Store.open(db)
             member = coincurve.PrivateKey()
