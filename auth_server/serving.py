@@ -115,7 +115,8 @@ class ServerThread:
 
     def start(self) -> ServerThread:
         self._server = create_server(self.app, self.host, self.requested_port, self.threads, self.sock)
-        self._thread = threading.Thread(target=run_server, args=(self._server,), name=f"sigil-waitress-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=run_server, args=(self._server,), name=f"sigil-waitress-{self.port}",
+                                        daemon=True)
         self._thread.start()
         return self
 

@@ -92,11 +92,12 @@ class LoopDispatcher:
                 channel.will_close = True
 
     def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
-        self.pending.clear()
+        # Nothing to stop: the loop ends once shutdown has emptied its socket map. (The
+        # queue is left to the loop thread, which is the only one to touch it.)
         return True
 
 
-class LoopChannel(QuietChannel):
+class LoopChannel(HTTPChannel):
     """A channel whose writes never wait for the loop (they run on it)."""
 
     def _flush_outbufs_below_high_watermark(self) -> None:
