@@ -97,7 +97,8 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--base-url", default=None, help="public URL of the server (env SIGIL_BASE_URL; default http://host:port)")
     serve.add_argument("--trusted-origin", action="append", default=None,
                        help="another origin allowed to use the session cookie (repeatable; env SIGIL_TRUSTED_ORIGINS, comma-separated)")
-    serve.add_argument("--threads", type=int, default=None, help="request threads per worker, or 0 to serve requests on the I/O loop (env SIGIL_THREADS; default 8)")
+    serve.add_argument("--threads", type=int, default=None,
+                       help="request threads per worker, or 0 to serve requests on the I/O loop (env SIGIL_THREADS; default 8)")
     serve.add_argument("--workers", type=int, default=None,
                        help="processes sharing the socket, to use several cores (env SIGIL_WORKERS; default 1)")
     serve.add_argument("--no-rate-limit", action="store_true", help="turn sign-in rate limits off (benchmarks; env SIGIL_RATE_LIMIT=0)")
