@@ -100,7 +100,7 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--threads", type=int, default=None,
                        help="request threads per worker, or 0 to serve requests on the I/O loop (env SIGIL_THREADS; default 8)")
     serve.add_argument("--workers", type=int, default=None,
-                       help="processes sharing the socket, to use several cores (env SIGIL_WORKERS; default 1)")
+                       help="processes serving the port, to use several cores (env SIGIL_WORKERS; default 1)")
     serve.add_argument("--no-rate-limit", action="store_true", help="turn sign-in rate limits off (benchmarks; env SIGIL_RATE_LIMIT=0)")
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines (env SIGIL_LOG_REQUESTS=0)")
     _add_db_flag(serve)

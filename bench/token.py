@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import sys
 import tempfile
@@ -99,10 +100,11 @@ def main() -> int:
                     "client_id": client.client_id, "code_verifier": VERIFIER}))
             store.close()
 
+            load = os.getloadavg()[0]
             exchanged = drive(host, port, exchanges, args.concurrency, server_pid=proc.pid, keep_bodies=True)
-            load = open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else "?"
-            print(f"server: {args.workers} processes x {args.server_threads} threads, id_token {args.alg}; clients: {args.concurrency} keep-alive "
-                  f"connections from 2 processes on the same machine (load average before the run: {load})")
+            threads = "requests on the I/O loop" if args.server_threads == 0 else f"{args.server_threads} threads each"
+            print(f"server: {args.workers} workers, {threads}, id_token {args.alg}; clients: {args.concurrency} "
+                  f"keep-alive connections from 2 processes on the same machine (load average before: {load:.2f})")
             report("code exchange", exchanged, 800)
             access_tokens = [json.loads(b)["access_token"] for b in exchanged.bodies]
 
