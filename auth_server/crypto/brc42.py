@@ -39,7 +39,12 @@ def child_key_offset(sender: coincurve.PublicKey, own_key: coincurve.PrivateKey 
         shared = sender.format(compressed=True)
     else:
         shared = sender.multiply(own_key.secret).format(compressed=True)
-    return int.from_bytes(_invoice_scalar(shared, invoice), "big") % CURVE_ORDER
+    return offset_from_shared_point(shared, invoice)
+
+
+def offset_from_shared_point(shared_point: bytes, invoice: str) -> int:
+    """h = HMAC-SHA256(shared point, invoice) mod n, for a caller that has the point's bytes."""
+    return int.from_bytes(_invoice_scalar(shared_point, invoice), "big") % CURVE_ORDER
 
 
 def derive_child_public_key(

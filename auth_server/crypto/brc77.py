@@ -14,7 +14,7 @@ import coincurve
 
 from coincurve.ecdsa import der_to_cdata, serialize_compact
 
-from auth_server.crypto.brc42 import child_key_offset, derive_child_private_key
+from auth_server.crypto.brc42 import child_key_offset, derive_child_private_key, offset_from_shared_point
 from auth_server.crypto.keys import CURVE_ORDER, sha256
 
 VERSION = bytes.fromhex("42423301")
@@ -97,7 +97,10 @@ def verify_brc77(
     try:
         if sender is None or sender.format() != signed.sender:
             sender = coincurve.PublicKey(signed.sender)
-        offset = child_key_offset(sender, verifier_key, _invoice(signed.key_id))
+        if verifier_key is None:  # "anyone" (scalar 1): the shared point is the sender's key itself
+            offset = offset_from_shared_point(signed.sender, _invoice(signed.key_id))
+        else:
+            offset = child_key_offset(sender, verifier_key, _invoice(signed.key_id))
         r = int.from_bytes(serialize_compact(der_to_cdata(signed.der_signature))[:32], "big")
         digest = (int.from_bytes(sha256(message), "big") + r * offset) % CURVE_ORDER
         return sender.verify(signed.der_signature, digest.to_bytes(32, "big"), hasher=None)

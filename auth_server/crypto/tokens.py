@@ -200,7 +200,8 @@ def verify_token(
         raise StaleToken(f"token is older than {window_seconds:g} seconds")
     if age < -window_seconds:
         raise FutureToken(f"token timestamp is more than {window_seconds:g} seconds ahead")
-    if parsed.signed_message is not None and parsed.signed_message.sender != parsed.public_key.format():
+    # (``pubkey`` is checked lowercase hex of a valid key, so comparing its bytes is exact.)
+    if parsed.signed_message is not None and parsed.signed_message.sender != bytes.fromhex(parsed.pubkey):
         raise KeyNotBound("signature was made by another key than the token's pubkey")
     expected = body_bytes(body, body_encoding)
     if _signature_valid(parsed, signed_message(parsed.request_path, parsed.timestamp, expected)):
