@@ -52,7 +52,7 @@ class Settings:
     rate_limit_per_pubkey: int = 10
     # serving
     threads: int = 8  # per worker; 0 runs requests on the I/O loop (auth_server/waitress_glue.py)
-    workers: int = 1  # >1: pre-forked processes sharing the socket (POSIX); rate limits are per process
+    workers: int = 1  # >1: pre-forked processes on one port (POSIX); rate limits are per process
     log_requests: bool = True
     # extension points of the reference plugin
     enable_subscription: bool = False

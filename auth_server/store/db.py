@@ -13,11 +13,11 @@ Checkpoints: by default SQLite copies the WAL back into the database inside the 
 that crosses 1000 WAL pages, with two fsyncs, i.e. 5-10 ms spent by one request while it
 holds the writer lock of every thread and process. A server therefore calls
 :meth:`ConnectionPool.start_checkpointer`: a daemon thread runs passive checkpoints on
-its own connection (they never block readers or writers), and the request connections
-keep only a far-off automatic checkpoint as a backstop against an unbounded WAL.
-Writers still stall while a checkpoint copies pages (SQLite's busy handler sleeps
-them), for longer the more frames it copies: every 0.5 s gave 20-35 ms stalls under
-2,000 sign-ins/s (~8 pages each), every 0.1 s keeps them near 10 ms.
+its own connection (they never take the writer lock), and the request connections keep
+only a far-off automatic checkpoint as a backstop against an unbounded WAL. Writers
+still slow down while a checkpoint copies pages (measured: SQLite's busy handler makes
+them sleep), the longer the more frames it copies: every 0.5 s gave 20-35 ms stalls
+under 2,000 sign-ins/s (~8 pages each); every 0.1 s keeps them near 10 ms.
 """
 
 from __future__ import annotations
