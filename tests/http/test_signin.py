@@ -131,6 +131,81 @@ def test_someone_elses_bap_id_in_body_is_refused(server, peer, peer_key):
     assert users.json() is None
 
 
+def test_twenty_concurrent_first_sign_ins_make_one_user(server, peer, peer_key):
+    tokens = [peer.make(peer_key[0], SIGN_IN) for _ in range(20)]
+    barrier = threading.Barrier(20)
+
+    def go(token: str):
+        barrier.wait()
+        return server.sign_in(token)
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(go, tokens))
+    assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers if a.status_code != 200]
+    assert len({a.json()["user"]["id"] for a in answers}) == 1
+    assert len({a.json()["token"] for a in answers}) == 20
+    assert server.store.users.count() == 1
+
+
+def test_one_token_sent_by_ten_threads_succeeds_once(server, peer, peer_key):
+    token = peer.make(peer_key[0], SIGN_IN)
+    barrier = threading.Barrier(10)
+
+    def go(_: int):
+        barrier.wait()
+        return server.sign_in(token)
+
+    with ThreadPoolExecutor(10) as pool:
+        statuses = sorted(a.status_code for a in pool.map(go, range(10)))
+    assert statuses == [200] + [401] * 9
+
+
+def test_implicit_sign_up_can_be_disabled(server_factory, peer, peer_key):
+    server = server_factory(disable_implicit_sign_up=True)
+    assert _error(server.sign_in(peer.make(peer_key[0], SIGN_IN))) == (403, "SIGN_UP_DISABLED")
+    assert server.store.users.count() == 0
+    server.store.users.create(peer_key[1], "known", server.clock())  # an admin made the account
+    assert server.sign_in(peer.make(peer_key[0], SIGN_IN)).status_code == 200
+
+
+def test_rate_limit_per_ip(server_factory, peer):
+    server = server_factory(rate_limit_enabled=True, rate_limit_per_ip=3, rate_limit_per_pubkey=100)
+    answers = [server.sign_in(peer.make(peer.key()[0], SIGN_IN)) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert _error(answers[3]) == (429, "RATE_LIMITED")
+    assert int(answers[3].headers["retry-after"]) >= 1
+    server.clock.offset += 61  # next window
+    assert server.sign_in(peer.make(peer.key()[0], SIGN_IN)).status_code == 200
+
+
+def test_rate_limit_per_pubkey(server_factory, peer, peer_key):
+    server = server_factory(rate_limit_enabled=True, rate_limit_per_ip=100, rate_limit_per_pubkey=2)
+    statuses = [server.sign_in(peer.make(peer_key[0], SIGN_IN)).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert server.sign_in(peer.make(peer.key()[0], SIGN_IN)).status_code == 200  # other keys unaffected
+
+
+def test_rate_limits_are_off_when_disabled(server_factory, peer, peer_key):
+    server = server_factory(rate_limit_enabled=False, rate_limit_per_ip=1, rate_limit_per_pubkey=1)
+    assert [server.sign_in(peer.make(peer_key[0], SIGN_IN)).status_code for _ in range(3)] == [200] * 3
+
+
+def test_foreign_origin_cannot_sign_in(server, peer, peer_key):
+    token = peer.make(peer_key[0], SIGN_IN)
+    assert _error(server.sign_in(token, headers={"Origin": "https://evil.example"})) == (403, "INVALID_ORIGIN")
+    assert server.sign_in(peer.make(peer_key[0], SIGN_IN), headers={"Origin": server.url}).status_code == 200
+
+
+def test_https_base_url_makes_secure_prefixed_cookie(server_factory, peer, peer_key):
+    server = server_factory(base_url="https://auth.example")
+    res = server.sign_in(peer.make(peer_key[0], SIGN_IN))
+    cookie = res.headers["set-cookie"]
+    assert cookie.startswith("__Secure-better-auth.session_token=") and "Secure" in cookie
+    me = server.request("GET", "/api/auth/get-session",
+                        headers={"Cookie": f"__Secure-better-auth.session_token={res.json()['token']}"})
+    assert me.json()["user"]["pubkey"] == peer_key[1]
+
+
 class TestChallenge:
     def challenge(self, server) -> str:
         res = server.request("GET", "/api/auth/sigma/challenge")
