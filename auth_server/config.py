@@ -18,6 +18,7 @@ from typing import Any
 
 import platformdirs
 
+from auth_server.counters import Counters, MemoryCounters
 from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
 
 APP_NAME = "sigil"
@@ -45,14 +46,15 @@ class Settings:
     challenge_seconds: float = 120.0
     disable_implicit_sign_up: bool = False
     trusted_origins: list[str] = field(default_factory=list)
-    # rate limits on sign-in (fixed window, in memory, per process)
+    # rate limits on sign-in (fixed window; counted in memory, shared by --workers)
     rate_limit_enabled: bool = True
     rate_limit_window_seconds: float = 60.0
     rate_limit_per_ip: int = 60
     rate_limit_per_pubkey: int = 10
+    rate_limit_counters: Counters = field(default_factory=MemoryCounters)
     # serving
     threads: int = 8  # per worker; 0 runs requests on the I/O loop (auth_server/waitress_glue.py)
-    workers: int = 1  # >1: pre-forked processes on one port (POSIX); rate limits are per process
+    workers: int = 1  # >1: pre-forked processes on one port (POSIX)
     log_requests: bool = True
     # extension points of the reference plugin
     enable_subscription: bool = False

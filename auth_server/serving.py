@@ -23,6 +23,7 @@ import waitress
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from auth_server.config import Settings
+from auth_server.counters import MemoryCounters, SharedCounters
 from auth_server.waitress_glue import LoopDispatcher, QuietChannel, prepare_loop_mode, run_loop
 
 log = logging.getLogger("sigil.server")
@@ -284,11 +285,13 @@ def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> i
     The GIL lets one process use one core; forking lets a multi-core machine use them
     all. Each worker opens its own SQLite connections after the fork; writes are
     serialised across workers by the store's file lock; single use of tokens holds
-    across workers (it lives in SQLite); rate-limit counters are per worker.
+    across workers (it lives in SQLite), and so do rate limits (shared memory).
     """
     from auth_server.store import Store
 
     Store.open(settings.db_path, clock=settings.clock).close()  # migrate once, before forking
+    if isinstance(settings.rate_limit_counters, MemoryCounters):
+        settings.rate_limit_counters = SharedCounters()  # mapped now, so every worker counts in it
     sockets = listening_sockets(settings.host, settings.port, settings.workers)
     port = sockets[0].getsockname()[1]
     url = "http://" + (f"[{settings.host}]" if ":" in settings.host else settings.host) + f":{port}"

@@ -42,8 +42,10 @@ def resolve_bap_id(settings: Settings, user_id: str, pubkey: str) -> str | None:
 
 
 def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
-    ip_limiter = RateLimiter(settings.rate_limit_per_ip, settings.rate_limit_window_seconds, settings.clock)
-    key_limiter = RateLimiter(settings.rate_limit_per_pubkey, settings.rate_limit_window_seconds, settings.clock)
+    ip_limiter = RateLimiter("ip", settings.rate_limit_per_ip, settings.rate_limit_window_seconds, settings.clock,
+                             settings.rate_limit_counters)
+    key_limiter = RateLimiter("pubkey", settings.rate_limit_per_pubkey, settings.rate_limit_window_seconds,
+                              settings.clock, settings.rate_limit_counters)
     limits = settings.rate_limit_enabled
 
     def challenge() -> Any:

@@ -282,3 +282,25 @@ def test_workers_share_a_burst_of_connections(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_workers_share_rate_limits(tmp_path, peer):
+    """With --workers 2 a client's connections land on both workers; the per-address limit
+    must still hold once in total, not once per worker."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGIL_")} | {"SIGIL_RATE_LIMIT_PER_IP": "3"}
+    proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0", "--workers", "2",
+                             "--threads", "0", "--quiet", "--db", str(tmp_path / "r.db")], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", proc.stderr.readline())
+        assert match
+        statuses = [httpx.post(match.group(1) + SIGN_IN, json={},  # a new connection each time
+                               headers={"X-Auth-Token": peer.make(peer.key()[0], SIGN_IN)}).status_code
+                    for _ in range(10)]
+        assert sorted(statuses) == [200] * 3 + [429] * 7, statuses
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
