@@ -290,7 +290,7 @@ def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> i
     from auth_server.store import Store
 
     Store.open(settings.db_path, clock=settings.clock).close()  # migrate once, before forking
-    if isinstance(settings.rate_limit_counters, MemoryCounters):
+    if settings.rate_limit_enabled and isinstance(settings.rate_limit_counters, MemoryCounters):
         settings.rate_limit_counters = SharedCounters()  # mapped now, so every worker counts in it
     sockets = listening_sockets(settings.host, settings.port, settings.workers)
     port = sockets[0].getsockname()[1]
