@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from signer_app.activity import ActivityLog
-from signer_app.local_api.grants import GrantStore
+from signer_app.grants import GrantStore
 from signer_app.wallet import Wallet
 from tests.gui.conftest import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
 
