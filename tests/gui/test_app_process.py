@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -154,3 +155,56 @@ def test_real_app_under_xvfb(tmp_path, display):
             app.kill()
     text = out.read_text()
     assert "window shown after" in text and "signer API ready" in text
+
+
+def test_real_app_sign_in_page_sends_browsers_to_the_signer_port_it_serves(tmp_path, display):
+    """The embedded server's authorize page names this app's signer API, on the port the
+    Settings dialog saved (not the default 21000): in ``data-signer-url`` and in the CSP."""
+    from auth_server import admin
+    from auth_server.oauth.pkce import s256_challenge
+    from auth_server.store import Store
+    from signer_app.settings import AppSettings, SettingsStore
+
+    data = tmp_path / "data"
+    data.mkdir()
+    signer_port, server_port = free_port(), free_port()
+    # what the Settings dialog writes (SIGIL_DATA_DIR puts settings.json in the data dir)
+    SettingsStore(data / "settings.json").save(AppSettings(signer_port=signer_port, server_port=server_port))
+    with Store.open(data / "sigil.db") as store:
+        client = admin.register_client(store, "Demo", ["http://localhost:5173/callback"],
+                                       "029261ed9212734363d539b12a9dbee938574b99dba5568625ef80572385c66f97")
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "SIGIL_DATA_DIR": str(data),
+           "SIGIL_KEYRING_SERVICE": f"sigil-e2e-{uuid.uuid4().hex[:8]}"}
+    for name in ("SIGIL_SIGNER_PORT", "SIGIL_PORT", "SIGIL_SCREENSHOT", "SIGIL_SIGNER_URL"):
+        env.pop(name, None)
+    query = urllib.parse.urlencode({
+        "client_id": client.client_id, "redirect_uri": "http://localhost:5173/callback", "response_type": "code",
+        "scope": "openid", "state": "st4te", "code_challenge": s256_challenge("v" * 50),
+        "code_challenge_method": "S256"})
+    url = f"http://127.0.0.1:{server_port}/oauth2/authorize?{query}"
+    out = tmp_path / "app.log"
+    with out.open("w") as log_file:
+        app = subprocess.Popen([str(SIGIL)], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: http("GET", f"http://127.0.0.1:{signer_port}/api/status")[0] == 200, what="the API")
+
+        def page():
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    return response.status, response.headers["Content-Security-Policy"], response.read().decode()
+            except OSError:
+                return None
+
+        status, csp, html = wait_for(page, what="the embedded server's authorize page")
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+    signer = f"http://127.0.0.1:{signer_port}"
+    assert status == 200
+    assert f'data-signer-url="{signer}"' in html
+    connect = next(part for part in csp.split(";") if part.strip().startswith("connect-src"))
+    assert connect.split()[1:] == ["'self'", signer]
+    assert "21000" not in html and "21000" not in csp
