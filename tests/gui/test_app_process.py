@@ -22,7 +22,7 @@ import pytest
 from signer_app.activity import ActivityLog
 from signer_app.grants import GrantStore
 from signer_app.wallet import Wallet
-from tests.gui.conftest import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
+from tests.helpers.signer import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
 
 REPO = Path(__file__).resolve().parents[2]
 SIGIL = REPO / ".venv" / "bin" / "sigil"
