@@ -7,17 +7,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from tests.helpers.signer import (  # noqa: E402,F401  (fixtures and names the GUI tests use)
-    FAST_KDF,
-    PASSPHRASE,
-    VECTOR_MNEMONIC,
-    _isolated_env,
-    api,
-    ctx,
-    data_dir,
-    make_wallet,
-    wallet,
-)
+from tests.helpers.signer import *  # noqa: E402,F401,F403  (the fixtures and names the tests use)
 
 pytestmark = pytest.mark.gui
 

@@ -3,6 +3,7 @@ dialog appears for a real HTTP request, a second launch hands over; screenshots 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,21 @@ def http(method: str, url: str, body: dict | None = None, headers: dict | None =
         return 0, {}
 
 
+@contextlib.contextmanager
+def running_sigil(env: dict, log: Path) -> Iterator[subprocess.Popen]:
+    """The real ``sigil`` with its output in ``log``; stopped as the desktop's logout would (SIGTERM)."""
+    with log.open("w") as log_file:
+        app = subprocess.Popen([str(SIGIL)], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        yield app
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+
+
 def xdotool(env: dict, *args: str) -> str:
     return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=10).stdout.strip()
 
@@ -103,10 +120,8 @@ def test_real_app_under_xvfb(tmp_path, display):
            "SIGIL_KEYRING_SERVICE": service}
     env.pop("SIGIL_SCREENSHOT", None)
     out = tmp_path / "app.log"
-    with out.open("w") as log_file:
-        app = subprocess.Popen([str(SIGIL)], env=env, stdout=log_file, stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{signer_port}"
-    try:
+    with running_sigil(env, out):
         window = wait_for(lambda: xdotool(env, "search", "--onlyvisible", "--name", "^Sigil$"), what="the window")
         status = wait_for(lambda: http("GET", f"{api}/api/status")[0] == 200 and http("GET", f"{api}/api/status")[1],
                           what="the API")
@@ -147,12 +162,6 @@ def test_real_app_under_xvfb(tmp_path, display):
         # a second launch asks the first to come forward, then exits
         second = subprocess.run([str(SIGIL)], env=env, capture_output=True, text=True, timeout=30)
         assert second.returncode == 0 and "already running" in second.stdout
-    finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(10)
-        except subprocess.TimeoutExpired:
-            app.kill()
     text = out.read_text()
     assert "window shown after" in text and "signer API ready" in text
 
@@ -182,10 +191,7 @@ def test_real_app_sign_in_page_sends_browsers_to_the_signer_port_it_serves(tmp_p
         "scope": "openid", "state": "st4te", "code_challenge": s256_challenge("v" * 50),
         "code_challenge_method": "S256"})
     url = f"http://127.0.0.1:{server_port}/oauth2/authorize?{query}"
-    out = tmp_path / "app.log"
-    with out.open("w") as log_file:
-        app = subprocess.Popen([str(SIGIL)], env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
+    with running_sigil(env, tmp_path / "app.log"):
         wait_for(lambda: http("GET", f"http://127.0.0.1:{signer_port}/api/status")[0] == 200, what="the API")
 
         def page():
@@ -196,12 +202,6 @@ def test_real_app_sign_in_page_sends_browsers_to_the_signer_port_it_serves(tmp_p
                 return None
 
         status, csp, html = wait_for(page, what="the embedded server's authorize page")
-    finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(10)
-        except subprocess.TimeoutExpired:
-            app.kill()
     signer = f"http://127.0.0.1:{signer_port}"
     assert status == 200
     assert f'data-signer-url="{signer}"' in html

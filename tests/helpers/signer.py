@@ -21,6 +21,10 @@ PASSPHRASE = "correct horse battery staple"
 FAST_KDF = KdfParams(n=2**10)
 VECTOR_MNEMONIC = "abandon " * 11 + "about"
 
+# what a conftest takes with ``from tests.helpers.signer import *`` (fixtures included)
+__all__ = ["FAST_KDF", "PASSPHRASE", "VECTOR_MNEMONIC", "Answer", "Api",
+           "_isolated_env", "api", "ctx", "data_dir", "make_wallet", "wallet"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
