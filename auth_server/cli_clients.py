@@ -11,8 +11,8 @@ import json
 import sys
 from datetime import datetime, timezone
 
+from auth_server import admin
 from auth_server.config import Settings
-from auth_server.oauth.clients import new_client
 from auth_server.store import Store
 from auth_server.store.oauth import OAuthClient
 
@@ -44,15 +44,12 @@ def _describe(client: OAuthClient) -> str:
 def _cmd_add(args: argparse.Namespace) -> int:
     with _open(args) as store:
         try:
-            client = new_client(args.name, args.redirect_uri, args.member_pubkey, now=store.clock(),
-                                owner_bap_id=args.owner_bap_id, trusted=args.trusted, client_id=args.client_id)
-        except ValueError as exc:
+            client = admin.register_client(store, args.name, args.redirect_uri, args.member_pubkey,
+                                           owner_bap_id=args.owner_bap_id, trusted=args.trusted,
+                                           client_id=args.client_id)
+        except ValueError as exc:  # a bad field, or admin.ClientExists
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        if store.oauth.clients.get(client.client_id) is not None:
-            print(f"error: a client with id {client.client_id!r} exists already", file=sys.stderr)
-            return 2
-        store.oauth.clients.add(client)
     print(_describe(client))
     print(client.client_id)  # alone on the last line, for scripts
     return 0
@@ -60,7 +57,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        clients = store.oauth.clients.list()
+        clients = admin.clients(store)
     if args.json:
         print(json.dumps([c.as_dict() for c in clients], indent=2))
         return 0
@@ -77,7 +74,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_show(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        client = store.oauth.clients.get(args.client_id)
+        client = admin.client(store, args.client_id)
     if client is None:
         print(f"error: no client {args.client_id!r}", file=sys.stderr)
         return 1
@@ -87,7 +84,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _cmd_disable(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        found = store.oauth.clients.set_disabled(args.client_id, not args.enable)
+        found = admin.set_client_disabled(store, args.client_id, not args.enable)
     if not found:
         print(f"error: no client {args.client_id!r}", file=sys.stderr)
         return 1
@@ -97,7 +94,7 @@ def _cmd_disable(args: argparse.Namespace) -> int:
 
 def _cmd_remove(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        found = store.oauth.clients.remove(args.client_id)
+        found = admin.remove_client(store, args.client_id)
     if not found:
         print(f"error: no client {args.client_id!r}", file=sys.stderr)
         return 1

@@ -16,17 +16,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from auth_server.counters import Counters, MemoryCounters
 from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
 
-APP_NAME = "sigil"
-
-
-def default_db_path() -> Path:
-    """``<user data dir>/sigil.db`` (e.g. ``~/.local/share/sigil/sigil.db`` on Linux)."""
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "sigil.db"
+from auth_server.paths import default_db_path
 
 
 @dataclass

@@ -14,6 +14,7 @@ import logging
 import sys
 from typing import Any
 
+from auth_server import admin
 from auth_server.config import Settings
 
 
@@ -67,7 +68,7 @@ def _cmd_users_list(args: argparse.Namespace) -> int:
     store, _ = _open_store(args)
     with store:
         store.migrate()
-        users = store.users.list(limit=args.limit, offset=args.offset)
+        users = admin.users(store, limit=args.limit, offset=args.offset)
     if args.json:
         print(json.dumps([u.to_json(subscription=True) for u in users], indent=2))
         return 0
@@ -82,10 +83,11 @@ def _cmd_sessions_revoke(args: argparse.Namespace) -> int:
     store, _ = _open_store(args)
     with store:
         store.migrate()
-        if store.users.get(args.user) is None:
-            print(f"error: no user with id {args.user}", file=sys.stderr)
+        try:
+            count = admin.revoke_sessions(store, args.user)
+        except admin.NoSuchUser as exc:
+            print(f"error: {exc}", file=sys.stderr)
             return 1
-        count = store.sessions.revoke_all_for_user(args.user)
     print(f"revoked {count} session(s) of user {args.user}")
     return 0
 

@@ -1,4 +1,4 @@
-"""Everything the running app is made of, wired once (by ``signer_app.gui.run``) or by tests.
+"""Everything the running app is made of, wired once (by ``signer_app.gui.run_gui``) or by tests.
 
 No Qt here: the GUI receives an :class:`AppContext` and calls plain methods on it.
 """
@@ -12,10 +12,15 @@ from pathlib import Path
 from signer_app.approvals import ApprovalBroker
 from signer_app.embedded_server import EmbeddedServer, EmbeddedServerError
 from signer_app.local_api.app import create_signer_api
-from signer_app.local_api.serving import LocalApiServer
+from signer_app.local_api.serving import LOOPBACK, LocalApiServer
 from signer_app.service import SignerService
-from signer_app.settings import AppSettings, SettingsStore
+from signer_app.settings import DEFAULT_SIGNER_PORT, AppSettings, SettingsStore
 from signer_app.wallet import Wallet
+
+
+def signer_url(api: LocalApiServer) -> str:
+    """Where browsers reach the signer API: its bound port, or the configured one before it runs."""
+    return api.url if api.running else f"http://{LOOPBACK}:{api.requested_port or DEFAULT_SIGNER_PORT}"
 
 
 @dataclass
@@ -37,11 +42,13 @@ class AppContext:
             # SIGIL_KEYRING_SERVICE keeps a test or second install apart in the keyring
             service = os.environ.get("SIGIL_KEYRING_SERVICE", "sigil")
             wallet = Wallet(data_dir, service=service, auto_lock_seconds=settings.auto_lock_minutes * 60)
-        service = SignerService(wallet, data_dir, broker=ApprovalBroker(timeout=approval_timeout))
+        # The server's sign-in pages point browsers at the signer API, and the signer trusts the
+        # server's origin: each learns the other's address when it starts, through a callable.
+        server = EmbeddedServer(data_dir, settings.server_port, settings.server_base_url,
+                                signer_url=lambda: signer_url(api))
+        service = SignerService(wallet, data_dir, broker=ApprovalBroker(timeout=approval_timeout),
+                                server_origin=lambda: server.origin, app_name_for=server.app_name_for)
         api = LocalApiServer(create_signer_api(service), settings.signer_port)
-        server = EmbeddedServer(data_dir, settings.server_port, settings.server_base_url)
-        service.server_origin = lambda: server.origin
-        service.app_name_for = server.app_name_for
         return cls(data_dir, wallet, service, settings_store, settings, api, server)
 
     def start_api(self) -> bool:

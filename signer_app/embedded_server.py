@@ -1,24 +1,26 @@
 """The auth server embedded in the desktop app: same code as ``sigil-server``, on loopback.
 
 Its SQLite database lives in the app's data dir, so the whole identity stack (wallet,
-signer, OAuth server) runs on one machine. The GUI starts and stops it and reads a few
-figures through the store's repositories.
+signer, OAuth server) runs on one machine. The GUI starts and stops it and reads its
+figures and clients through :mod:`auth_server.admin`, as ``sigil-server`` does. Its
+sign-in pages send browsers to this app's own signer API (``signer_url``), whatever port
+that API was given.
 """
 
 from __future__ import annotations
 
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from auth_server import admin
+from auth_server.admin import ServerStats
 
-@dataclass(frozen=True)
-class ServerStats:
-    clients: int
-    users: int
-    sessions: int
+if TYPE_CHECKING:
+    from auth_server.store.oauth import OAuthClient
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,13 @@ class EmbeddedServerError(Exception):
 class EmbeddedServer:
     """Start/stop the auth server in-process; ``url`` is what the GUI shows."""
 
-    def __init__(self, data_dir: Path, port: int, base_url: str = "") -> None:
+    def __init__(self, data_dir: Path, port: int, base_url: str = "",
+                 signer_url: Callable[[], str] | None = None) -> None:
+        """``signer_url`` says, when the server starts, where the local signer API listens."""
         self.data_dir = Path(data_dir)
         self.port = port
         self.base_url = base_url
+        self._signer_url = signer_url
         self._lock = threading.RLock()
         self._store = None
         self._thread = None
@@ -81,16 +86,15 @@ class EmbeddedServer:
         with self._lock:
             if self._thread is not None:
                 return
-            try:
-                from auth_server.config import Settings
-                from auth_server.serving import ServerThread
-                from auth_server.web import create_app
-            except ImportError as exc:  # the server package is incomplete in this build
-                self.last_error = f"server not available ({exc.name})"
-                raise EmbeddedServerError(self.last_error) from None
+            # imported here, not at the top: the window paints before the server code loads
+            from auth_server.config import Settings
+            from auth_server.serving import ServerThread
+            from auth_server.web import create_app
+
+            signer = {"signer_url": self._signer_url()} if self._signer_url is not None else {}
             try:
                 settings = Settings(host="127.0.0.1", port=self.port, db_path=self.db_path,
-                                    base_url=self.base_url, log_requests=False)
+                                    base_url=self.base_url, log_requests=False, **signer)
                 store = self._open_store()
                 # Checkpoints off the request path, as in sigil-server; once a second is plenty
                 # for one person's sign-ins and spares a laptop frequent wake-ups.
@@ -120,38 +124,26 @@ class EmbeddedServer:
 
     # -- what the Server tab shows ------------------------------------------------------
 
-    def _clients_repo(self):
-        """The OAuth client repository (``store.oauth.clients``)."""
-        return self._open_store().oauth.clients
-
     def stats(self) -> ServerStats:
         """Registered clients, users and live sessions (zeros if the store cannot be read)."""
         try:
-            store = self._open_store()
-            users = store.users.count()
-            sessions = store.conn.execute(
-                'SELECT COUNT(*) FROM "session" WHERE expiresAt > ?', (time.time(),)
-            ).fetchone()[0]
-            clients = len(self._clients_repo().list())
+            return admin.stats(self._open_store())
         except Exception:
             return ServerStats(0, 0, 0)
-        return ServerStats(clients, users, int(sessions))
 
     def clients(self) -> list[RegisteredClient]:
         try:
-            rows = self._clients_repo().list()
+            rows = admin.clients(self._open_store())
         except Exception:
             return []
-        return [RegisteredClient(c.client_id, c.name, tuple(c.redirect_uris), c.member_pubkey) for c in rows]
+        return [_registered(c) for c in rows]
 
     def register_client(self, name: str, redirect_uris: list[str], member_pubkey: str,
                         owner_bap_id: str | None = None) -> RegisteredClient:
         """Register an OAuth client; ValueError names the first bad field."""
-        from auth_server.oauth.clients import new_client
-
-        client = new_client(name, redirect_uris, member_pubkey, now=time.time(), owner_bap_id=owner_bap_id)
-        self._clients_repo().add(client)
-        return RegisteredClient(client.client_id, client.name, tuple(client.redirect_uris), client.member_pubkey)
+        client = admin.register_client(self._open_store(), name, redirect_uris, member_pubkey,
+                                       owner_bap_id=owner_bap_id)
+        return _registered(client)
 
     def app_name_for(self, origin: str) -> str:
         """The name of the registered client whose redirect URI shares ``origin``."""
@@ -163,3 +155,7 @@ class EmbeddedServer:
                 if f"{parts.scheme}://{parts.netloc}" == origin:
                     return client.name
         return ""
+
+
+def _registered(client: OAuthClient) -> RegisteredClient:
+    return RegisteredClient(client.client_id, client.name, tuple(client.redirect_uris), client.member_pubkey)

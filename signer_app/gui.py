@@ -14,7 +14,8 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from signer_app.settings import SettingsStore, data_dir
+from auth_server.paths import data_dir
+from signer_app.settings import SettingsStore
 from signer_app.ui.main_window import MainWindow
 from signer_app.ui.single_instance import SingleInstance
 from signer_app.ui.theme import apply_theme
@@ -41,7 +42,7 @@ def run_gui(argv: list[str]) -> int:
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app)
 
-    folder = data_dir()
+    folder = data_dir(create=True)
     instance = SingleInstance(folder)
     if instance.notify_running():
         _marker("already running; asked it to come to the front")
@@ -105,11 +106,3 @@ def run_gui(argv: list[str]) -> int:
 def _screenshot(window: MainWindow, path: str) -> None:
     window.grab().save(path)
     _marker(f"screenshot saved to {path}")
-
-
-def main() -> int:
-    return run_gui(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

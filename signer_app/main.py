@@ -10,6 +10,8 @@ STARTED_AT = time.time()  # startup figures count from here (bench/startup.py)
 
 from signer_app import __version__
 
+GUI_MODULES = frozenset({"PySide6", "shiboken6"})  # what the GUI needs at start (the [gui] extra)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
@@ -21,8 +23,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = run_cli(args)
     if code is not None:
         return code
-    from signer_app.gui import run_gui  # Qt is loaded only for the GUI, never for the CLI
-
+    try:
+        from signer_app.gui import run_gui  # Qt is loaded only for the GUI, never for the CLI
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in GUI_MODULES:
+            raise
+        print(f"sigil: the desktop app needs the GUI extra ({exc.name} is missing): "
+              "pip install 'sigil-identity[gui]'; `sigil wallet` and `sigil sign` work without it",
+              file=sys.stderr)
+        return 1
     return run_gui(args)
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from signer_app.activity import ActivityLog
 from signer_app.approvals import ApprovalBroker, ApprovalRequest, format_duration
-from signer_app.local_api.grants import KNOWN_SCOPES, GrantError, GrantStore, parse_expiry
+from signer_app.grants import KNOWN_SCOPES, GrantError, GrantStore, parse_expiry
 from signer_app.wallet import NoWallet, Wallet, WalletError, WalletLocked
 
 SIGN_IN_SUFFIX = "/sign-in/sigma"
@@ -100,16 +100,18 @@ class SignerService:
         data_dir: Path,
         broker: ApprovalBroker | None = None,
         clock: Callable[[], float] = time.time,
+        server_origin: Callable[[], str | None] = lambda: None,
+        app_name_for: Callable[[str], str] = lambda origin: "",
     ) -> None:
         self.wallet = wallet
         self.broker = broker or ApprovalBroker()
         self.grants = GrantStore(Path(data_dir) / "grants.sqlite", clock=clock)
         self.activity = ActivityLog(Path(data_dir) / "activity.sqlite", clock=clock)
         self._clock = clock
-        # Set by main.py when the embedded server runs: its origin may use every endpoint,
-        # and its registered OAuth clients give names to the hosts that ask.
-        self.server_origin: Callable[[], str | None] = lambda: None
-        self.app_name_for: Callable[[str], str] = lambda origin: ""
+        # Given by AppContext.build when the app embeds the auth server: its origin may use
+        # every endpoint, and its registered OAuth clients give names to the hosts that ask.
+        self.server_origin = server_origin
+        self.app_name_for = app_name_for
         wallet.on_lock(self._on_wallet_locked)
 
     # -- browser access ----------------------------------------------------------------

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "sigil"
+from auth_server.paths import config_dir
+
 DEFAULT_SIGNER_PORT = 21000
 DEFAULT_SERVER_PORT = 3000
 
@@ -34,28 +35,6 @@ class AppSettings:
     server_base_url: str = ""  # empty: http://127.0.0.1:<server_port>
     start_server: bool = True
     launch_at_login: bool = False
-
-    def effective_base_url(self, port: int | None = None) -> str:
-        if self.server_base_url:
-            return self.server_base_url.rstrip("/")
-        return f"http://127.0.0.1:{port or self.server_port}"
-
-
-def data_dir() -> Path:
-    """The user data dir (``SIGIL_DATA_DIR`` overrides it)."""
-    override = os.environ.get("SIGIL_DATA_DIR")
-    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def config_dir() -> Path:
-    """Where settings.json lives: the data dir when ``SIGIL_DATA_DIR`` isolates an instance."""
-    if os.environ.get("SIGIL_DATA_DIR"):
-        return data_dir()
-    path = Path(platformdirs.user_config_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _port_from_env(name: str) -> int | None:

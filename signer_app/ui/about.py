@@ -14,7 +14,7 @@ from signer_app import __version__, resources
 
 def about_html() -> str:
     """The dialog's text: version, data dir, keyring service (never any secret)."""
-    from signer_app.settings import config_dir, data_dir
+    from auth_server.paths import config_dir, data_dir
 
     service = os.environ.get("SIGIL_KEYRING_SERVICE", "sigil")
     return (

@@ -2,17 +2,21 @@
 (Alt+A / Alt+D; Escape denies; Return alone never approves).
 
 Raised above other windows. When the wallet is locked it first asks for the passphrase,
-inside the same dialog, so one request is one decision.
+inside the same dialog, so one request is one decision. The dialog never asks the broker
+anything: the presenter tells it how long the request may wait and calls :meth:`withdraw`
+when the broker reports the request finished (timed out, or denied on quit).
 """
 
 from __future__ import annotations
+
+import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from signer_app.ui.qtcompat import emit
 
-from signer_app.approvals import ApprovalBroker, ApprovalDecision, ApprovalRequest, format_duration
+from signer_app.approvals import ApprovalDecision, ApprovalRequest, format_duration
 from signer_app.ui.unlock import try_unlock
 from signer_app.ui.widgets import button, card, label
 from signer_app.wallet import Wallet, WalletError
@@ -30,16 +34,20 @@ def headline(request: ApprovalRequest) -> str:
 
 
 class ApprovalDialog(QDialog):
-    """Emits ``decided(request_id, decision)`` once; closes itself afterwards."""
+    """Emits ``decided(request_id, decision)`` once; closes itself afterwards.
+
+    ``decision`` is ``None`` when the request was withdrawn (nothing left to decide).
+    ``seconds_left`` is the time until the broker denies the request unanswered.
+    """
 
     decided = Signal(int, object)
 
-    def __init__(self, request: ApprovalRequest, wallet: Wallet, broker: ApprovalBroker,
+    def __init__(self, request: ApprovalRequest, wallet: Wallet, seconds_left: float,
                  queued_behind: int = 0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.request = request
         self.wallet = wallet
-        self.broker = broker
+        self._deadline = time.monotonic() + seconds_left
         self._done = False
         self.setWindowTitle("Sigil — approval needed")
         self.setWindowFlags(Qt.WindowType.Dialog | Qt.WindowType.WindowStaysOnTopHint)
@@ -115,11 +123,12 @@ class ApprovalDialog(QDialog):
         footer.addWidget(self.approve_button)
         outer.addLayout(footer)
 
+        # Only the countdown's text moves each second; closing on timeout is the broker's call.
         self._timer = QTimer(self)
-        self._timer.setInterval(500)
-        self._timer.timeout.connect(self._tick)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._show_countdown)
         self._timer.start()
-        self._tick()
+        self._show_countdown()
 
     def _value(self, text: str, mono: bool = False):
         widget = label(text, "mono" if mono else "", wrap=True)
@@ -143,14 +152,13 @@ class ApprovalDialog(QDialog):
         if locked:
             self.passphrase_edit.setFocus()
 
-    def _tick(self) -> None:
-        if self._done:
-            return
-        if not self.broker.is_pending(self.request.id):
-            self._finish(None)  # timed out (or answered elsewhere): nothing left to decide
-            return
-        left = int(self.broker.seconds_left(self.request.id))
+    def _show_countdown(self) -> None:
+        left = max(0, round(self._deadline - time.monotonic()))
         self.countdown.setText(f"Denied automatically in {left // 60}:{left % 60:02d}")
+
+    def withdraw(self) -> None:
+        """The request timed out or was answered elsewhere: close without a decision."""
+        self._finish(None)
 
     def selected_bap_id(self) -> str | None:
         return self.identity_combo.currentData()

@@ -2,6 +2,8 @@
 
 The broker calls our listener from HTTP threads; the listener only emits a signal, which
 Qt delivers in the GUI thread (queued connection), so widgets are touched there only.
+A request that finishes while its dialog is open (timed out, denied on quit) withdraws
+the dialog; nothing polls.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from signer_app.wallet import Wallet
 class ApprovalPresenter(QObject):
     pending_changed = Signal(int)
     dialog_shown = Signal(object)  # the ApprovalDialog (tests wait for it)
-    _broker_event = Signal()
+    _broker_event = Signal(str, int)  # (event, request id), re-emitted in the GUI thread
 
     def __init__(self, broker: ApprovalBroker, wallet: Wallet, parent_window: QWidget | None = None) -> None:
         super().__init__()
@@ -31,13 +33,13 @@ class ApprovalPresenter(QObject):
         broker.subscribe(self._listener)
 
     def _listener(self, event: str, request: ApprovalRequest) -> None:
-        emit(self._broker_event)  # any thread -> GUI thread
+        emit(self._broker_event, event, request.id)  # any thread -> GUI thread
 
-    def _on_broker_event(self) -> None:
-        pending = self.broker.pending()
-        emit(self.pending_changed, len(pending))
-        if self.dialog is not None and not self.broker.is_pending(self.dialog.request.id):
-            self.dialog._tick()  # closes a dialog whose request timed out
+    def _on_broker_event(self, event: str, request_id: int) -> None:
+        emit(self.pending_changed, len(self.broker.pending()))
+        if event == "finished" and self.dialog is not None and self.dialog.request.id == request_id:
+            self.dialog.withdraw()  # its _on_decided shows the next request
+            return
         self._show_next()
 
     def _show_next(self) -> None:
@@ -47,7 +49,8 @@ class ApprovalPresenter(QObject):
         if not pending:
             return
         request = pending[0]
-        dialog = ApprovalDialog(request, self.wallet, self.broker, queued_behind=len(pending) - 1,
+        dialog = ApprovalDialog(request, self.wallet, self.broker.seconds_left(request.id),
+                                queued_behind=len(pending) - 1,
                                 parent=self.parent_window if self.parent_window and self.parent_window.isVisible() else None)
         dialog.decided.connect(self._on_decided)
         self.dialog = dialog

@@ -20,7 +20,6 @@ from auth_server.crypto import private_key_from_wif
 from signer_app.wallet.errors import InvalidMnemonic, InvalidSecret, WalletError
 
 SecretKind = Literal["mnemonic", "xprv", "wif"]
-KINDS: tuple[str, ...] = ("mnemonic", "xprv", "wif")
 WORD_COUNTS: tuple[int, ...] = (12, 15, 18, 21, 24)
 _STRENGTH_BY_WORDS = {12: 128, 15: 160, 18: 192, 21: 224, 24: 256}
 _BIP39 = Mnemonic("english")

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keyring.backend
-import platformdirs
 
+from auth_server import paths
 from auth_server.crypto import make_token
 from auth_server.crypto.bsm import sign_bsm
 from auth_server.crypto.tokens import SCHEMES
@@ -59,11 +59,8 @@ _WALLET_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def default_data_dir() -> Path:
-    """``$SIGIL_DATA_DIR`` when set, else the platform's user data dir for ``sigil``."""
-    import os
-
-    override = os.environ.get("SIGIL_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("sigil"))
+    """``$SIGIL_DATA_DIR`` when set, else the platform's user data dir (:mod:`auth_server.paths`)."""
+    return paths.data_dir()
 
 
 def _check_new_passphrase(passphrase: str) -> None:

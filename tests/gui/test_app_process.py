@@ -3,6 +3,7 @@ dialog appears for a real HTTP request, a second launch hands over; screenshots 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,16 +13,18 @@ import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from signer_app.activity import ActivityLog
-from signer_app.local_api.grants import GrantStore
+from signer_app.grants import GrantStore
 from signer_app.wallet import Wallet
-from tests.gui.conftest import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
+from tests.helpers.signer import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
 
 REPO = Path(__file__).resolve().parents[2]
 SIGIL = REPO / ".venv" / "bin" / "sigil"
@@ -75,6 +78,21 @@ def http(method: str, url: str, body: dict | None = None, headers: dict | None =
         return 0, {}
 
 
+@contextlib.contextmanager
+def running_sigil(env: dict, log: Path) -> Iterator[subprocess.Popen]:
+    """The real ``sigil`` with its output in ``log``; stopped as the desktop's logout would (SIGTERM)."""
+    with log.open("w") as log_file:
+        app = subprocess.Popen([str(SIGIL)], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        yield app
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+
+
 def xdotool(env: dict, *args: str) -> str:
     return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=10).stdout.strip()
 
@@ -102,10 +120,8 @@ def test_real_app_under_xvfb(tmp_path, display):
            "SIGIL_KEYRING_SERVICE": service}
     env.pop("SIGIL_SCREENSHOT", None)
     out = tmp_path / "app.log"
-    with out.open("w") as log_file:
-        app = subprocess.Popen([str(SIGIL)], env=env, stdout=log_file, stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{signer_port}"
-    try:
+    with running_sigil(env, out):
         window = wait_for(lambda: xdotool(env, "search", "--onlyvisible", "--name", "^Sigil$"), what="the window")
         status = wait_for(lambda: http("GET", f"{api}/api/status")[0] == 200 and http("GET", f"{api}/api/status")[1],
                           what="the API")
@@ -146,11 +162,49 @@ def test_real_app_under_xvfb(tmp_path, display):
         # a second launch asks the first to come forward, then exits
         second = subprocess.run([str(SIGIL)], env=env, capture_output=True, text=True, timeout=30)
         assert second.returncode == 0 and "already running" in second.stdout
-    finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(10)
-        except subprocess.TimeoutExpired:
-            app.kill()
     text = out.read_text()
     assert "window shown after" in text and "signer API ready" in text
+
+
+def test_real_app_sign_in_page_sends_browsers_to_the_signer_port_it_serves(tmp_path, display):
+    """The embedded server's authorize page names this app's signer API, on the port the
+    Settings dialog saved (not the default 21000): in ``data-signer-url`` and in the CSP."""
+    from auth_server import admin
+    from auth_server.oauth.pkce import s256_challenge
+    from auth_server.store import Store
+    from signer_app.settings import AppSettings, SettingsStore
+
+    data = tmp_path / "data"
+    data.mkdir()
+    signer_port, server_port = free_port(), free_port()
+    # what the Settings dialog writes (SIGIL_DATA_DIR puts settings.json in the data dir)
+    SettingsStore(data / "settings.json").save(AppSettings(signer_port=signer_port, server_port=server_port))
+    with Store.open(data / "sigil.db") as store:
+        client = admin.register_client(store, "Demo", ["http://localhost:5173/callback"],
+                                       "029261ed9212734363d539b12a9dbee938574b99dba5568625ef80572385c66f97")
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "SIGIL_DATA_DIR": str(data),
+           "SIGIL_KEYRING_SERVICE": f"sigil-e2e-{uuid.uuid4().hex[:8]}"}
+    for name in ("SIGIL_SIGNER_PORT", "SIGIL_PORT", "SIGIL_SCREENSHOT", "SIGIL_SIGNER_URL"):
+        env.pop(name, None)
+    query = urllib.parse.urlencode({
+        "client_id": client.client_id, "redirect_uri": "http://localhost:5173/callback", "response_type": "code",
+        "scope": "openid", "state": "st4te", "code_challenge": s256_challenge("v" * 50),
+        "code_challenge_method": "S256"})
+    url = f"http://127.0.0.1:{server_port}/oauth2/authorize?{query}"
+    with running_sigil(env, tmp_path / "app.log"):
+        wait_for(lambda: http("GET", f"http://127.0.0.1:{signer_port}/api/status")[0] == 200, what="the API")
+
+        def page():
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    return response.status, response.headers["Content-Security-Policy"], response.read().decode()
+            except OSError:
+                return None
+
+        status, csp, html = wait_for(page, what="the embedded server's authorize page")
+    signer = f"http://127.0.0.1:{signer_port}"
+    assert status == 200
+    assert f'data-signer-url="{signer}"' in html
+    connect = next(part for part in csp.split(";") if part.strip().startswith("connect-src"))
+    assert connect.split()[1:] == ["'self'", signer]
+    assert "21000" not in html and "21000" not in csp

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from auth_server.crypto import verify_token
-from tests.gui.conftest import PASSPHRASE
+from tests.helpers.signer import PASSPHRASE
 
 ORIGIN = "https://app.example"
 VECTOR_PUBKEY = "029261ed9212734363d539b12a9dbee938574b99dba5568625ef80572385c66f97"

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from signer_app.wallet import Wallet
-from tests.gui.conftest import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
+from tests.helpers.signer import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
 from tests.gui.test_approvals import ORIGIN, result, wait_dialog
 from tests.helpers.clock import FakeClock
 

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from signer_app.wallet import WrongPassphrase
-from tests.gui.conftest import PASSPHRASE, VECTOR_MNEMONIC
+from tests.helpers.signer import PASSPHRASE, VECTOR_MNEMONIC
 
 NEW_PASSPHRASE = "a much longer passphrase, 2nd edition!"
 

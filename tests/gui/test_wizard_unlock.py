@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from signer_app.ui.main_window import MainWindow
-from tests.gui.conftest import PASSPHRASE, VECTOR_MNEMONIC
+from tests.helpers.signer import PASSPHRASE, VECTOR_MNEMONIC
 
 
 def _window(qtbot, tmp_path, data_dir, wallet):

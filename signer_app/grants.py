@@ -2,7 +2,12 @@
 
 A grant is a random bearer token handed to the app once; only its SHA-256 is stored
 (next to host, origin, scopes, identity and expiry), so the file that lists grants for
-the GUI can never be used to sign. Grants expire and can be revoked from the GUI.
+the GUI can never be used to sign. Grants expire and can be revoked from the GUI; expired
+rows are deleted when the store opens and whenever a new grant is issued, so the file
+stays as small as the list of live grants.
+
+Part of the signer core (no HTTP, no Qt): the service issues and checks grants, the
+local API and the GUI only call the service.
 """
 
 from __future__ import annotations
@@ -90,7 +95,13 @@ class GrantStore:
             " origin TEXT NOT NULL, scopes TEXT NOT NULL, bap_id TEXT NOT NULL,"
             " created REAL NOT NULL, expires REAL NOT NULL)"
         )
+        with self._lock:
+            self._purge_expired()
         self._listeners: list[Callable[[], None]] = []
+
+    def _purge_expired(self) -> None:
+        """Forget grants that can no longer be used (the caller holds the lock)."""
+        self._db.execute("DELETE FROM grants WHERE expires <= ?", (self._clock(),))
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Called (from any thread) after a grant is created or revoked."""
@@ -109,6 +120,7 @@ class GrantStore:
         now = self._clock()
         grant = Grant(hash_token(token), host, origin, tuple(scopes), bap_id, now, now + seconds)
         with self._lock:
+            self._purge_expired()
             self._db.execute(
                 "INSERT INTO grants VALUES (?,?,?,?,?,?,?)",
                 (grant.token_hash, host, origin, json.dumps(list(scopes)), bap_id, now, grant.expires),
@@ -147,17 +159,6 @@ class GrantStore:
         if changed:
             self._changed()
         return bool(changed)
-
-    def revoke_all(self) -> int:
-        with self._lock:
-            changed = self._db.execute("DELETE FROM grants").rowcount
-        if changed:
-            self._changed()
-        return changed
-
-    def purge_expired(self) -> int:
-        with self._lock:
-            return self._db.execute("DELETE FROM grants WHERE expires <= ?", (self._clock(),)).rowcount
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,97 @@
+"""Administering an auth server's store: the figures, clients, users and sessions.
+
+The one way in for every administrator surface: ``sigil-server clients ...`` and
+``sigil-server users | sessions`` (:mod:`auth_server.cli_clients`,
+:mod:`auth_server.server_commands`) and the desktop app's Server tab
+(:mod:`signer_app.embedded_server`) all call these functions, which use only the store's
+repositories, never SQL of their own. Each takes an open :class:`~auth_server.store.Store`
+and reads "now" from its clock, so tests move time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the desktop imports this module at start; the store code loads with the store
+    from auth_server.store import Store
+    from auth_server.store.models import User
+    from auth_server.store.oauth import OAuthClient
+
+
+@dataclass(frozen=True)
+class ServerStats:
+    """What the desktop's Server tab shows: registered clients, users, live sessions."""
+
+    clients: int
+    users: int
+    sessions: int
+
+
+class ClientExists(ValueError):
+    """``register_client`` was given a ``client_id`` that is already taken."""
+
+
+class NoSuchUser(LookupError):
+    """An administrative action named a user id the store does not know."""
+
+
+def stats(store: Store) -> ServerStats:
+    return ServerStats(
+        clients=len(store.oauth.clients.list()),
+        users=store.users.count(),
+        sessions=store.sessions.count_live(store.clock()),
+    )
+
+
+def clients(store: Store) -> list[OAuthClient]:
+    return store.oauth.clients.list()
+
+
+def client(store: Store, client_id: str) -> OAuthClient | None:
+    return store.oauth.clients.get(client_id)
+
+
+def register_client(
+    store: Store,
+    name: str,
+    redirect_uris: list[str],
+    member_pubkey: str,
+    *,
+    owner_bap_id: str | None = None,
+    trusted: bool = False,
+    client_id: str | None = None,
+) -> OAuthClient:
+    """Validate and store a new OAuth client.
+
+    ``ValueError`` names the first bad field; :class:`ClientExists` when ``client_id`` is taken.
+    """
+    from auth_server.oauth.clients import new_client
+
+    new = new_client(name, redirect_uris, member_pubkey, now=store.clock(), owner_bap_id=owner_bap_id,
+                     trusted=trusted, client_id=client_id)
+    if store.oauth.clients.get(new.client_id) is not None:
+        raise ClientExists(f"a client with id {new.client_id!r} exists already")
+    store.oauth.clients.add(new)
+    return new
+
+
+def set_client_disabled(store: Store, client_id: str, disabled: bool) -> bool:
+    """Stop (or let again) a client sign users in; False when there is no such client."""
+    return store.oauth.clients.set_disabled(client_id, disabled)
+
+
+def remove_client(store: Store, client_id: str) -> bool:
+    """Delete a client with its codes, tokens and consents; False when there is no such client."""
+    return store.oauth.clients.remove(client_id)
+
+
+def users(store: Store, limit: int = 1000, offset: int = 0) -> list[User]:
+    return store.users.list(limit=limit, offset=offset)
+
+
+def revoke_sessions(store: Store, user_id: str) -> int:
+    """Sign a user out everywhere; returns how many sessions ended. :class:`NoSuchUser` otherwise."""
+    if store.users.get(user_id) is None:
+        raise NoSuchUser(f"no user with id {user_id}")
+    return store.sessions.revoke_all_for_user(user_id)

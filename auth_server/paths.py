@@ -1,0 +1,60 @@
+"""Where Sigil keeps its files: one answer for the server, the desktop app and the wallet.
+
+The server's database, the desktop app's wallet metadata, grants and activity log, and
+the settings file all derive from the functions below, so they cannot disagree on a
+platform (on Windows ``appauthor=False`` keeps ``%LOCALAPPDATA%\\sigil`` rather than
+``%LOCALAPPDATA%\\sigil\\sigil``). ``SIGIL_DATA_DIR`` isolates an instance (tests, the
+e2e run, a second install): data, settings and cache then all live under it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "sigil"
+DATA_DIR_ENV = "SIGIL_DATA_DIR"
+
+
+def _override(environ: Mapping[str, str] | None) -> Path | None:
+    value = (os.environ if environ is None else environ).get(DATA_DIR_ENV, "")
+    return Path(value).expanduser() if value else None
+
+
+def platform_data_dir() -> Path:
+    """The platform's user data dir for Sigil (``~/.local/share/sigil`` on Linux)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def data_dir(environ: Mapping[str, str] | None = None, *, create: bool = False) -> Path:
+    """``$SIGIL_DATA_DIR`` when set, else :func:`platform_data_dir`; made on request."""
+    path = _override(environ) or platform_data_dir()
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_dir(environ: Mapping[str, str] | None = None, *, create: bool = False) -> Path:
+    """Where ``settings.json`` lives: the data dir when ``SIGIL_DATA_DIR`` isolates an instance."""
+    path = _override(environ) or Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Files that may be deleted at any time (``<data dir>/cache`` under ``SIGIL_DATA_DIR``)."""
+    override = _override(environ)
+    return override / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def default_db_path() -> Path:
+    """The server's SQLite file, ``<platform data dir>/sigil.db``; ``SIGIL_DB`` or ``--db`` choose another.
+
+    The standalone server does not follow ``SIGIL_DATA_DIR`` (its own knob is ``SIGIL_DB``);
+    the desktop app puts its embedded server's database in its data dir explicitly.
+    """
+    return platform_data_dir() / "sigil.db"
