@@ -11,13 +11,15 @@ from auth_server.store import Store
 from auth_server.web.context import (
     check_origin, clear_session_cookie, current_session, json_object, read_body, require_session,
 )
+from auth_server.web.parts import ServerParts
 from auth_server.web.errors import ApiError, json_response
 from auth_server.web.openapi import describe
 
 _SESSION_AUTH = [{"sessionCookie": []}, {"bearer": []}]
 
 
-def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
+def install(app: bottle.Bottle, parts: ServerParts) -> None:
+    settings, store = parts.settings, parts.store
     sub = settings.enable_subscription
 
     def get_session() -> Any:

@@ -1,4 +1,4 @@
-"""A real Sigil server (waitress on a free loopback port, SQLite in tmp_path) with one
+"""A real Sigil server (tests/helpers/server.py) with one
 registered OAuth client, and helpers that play the user's browser and the client's backend."""
 
 from __future__ import annotations
@@ -12,28 +12,18 @@ import coincurve
 import httpx
 import pytest
 
-from auth_server.config import Settings
 from auth_server.crypto import make_token, wif_from_private_key
 from auth_server.oauth.clients import new_client
 from auth_server.oauth.pkce import s256_challenge
-from auth_server.serving import ServerThread
-from auth_server.store import Store
 from auth_server.store.oauth import OAuthClient
-from auth_server.web import create_app
+from tests.helpers.server import RunningServer, start_server
 
 REDIRECT = "http://localhost:3000/auth/sigma/callback"
 SIGN_IN = "/api/auth/sign-in/sigma"
 TOKEN = "/api/auth/oauth2/token"
 
 
-@dataclass
-class Server:
-    url: str
-    settings: Settings
-    store: Store
-
-    def http(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+Server = RunningServer
 
 
 @dataclass
@@ -63,16 +53,11 @@ class RelyingParty:
 
 @pytest.fixture
 def server(tmp_path) -> Iterator[Server]:
-    settings = Settings(db_path=tmp_path / "sigil.db", port=0, rate_limit_enabled=False, log_requests=False,
-                        signer_url="http://127.0.0.1:9")
-    store = Store.open(settings.db_path, clock=settings.clock)
-    thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=4).start()
-    settings.base_url = thread.url
+    running = start_server(tmp_path / "sigil.db", 4, signer_url="http://127.0.0.1:9")
     try:
-        yield Server(thread.url, settings, store)
+        yield running
     finally:
-        thread.stop()
-        store.close()
+        running.stop()
 
 
 def register(server: Server, *, trusted: bool = False, redirect: str = REDIRECT) -> RelyingParty:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 
 from auth_server.counters import Counters
-from auth_server.web.errors import ApiError
+from auth_server.api import ApiError
 
 
 class RateLimiter:
