@@ -7,7 +7,7 @@ from typing import Any
 
 from auth_server.oauth import pkce
 from auth_server.oauth.context import ProviderContext
-from auth_server.oauth.errors import invalid_grant, invalid_request
+from auth_server.oauth.errors import invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
 from auth_server.oauth.secrets import hash_credential
 from auth_server.store.oauth import OAuthClient
@@ -17,9 +17,7 @@ GRANT_TYPE = "authorization_code"
 
 def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
     """Redeem a code once; a second use revokes every token the first use obtained."""
-    code_value = form.get("code")
-    if not code_value:
-        raise invalid_request("code is required")
+    code_value = required(form, "code")
     now = ctx.clock()
     tokens = ctx.store.tokens
     code = ctx.store.codes.get(hash_credential(code_value))

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from auth_server.oauth.context import ProviderContext
-from auth_server.oauth.errors import OAuthError, invalid_grant, invalid_request
+from auth_server.oauth.errors import OAuthError, invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
 from auth_server.oauth.scopes import format_scope, parse_scope
 from auth_server.oauth.secrets import hash_credential, new_credential, new_user_code, normalize_user_code
@@ -65,9 +65,7 @@ def decide(ctx: ProviderContext, user_code: str, approved: bool, user_id: str, b
 
 def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
     """RFC 8628 3.4-3.5: authorization_pending, slow_down, expired_token, access_denied, or tokens."""
-    device_code = form.get("device_code")
-    if not device_code:
-        raise invalid_request("device_code is required")
+    device_code = required(form, "device_code")
     now = ctx.clock()
     devices = ctx.store.devices
     record = devices.get(hash_credential(device_code))

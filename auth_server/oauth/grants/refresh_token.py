@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from auth_server.oauth.context import ProviderContext
-from auth_server.oauth.errors import OAuthError, invalid_grant, invalid_request
+from auth_server.oauth.errors import OAuthError, invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens
 from auth_server.oauth.scopes import covers, format_scope, parse_scope
 from auth_server.oauth.secrets import hash_credential
@@ -17,9 +17,7 @@ GRANT_TYPE = "refresh_token"
 
 def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
     """New tokens for a live refresh token, which is spent; an old one revokes them all."""
-    value = form.get("refresh_token")
-    if not value:
-        raise invalid_request("refresh_token is required")
+    value = required(form, "refresh_token")
     now = ctx.clock()
     tokens = ctx.store.tokens
     old = tokens.get_refresh(hash_credential(value))

@@ -98,3 +98,27 @@ def test_userinfo_claims_follow_scopes_and_subscription(store, tmp_path, client,
 def test_bad_id_token_alg_is_refused(tmp_path) -> None:
     with pytest.raises(ValueError):
         SigningKeys(tmp_path, "HS256")
+
+
+def test_grants_are_found_by_grant_type(provider, client) -> None:
+    from auth_server.oauth.grants import GRANT_MODULES, GRANTS
+
+    assert list(GRANTS) == ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]
+    assert all(GRANTS[m.GRANT_TYPE] is m.exchange for m in GRANT_MODULES)
+    with pytest.raises(OAuthError) as err:
+        provider.token(client, {"grant_type": "password"})
+    assert err.value.error == "unsupported_grant_type"
+    with pytest.raises(OAuthError) as err:
+        provider.token(client, {})
+    assert err.value.error == "invalid_request"
+
+
+def test_provider_config_comes_from_settings(tmp_path) -> None:
+    from auth_server.config import Settings
+
+    settings = Settings(db_path=tmp_path / "x.db", base_url="https://id.example/", code_ttl=30,
+                        refresh_token_ttl=99, always_issue_refresh_token=True, device_poll_interval=7)
+    config = ProviderConfig.from_settings(settings)
+    assert (config.issuer, config.verification_uri) == ("https://id.example", "https://id.example/device")
+    assert (config.code_ttl, config.refresh_token_ttl, config.always_issue_refresh_token,
+            config.device_poll_interval, config.access_token_ttl) == (30, 99, True, 7, settings.access_token_ttl)
