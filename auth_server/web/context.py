@@ -8,13 +8,13 @@ the database keeps only its SHA-256.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import bottle
 
+from auth_server.api import ApiError
 from auth_server.config import Settings, effective_origin
 from auth_server.store import Session, Store, User
-from auth_server.api import ApiError, json_object
 
 COOKIE_NAME = "better-auth.session_token"
 MAX_BODY_BYTES = 64 * 1024

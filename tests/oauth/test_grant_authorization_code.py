@@ -8,7 +8,7 @@ from joserfc.jwk import KeySet
 
 from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.secrets import hash_credential
-from tests.oauth.core.conftest import REDIRECT, VERIFIER, code_from, params
+from tests.oauth.conftest import REDIRECT, TOKEN, VERIFIER, code_form, code_from, get_code, params, register
 
 
 def test_full_code_flow_and_reuse(provider, client, user, store, clock) -> None:
@@ -41,3 +41,40 @@ def test_code_expiry_and_pkce_mismatch(provider, client, user, clock) -> None:
     clock.now += 61
     with pytest.raises(OAuthError, match="expired"):
         provider.token(client, {**form, "code_verifier": VERIFIER})
+
+
+# -- over HTTP ----------------------------------------------------------------------
+
+
+def test_code_reuse_revokes_the_first_tokens(server, rp, browser) -> None:
+    code = get_code(browser, rp, scope="openid offline_access")
+    first = rp.signed_post(server, TOKEN, code_form(rp, code)).json()
+    second = rp.signed_post(server, TOKEN, code_form(rp, code))
+    assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
+    with server.http() as http:
+        info = http.get("/api/auth/oauth2/userinfo", headers={"Authorization": f"Bearer {first['access_token']}"})
+        assert info.status_code == 401
+    refresh = rp.signed_post(server, TOKEN, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
+                                             "client_id": rp.client_id})
+    assert refresh.json()["error"] == "invalid_grant"
+
+
+def test_pkce_mismatch(server, rp, browser) -> None:
+    code = get_code(browser, rp)
+    res = rp.signed_post(server, TOKEN, code_form(rp, code, code_verifier="y" * 60))
+    assert res.status_code == 400 and res.json()["error"] == "invalid_grant"
+    missing = rp.signed_post(server, TOKEN, {k: v for k, v in code_form(rp, code).items() if k != "code_verifier"})
+    assert missing.json()["error"] == "invalid_grant"
+
+
+def test_redirect_uri_mismatch(server, rp, browser) -> None:
+    code = get_code(browser, rp)
+    res = rp.signed_post(server, TOKEN, code_form(rp, code, redirect_uri=REDIRECT + "?x=1"))
+    assert res.status_code == 400 and res.json()["error"] == "invalid_grant"
+
+
+def test_code_of_another_client(server, rp, browser) -> None:
+    other = register(server)
+    code = get_code(browser, rp)
+    res = other.signed_post(server, TOKEN, code_form(other, code))
+    assert res.json()["error"] == "invalid_grant"
