@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from auth_server.oauth import introspection, revocation, userinfo
@@ -21,10 +22,11 @@ from auth_server.oauth.context import ProviderConfig, ProviderContext, UserDirec
 from auth_server.oauth.errors import OAuthError, invalid_request
 from auth_server.oauth.grants import GRANTS, device_code
 from auth_server.oauth.idtoken import SigningKeys
-from auth_server.store.oauth import DeviceAuthorization, IssuedToken, OAuthClient, OAuthStore
+from auth_server.store.oauth import DeviceAuthorization, OAuthClient, OAuthStore
 
 if TYPE_CHECKING:
     from auth_server.config import Settings
+    from auth_server.crypto import AuthToken
     from auth_server.store import Store
 
 T = TypeVar("T")
@@ -34,6 +36,13 @@ __all__ = ["AuthorizationRequest", "Provider", "ProviderConfig", "RedirectableEr
 
 
 class Provider:
+    """Every OAuth endpoint of one server.
+
+    ``client_auth`` authenticates clients at the ``*_endpoint`` methods; ``transaction``
+    (the store's ``write``) opens the write transaction those methods run in. Tests may
+    leave both out and call the plain methods with an already known client.
+    """
+
     def __init__(
         self,
         store: OAuthStore,
@@ -43,7 +52,7 @@ class Provider:
         clock: Callable[[], float] = time.time,
         *,
         client_auth: ClientAuthenticator | None = None,
-        transaction: Callable[[], Any] | None = None,
+        transaction: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> None:
         self.context = ProviderContext(store, users, keys, config, clock)
         self.authorizer = Authorizer(self.context)
@@ -94,9 +103,6 @@ class Provider:
             raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
         return exchange(self.context, client, form)
 
-    def active_access_token(self, value: str | None) -> IssuedToken:
-        return userinfo.active_access_token(self.context, value)
-
     def userinfo(self, access_token: str | None) -> dict[str, Any]:
         return userinfo.userinfo(self.context, access_token)
 
@@ -115,9 +121,6 @@ class Provider:
     def decide_device(self, user_code: str, approved: bool, user_id: str, bap_id: str | None,
                       auth_time: int | None) -> DeviceAuthorization:
         return device_code.decide(self.context, user_code, approved, user_id, bap_id, auth_time)
-
-    def device_token(self, client: OAuthClient, device_code_value: str | None) -> dict[str, Any]:
-        return device_code.exchange(self.context, client, {"device_code": device_code_value or ""})
 
     # -- endpoints over raw request parts ----------------------------------
 
@@ -181,7 +184,7 @@ def build_provider(settings: Settings, store: Store) -> Provider:
     from auth_server.auth_token import verify_request_token
     from auth_server.oauth.users import StoreUserDirectory
 
-    def verify(header: str | None, path: str, body: bytes, claim: bool) -> Any:
+    def verify(header: str | None, path: str, body: bytes, claim: bool) -> AuthToken:
         return verify_request_token(header, path, body, settings, store, claim=claim)
 
     users = StoreUserDirectory(store.users, subscription=settings.enable_subscription)
