@@ -131,6 +131,16 @@ def origin_of(url: str) -> str:
     return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
 
 
+def effective_origin(origin: str | None, referer: str | None) -> str | None:
+    """The origin a request comes from: its ``Origin`` header, or the origin of ``Referer``
+    when a browser sent none (or ``Origin: null``); None when neither says."""
+    if origin and origin != "null":
+        return origin_of(origin)
+    if referer:
+        return origin_of(referer)
+    return None
+
+
 def _bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):

@@ -200,9 +200,14 @@ def _wait_for_signal(stop: threading.Event) -> dict[int, Any]:
     return {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
-def _build_app(settings: Settings, store: Any) -> WSGIApp:
+def _build_app(settings: Settings, store: Any, sock: socket.socket | None = None) -> WSGIApp:
+    """The app on ``store``; when the base URL asks for any free port (``:0``), it takes the
+    port ``sock`` is bound to first."""
     from auth_server.web import create_app
 
+    if sock is not None and settings.port == 0 and settings.base_url.endswith(":0"):
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        settings.base_url = f"http://{host}:{sock.getsockname()[1]}"
     app: WSGIApp = create_app(settings, store)
     return AccessLog(app) if settings.log_requests else app
 
@@ -227,15 +232,15 @@ def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None
         return _serve_prefork(settings, ready)
     store = Store.open(settings.db_path, clock=settings.clock)
     store.start_checkpointer()
-    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads)
+    # Bound before the app is built: with port 0 the base URL (the issuer) follows the bound port.
+    sock = listening_sockets(settings.host, settings.port, 1)[0]
+    server = ServerThread(_build_app(settings, store, sock), settings.host, settings.port, settings.threads, sock)
     _freeze_startup_heap()
     stop = threading.Event()
     previous = _wait_for_signal(stop)
     try:
         server.start()
         url = server.url
-        if settings.port == 0 and settings.base_url.endswith(":0"):
-            settings.base_url = url  # asked for any free port: the base URL follows the bound one
         log.info("sigil-server listening on %s (database %s, base URL %s)", url, settings.db_path, settings.base_url)
         if ready:
             ready(url)

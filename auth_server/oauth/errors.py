@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class OAuthError(Exception):
     """An RFC 6749 error: ``error`` code, a human ``description`` and the HTTP status.
@@ -37,3 +39,11 @@ def invalid_grant(description: str) -> OAuthError:
 
 def invalid_token(description: str) -> OAuthError:
     return OAuthError("invalid_token", description, 401)
+
+
+def required(params: Mapping[str, str], name: str) -> str:
+    """The non-empty parameter ``name``, or ``invalid_request`` saying it is required."""
+    value = params.get(name)
+    if not value:
+        raise invalid_request(f"{name} is required")
+    return value

@@ -1,36 +1,39 @@
 """The HTTP layer: a bottle app factory plus one installer per feature.
 
 ``create_app(settings, store)`` builds a fresh app (tests build as many as they like),
-installs JSON error handling (no HTML error pages, no tracebacks to clients), then
-calls each installer in :data:`INSTALLERS` as ``install(app, settings, store)``. A new
-feature adds its module's ``install`` to that list.
+installs error handling (JSON for every error, no tracebacks to clients; ``OAuthError``
+answered in one plugin), builds the OAuth provider once, then calls each installer in
+:data:`INSTALLERS` as ``install(app, parts)``. A new feature adds its module's
+``install`` to that list. ``settings.base_url`` must be final when the app is built
+(bind the socket first): it is the issuer.
 
 Helpers for feature code: :mod:`auth_server.web.context` (``current_session``,
-``require_session``, ``check_origin``, ``read_body``, ``json_object``),
-:mod:`auth_server.web.auth_token` (``verify_request_token``),
+``require_session``, ``check_origin``, ``read_body``), :mod:`auth_server.api` (``ApiError``, ``json_object``),
 :mod:`auth_server.web.errors` (``ApiError``, ``json_response``, ``token_error_status``),
+:mod:`auth_server.web.pages` (``render``, ``redirect``), :mod:`auth_server.web.forms`,
 :mod:`auth_server.web.openapi` (``describe``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import bottle
 
 from auth_server.config import Settings
+from auth_server.oauth.provider import build_provider
 from auth_server.store import Store
-from auth_server.web import device, health, oauth, openapi, sessions, signin
+from auth_server.web import authorize, device, discovery, health, openapi, pages, sessions, signin, tokens
 from auth_server.web.errors import install_error_handling
-
-Installer = Callable[[bottle.Bottle, Settings, Store], None]
+from auth_server.web.parts import Installer, ServerParts
 
 INSTALLERS: list[Installer] = [
     health.install,
     signin.install,
     sessions.install,
-    oauth.install,
+    authorize.install,
+    tokens.install,
+    discovery.install,
     device.install,
+    pages.install,
     openapi.install,
 ]
 
@@ -40,9 +43,10 @@ def create_app(settings: Settings, store: Store) -> bottle.Bottle:
     app = bottle.Bottle(catchall=True)
     app.config["json.enable"] = False  # answers go through errors.json_response
     install_error_handling(app)
+    parts = ServerParts(settings, store, build_provider(settings, store))  # a bad id_token_alg fails here
     for install in INSTALLERS:
-        install(app, settings, store)
+        install(app, parts)
     return app
 
 
-__all__ = ["create_app", "INSTALLERS", "Installer"]
+__all__ = ["create_app", "INSTALLERS", "Installer", "ServerParts"]

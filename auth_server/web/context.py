@@ -7,15 +7,14 @@ the database keeps only its SHA-256.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import bottle
 
-from auth_server.config import Settings, origin_of
+from auth_server.api import ApiError
+from auth_server.config import Settings, effective_origin
 from auth_server.store import Session, Store, User
-from auth_server.web.errors import ApiError
 
 COOKIE_NAME = "better-auth.session_token"
 MAX_BODY_BYTES = 64 * 1024
@@ -43,19 +42,6 @@ def read_body(request: bottle.BaseRequest | None = None, limit: int = MAX_BODY_B
     return data
 
 
-def json_object(raw: bytes) -> dict[str, Any]:
-    """Parse a JSON object body; an empty body is ``{}``; anything else is a 400."""
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "INVALID_JSON", "request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "INVALID_JSON", "request body must be a JSON object")
-    return data
-
-
 def client_ip(request: bottle.BaseRequest | None = None) -> str:
     """The peer address of the connection (X-Forwarded-For is ignored: it is client-controlled)."""
     request = request or bottle.request
@@ -79,6 +65,16 @@ class CurrentSession:
     user: User
     via: Literal["cookie", "bearer"]
     token: str
+
+    @property
+    def bap_id(self) -> str | None:
+        """The identity this session signed in as (the session's own, else the user's)."""
+        return self.session.bap_id or self.user.bap_id
+
+    @property
+    def auth_time(self) -> int:
+        """When the user signed in (OIDC ``auth_time``)."""
+        return int(self.session.created_at)
 
 
 def current_session(settings: Settings, store: Store, request: bottle.BaseRequest | None = None) -> CurrentSession | None:
@@ -107,13 +103,7 @@ def current_session(settings: Settings, store: Store, request: bottle.BaseReques
 def request_origin(request: bottle.BaseRequest | None = None) -> str | None:
     """The ``Origin`` header, or the origin of ``Referer`` when a browser left Origin out."""
     request = request or bottle.request
-    origin = request.get_header("Origin")
-    if origin and origin != "null":
-        return origin_of(origin)
-    referer = request.get_header("Referer")
-    if referer:
-        return origin_of(referer)
-    return None
+    return effective_origin(request.get_header("Origin"), request.get_header("Referer"))
 
 
 def is_trusted_origin(settings: Settings, origin: str | None) -> bool:

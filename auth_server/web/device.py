@@ -14,66 +14,32 @@ from urllib.parse import urlencode
 
 import bottle
 
-from auth_server.config import Settings
-from auth_server.crypto import TokenError
-from auth_server.oauth.clients import active_client, authenticate_client
-from auth_server.oauth.errors import OAuthError, invalid_client
+from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.secrets import normalize_user_code
-from auth_server.store import Store
-from auth_server.store.oauth import OAuthClient
-from auth_server.web.auth_token import verify_request_token
+from auth_server.web.client_auth import client_request
 from auth_server.web.context import check_origin, current_session
-from auth_server.web.errors import ApiError, json_response
-from auth_server.web.oauth import (
-    NO_STORE, SIGN_IN_PATH, check_csrf, csrf_token, describe_scopes, html_page, json_api, oauth_json_error,
-    provider_for, read_form, render, session_bap_id, sync_issuer,
-)
-
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+from auth_server.web.errors import NO_STORE, ApiError, json_response
+from auth_server.web.forms import check_csrf, csrf_token, page_form
+from auth_server.web.pages import describe_scopes, render, sign_in_page
+from auth_server.web.parts import ServerParts
 
 
-def _device_client(settings: Settings, store: Store, raw: bytes, form: dict[str, str]) -> OAuthClient:
-    client = active_client(store.oauth.clients, form.get("client_id"))
-    header = bottle.request.get_header("X-Auth-Token")
-    if header:
-        try:
-            token = verify_request_token(header, bottle.request.path, raw, settings, store)
-        except TokenError as exc:
-            raise invalid_client(f"X-Auth-Token rejected ({exc.code}): {exc.message}") from None
-        authenticate_client(client, token.pubkey)
-    return client
-
-
-def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
-    def provider() -> Any:
-        p = provider_for(app, settings, store)
-        sync_issuer(p, settings)
-        return p
+def install(app: bottle.Bottle, parts: ServerParts) -> None:
+    settings, store, provider = parts.settings, parts.store, parts.provider
 
     def device_code() -> Any:
         """Start a device authorization (RFC 8628 3.1): device_code, user_code, verification URIs."""
-        try:
-            raw, form = read_form()
-            client = _device_client(settings, store, raw, form)
-            answer = provider().start_device(client, form.get("scope"))
-        except OAuthError as exc:
-            return oauth_json_error(exc)
-        return json_response(answer, 200, NO_STORE)
+        return json_response(provider.device_authorization_endpoint(client_request()), 200, NO_STORE)
 
     def device_token() -> Any:
         """Poll for the tokens (RFC 8628 3.4): authorization_pending, slow_down, expired_token, access_denied."""
-        try:
-            raw, form = read_form()
-            client = _device_client(settings, store, raw, form)
-            if form.get("grant_type") != DEVICE_GRANT:
-                raise OAuthError("unsupported_grant_type", f"grant_type must be {DEVICE_GRANT}")
-            answer = provider().device_token(client, form.get("device_code"))
-        except OAuthError as exc:
-            return oauth_json_error(exc)
-        return json_response(answer, 200, NO_STORE)
+        return json_response(provider.device_token_endpoint(client_request()), 200, NO_STORE)
 
-    app.route("/api/auth/device/code", "POST", json_api(device_code))
-    app.route("/api/auth/device/token", "POST", json_api(device_token))
+    app.route("/api/auth/device/code", "POST", device_code, oauth="json")
+    app.route("/api/auth/device/token", "POST", device_token, oauth="json")
+
+    def enter_code_page(user_code: str, problem: str, status: int = 400) -> bottle.HTTPResponse:
+        return render("device", status, stage="enter", action="/device", user_code=user_code, problem=problem)
 
     def device_page() -> Any:
         """The page where a signed-in user enters a device's code and approves it."""
@@ -81,26 +47,24 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
         session = current_session(settings, store)
         if session is None:
             here = "/device" + ("?" + urlencode({"user_code": user_code}) if user_code else "")
-            return render("signin", client_name="", bap_id="", signer_url=settings.signer_url,
-                          sign_in_path=SIGN_IN_PATH, continue_url=here)
+            return sign_in_page(settings.signer_url, here)
         if not user_code:
-            return render("device", stage="enter", action="/device", user_code="", problem="")
+            return enter_code_page("", "", 200)
         try:
-            record = provider().pending_device(user_code)
+            record = provider.pending_device(user_code)
         except OAuthError as exc:
-            return render("device", 400, stage="enter", action="/device", user_code=user_code,
-                          problem=exc.description)
+            return enter_code_page(user_code, exc.description)
         client = store.oauth.clients.get(record.client_id)
         return render(
             "device", stage="confirm", action="/device", user_code=record.user_code,
             client_name=client.name if client else record.client_id, user_name=session.user.name,
-            bap_id=session_bap_id(session), scopes=describe_scopes(record.scope.split()),
+            bap_id=session.bap_id, scopes=describe_scopes(record.scope.split()),
             csrf=csrf_token(session, "device:" + record.user_code),
         )
 
     def device_decide() -> Any:
         """Approve or deny the device request named by user_code."""
-        form = dict(bottle.request.forms.decode().items())  # type: ignore[no-untyped-call]
+        form = page_form()
         session = current_session(settings, store)
         if session is None:
             return render("error", 401, title="You are signed out", detail="",
@@ -113,12 +77,10 @@ def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
             return render("error", exc.status, title="Request refused", message=exc.message, detail="")
         approved = form.get("decision") == "approve"
         try:
-            provider().decide_device(user_code, approved, session.user.id, session_bap_id(session),
-                                     int(session.session.created_at))
+            provider.decide_device(user_code, approved, session.user.id, session.bap_id, session.auth_time)
         except OAuthError as exc:
-            return render("device", 400, stage="enter", action="/device", user_code=user_code,
-                          problem=exc.description)
+            return enter_code_page(user_code, exc.description)
         return render("device", stage="approved" if approved else "denied")
 
-    app.route("/device", "GET", html_page(device_page))
-    app.route("/device", "POST", html_page(device_decide))
+    app.route("/device", "GET", device_page, oauth="page")
+    app.route("/device", "POST", device_decide, oauth="page")

@@ -13,23 +13,12 @@ from typing import Any
 
 import bottle
 
+from auth_server.api import ApiError
 from auth_server.crypto import MalformedToken, TokenError
+from auth_server.oauth.errors import OAuthError, invalid_request
+from auth_server.web.pages import oauth_error_page
 
 log = logging.getLogger("sigil.server")
-
-
-class ApiError(Exception):
-    """An error a client caused; becomes ``{"message", "code"}`` with ``status``."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}
-
-    def response(self) -> bottle.HTTPResponse:
-        return json_response({"message": self.message, "code": self.code}, self.status, self.headers)
 
 
 # json.dumps with non-default separators builds a new encoder on every call; one will do.
@@ -57,6 +46,11 @@ def api_error_from_token_error(exc: TokenError) -> ApiError:
     return ApiError(*token_error_status(exc))
 
 
+def api_error_response(exc: ApiError) -> bottle.HTTPResponse:
+    """``{"message", "code"}`` with the error's status and headers."""
+    return json_response({"message": exc.message, "code": exc.code}, exc.status, exc.headers)
+
+
 def _json_errors_plugin(callback: Callable[..., Any]) -> Callable[..., Any]:
     """Route wrapper: ApiError -> its JSON; TokenError -> 400/401; anything else -> logged JSON 500."""
 
@@ -66,9 +60,9 @@ def _json_errors_plugin(callback: Callable[..., Any]) -> Callable[..., Any]:
         except bottle.HTTPResponse:
             raise
         except ApiError as exc:
-            return exc.response()
+            return api_error_response(exc)
         except TokenError as exc:
-            return api_error_from_token_error(exc).response()
+            return api_error_response(api_error_from_token_error(exc))
         except UnicodeError:  # bottle decodes headers, cookies and query strings lazily
             return json_response({"message": "request is not valid UTF-8", "code": "BAD_REQUEST"}, 400)
         except Exception:
@@ -97,7 +91,55 @@ def _default_error_handler(res: bottle.HTTPError) -> str:
     return json.dumps({"message": message, "code": code})
 
 
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def oauth_json_error(exc: OAuthError) -> bottle.HTTPResponse:
+    """RFC 6749 5.2 ``{"error", "error_description"}``; a 401 names the scheme to use."""
+    headers = dict(NO_STORE)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"' if exc.error == "invalid_token" else "X-Auth-Token"
+    return json_response(exc.as_json(), exc.status, headers)
+
+
+class OAuthErrorsPlugin:
+    """Route wrapper for the OAuth routes: ``OAuthError`` (and undecodable bytes, the client's
+    error too) become the route's answer in one place.
+
+    A route opts in with ``oauth="json"`` (token-style JSON errors) or ``oauth="page"``
+    (the HTML answer of :func:`auth_server.web.pages.oauth_error_page`) in ``app.route``.
+    Installed after :func:`_json_errors_plugin`, so it runs inside it.
+    """
+
+    name = "oauth_errors"
+    api = 2
+
+    def apply(self, callback: Callable[..., Any], route: bottle.Route) -> Callable[..., Any]:
+        kind = route.config.get("oauth")
+        if kind is None:
+            return callback
+        if kind == "json":
+            def json_wrapper(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return callback(*args, **kwargs)
+                except OAuthError as exc:
+                    return oauth_json_error(exc)
+                except UnicodeError:
+                    return oauth_json_error(invalid_request("request contains bytes that are not UTF-8"))
+
+            return json_wrapper
+
+        def page_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return callback(*args, **kwargs)
+            except (OAuthError, UnicodeError) as exc:
+                return oauth_error_page(exc)
+
+        return page_wrapper
+
+
 def install_error_handling(app: bottle.Bottle) -> None:
     app.catchall = True
     app.install(_json_errors_plugin)
+    app.install(OAuthErrorsPlugin())  # after, so it runs inside _json_errors_plugin
     app.default_error_handler = _default_error_handler  # type: ignore[method-assign]

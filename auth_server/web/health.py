@@ -7,12 +7,12 @@ from typing import Any
 import bottle
 
 from auth_server import __version__
-from auth_server.config import Settings
-from auth_server.store import Store
 from auth_server.web.errors import json_response
+from auth_server.web.parts import ServerParts
 
 
-def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
+def install(app: bottle.Bottle, parts: ServerParts) -> None:
+    store = parts.store
     def healthz() -> Any:
         """Liveness: 200 with `{"status": "ok"}` when the database answers, else 503."""
         try:

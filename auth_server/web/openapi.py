@@ -16,8 +16,8 @@ import bottle
 
 from auth_server import __version__
 from auth_server.config import Settings
-from auth_server.store import Store
 from auth_server.web.errors import json_response
+from auth_server.web.parts import ServerParts
 
 OPENAPI_PATH = "/api/auth/openapi.json"
 _PARAM = re.compile(r"<([a-zA-Z_][a-zA-Z_0-9]*)(?::[^>]*)?>")
@@ -78,7 +78,8 @@ def build_document(app: bottle.Bottle, settings: Settings) -> dict[str, Any]:
     }
 
 
-def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
+def install(app: bottle.Bottle, parts: ServerParts) -> None:
+    settings = parts.settings
     def openapi() -> Any:
         """This OpenAPI 3.1 document."""
         return json_response(build_document(app, settings))

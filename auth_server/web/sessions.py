@@ -6,18 +6,19 @@ from typing import Any
 
 import bottle
 
-from auth_server.config import Settings
-from auth_server.store import Store
+from auth_server.api import json_object
 from auth_server.web.context import (
-    check_origin, clear_session_cookie, current_session, json_object, read_body, require_session,
+    check_origin, clear_session_cookie, current_session, read_body, require_session,
 )
 from auth_server.web.errors import ApiError, json_response
 from auth_server.web.openapi import describe
+from auth_server.web.parts import ServerParts
 
 _SESSION_AUTH = [{"sessionCookie": []}, {"bearer": []}]
 
 
-def install(app: bottle.Bottle, settings: Settings, store: Store) -> None:
+def install(app: bottle.Bottle, parts: ServerParts) -> None:
+    settings, store = parts.settings, parts.store
     sub = settings.enable_subscription
 
     def get_session() -> Any:

@@ -14,15 +14,13 @@ import coincurve
 import httpx
 import pytest
 
-from auth_server.config import Settings
 from auth_server.crypto import bap_id_from_pubkey, make_token, wif_from_private_key
 from auth_server.oauth.clients import new_client
 from auth_server.serving import ServerThread
-from auth_server.store import Store
-from auth_server.web import create_app
 from examples.demo_app import DemoConfig
 from examples.demo_app import create_app as create_demo_app
 from tests.e2e.harness import free_port
+from tests.helpers.server import start_server
 
 
 @dataclass
@@ -43,11 +41,8 @@ class Setup:
 
 def _start(tmp_path: Path, *, trusted: bool, member_key: coincurve.PrivateKey | None = None,
            registered_key: coincurve.PrivateKey | None = None) -> Setup:
-    db = tmp_path / "sigil.db"
-    settings = Settings(db_path=db, port=0, rate_limit_enabled=False, log_requests=False)
-    store = Store.open(db)
-    server = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=4).start()
-    settings.base_url = server.url
+    server = start_server(tmp_path / "sigil.db", 4, clock=time.time)
+    store = server.store
     member_key = member_key or coincurve.PrivateKey()
     port = free_port()
     demo_url = f"http://127.0.0.1:{port}"
@@ -57,7 +52,7 @@ def _start(tmp_path: Path, *, trusted: bool, member_key: coincurve.PrivateKey | 
     config = DemoConfig(issuer=server.url, client_id=client.client_id, member_wif=wif_from_private_key(member_key),
                         base_url=demo_url)
     demo = ServerThread(create_demo_app(config), "127.0.0.1", port, threads=2).start()
-    return Setup(server.url, demo.url, client.client_id, coincurve.PrivateKey(), [server, demo])
+    return Setup(server.url, demo.url, client.client_id, coincurve.PrivateKey(), [server.thread, demo])
 
 
 @pytest.fixture()

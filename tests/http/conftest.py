@@ -7,75 +7,17 @@ from the suite's conftest; ``peer_key`` gives a fresh key from @bsv/sdk).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from auth_server.config import Settings
-from auth_server.serving import ServerThread
-from auth_server.store import Store
-from auth_server.web import create_app
 from tests.helpers.node_peer import NodePeer
+from tests.helpers.server import RunningServer, start_server
 
 SIGN_IN = "/api/auth/sign-in/sigma"
-
-
-class Clock:
-    """Real time plus an offset tests can move (sessions expiring, challenges ageing)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-
-@dataclass
-class RunningServer:
-    settings: Settings
-    store: Store
-    thread: ServerThread
-    clock: Clock
-    db_path: Path
-    _clients: list[httpx.Client] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return self.thread.url
-
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request on a fresh connection with no cookie jar (cookies only when passed)."""
-        with httpx.Client(base_url=self.url, timeout=30) as client:
-            return client.request(method, path, **kwargs)
-
-    def sign_in(self, token: str, body: Any = None, **kwargs: Any) -> httpx.Response:
-        headers = {"X-Auth-Token": token, **kwargs.pop("headers", {})}
-        if body is None:
-            return self.request("POST", SIGN_IN, json={}, headers=headers, **kwargs)
-        if isinstance(body, (str, bytes)):
-            return self.request("POST", SIGN_IN, content=body, headers={"Content-Type": "application/json", **headers}, **kwargs)
-        return self.request("POST", SIGN_IN, json=body, headers=headers, **kwargs)
-
-    def stop(self) -> None:
-        self.thread.stop()
-        self.store.close()
-
-
-def start_server(db_path: Path, threads: int = 8, **overrides: Any) -> RunningServer:
-    clock = overrides.pop("clock", None) or Clock()
-    settings = Settings(db_path=db_path, port=0, clock=clock, **{"rate_limit_enabled": False, **overrides})
-    store = Store.open(db_path, clock=clock)
-    explicit_base = "base_url" in overrides
-    thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=threads).start()
-    if not explicit_base:
-        settings.base_url = thread.url
-    return RunningServer(settings, store, thread, clock, db_path)
 
 
 @pytest.fixture(params=[8, 0], ids=["thread-pool", "loop-mode"])

@@ -231,6 +231,26 @@ class TestChallenge:
         token = peer.make(peer_key[0], SIGN_IN, body=body, timestamp=js_timestamp(server.clock.offset))
         assert _error(server.sign_in(token, body=body)) == (401, "INVALID_CHALLENGE")
 
+    def test_a_refused_sign_in_leaves_its_challenge_unspent(self, server_factory, peer, peer_key):
+        """Refusals after the token checks (sign-up disabled, bapId mismatch, key rate limit)
+        leave no trace: the challenge they carried still signs in afterwards."""
+        server = server_factory(disable_implicit_sign_up=True)
+        body = json.dumps({"challenge": self.challenge(server)})
+        assert _error(server.sign_in(peer.make(peer_key[0], SIGN_IN, body=body), body=body)) == (403, "SIGN_UP_DISABLED")
+        server.store.users.create(peer_key[1], "known", server.clock())
+        wrong = json.dumps({"challenge": json.loads(body)["challenge"], "bapId": "someone-else"})
+        assert _error(server.sign_in(peer.make(peer_key[0], SIGN_IN, body=wrong), body=wrong)) == (401, "BAP_ID_MISMATCH")
+        assert server.sign_in(peer.make(peer_key[0], SIGN_IN, body=body), body=body).status_code == 200
+
+    def test_a_rate_limited_sign_in_leaves_its_challenge_unspent(self, server_factory, peer, peer_key):
+        server = server_factory(rate_limit_enabled=True, rate_limit_per_ip=100, rate_limit_per_pubkey=1)
+        assert server.sign_in(peer.make(peer_key[0], SIGN_IN)).status_code == 200
+        body = json.dumps({"challenge": self.challenge(server)})
+        assert _error(server.sign_in(peer.make(peer_key[0], SIGN_IN, body=body), body=body)) == (429, "RATE_LIMITED")
+        server.clock.offset += server.settings.rate_limit_window_seconds + 1  # the challenge is still live
+        token = peer.make(peer_key[0], SIGN_IN, body=body, timestamp=js_timestamp(server.clock.offset))
+        assert server.sign_in(token, body=body).status_code == 200
+
     def test_required_challenge(self, server_factory, peer, peer_key):
         server = server_factory(require_challenge=True)
         assert _error(server.sign_in(peer.make(peer_key[0], SIGN_IN))) == (401, "CHALLENGE_REQUIRED")

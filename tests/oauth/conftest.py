@@ -1,4 +1,4 @@
-"""A real Sigil server (waitress on a free loopback port, SQLite in tmp_path) with one
+"""A real Sigil server (tests/helpers/server.py) with one
 registered OAuth client, and helpers that play the user's browser and the client's backend."""
 
 from __future__ import annotations
@@ -12,28 +12,24 @@ import coincurve
 import httpx
 import pytest
 
-from auth_server.config import Settings
 from auth_server.crypto import make_token, wif_from_private_key
+from auth_server.oauth import pkce
 from auth_server.oauth.clients import new_client
+from auth_server.oauth.idtoken import SigningKeys
 from auth_server.oauth.pkce import s256_challenge
-from auth_server.serving import ServerThread
+from auth_server.oauth.provider import Provider, ProviderConfig
+from auth_server.oauth.users import StoreUserDirectory
 from auth_server.store import Store
 from auth_server.store.oauth import OAuthClient
-from auth_server.web import create_app
+from tests.helpers.clock import FakeClock
+from tests.helpers.server import RunningServer, start_server
 
 REDIRECT = "http://localhost:3000/auth/sigma/callback"
 SIGN_IN = "/api/auth/sign-in/sigma"
 TOKEN = "/api/auth/oauth2/token"
 
 
-@dataclass
-class Server:
-    url: str
-    settings: Settings
-    store: Store
-
-    def http(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+Server = RunningServer
 
 
 @dataclass
@@ -63,16 +59,11 @@ class RelyingParty:
 
 @pytest.fixture
 def server(tmp_path) -> Iterator[Server]:
-    settings = Settings(db_path=tmp_path / "sigil.db", port=0, rate_limit_enabled=False, log_requests=False,
-                        signer_url="http://127.0.0.1:9")
-    store = Store.open(settings.db_path, clock=settings.clock)
-    thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=4).start()
-    settings.base_url = thread.url
+    running = start_server(tmp_path / "sigil.db", 4, signer_url="http://127.0.0.1:9")
     try:
-        yield Server(thread.url, settings, store)
+        yield running
     finally:
-        thread.stop()
-        store.close()
+        running.stop()
 
 
 def register(server: Server, *, trusted: bool = False, redirect: str = REDIRECT) -> RelyingParty:
@@ -174,3 +165,57 @@ def code_form(rp: RelyingParty, code: str, **extra: str) -> dict[str, str]:
 
 def random_state() -> str:
     return secrets.token_urlsafe(8)
+
+
+# -- the provider without HTTP (the grant and provider modules) ------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(1_800_000_000.0)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "sigil.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def provider(store, tmp_path, clock) -> Provider:
+    keys = SigningKeys(tmp_path, "RS256")
+    cfg = ProviderConfig(issuer="http://sigil.test", verification_uri="http://sigil.test/device")
+    return Provider(store.oauth, StoreUserDirectory(store.users), keys, cfg, clock)
+
+
+@pytest.fixture
+def client(store, clock):
+    member = coincurve.PrivateKey()
+    c = new_client("Demo", [REDIRECT], member.public_key.format().hex(), now=clock())
+    store.oauth.clients.add(c)
+    return c
+
+
+@pytest.fixture
+def user(store, clock):
+    key = coincurve.PrivateKey()
+    u, _ = store.users.create(key.public_key.format().hex(), "Alice", clock())
+    return u
+
+
+def params(**extra: str) -> dict[str, str]:
+    base = {
+        "client_id": "", "redirect_uri": REDIRECT, "response_type": "code", "state": "s1",
+        "scope": "openid profile", "code_challenge": pkce.s256_challenge(VERIFIER),
+        "code_challenge_method": "S256", "nonce": "n1",
+    }
+    base.update(extra)
+    return base
+
+
+def code_from(location: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+    q = parse_qs(urlsplit(location).query)
+    assert q["state"] == ["s1"]
+    return q["code"][0]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from auth_server.api import ApiError
 from auth_server.counters import Counters
-from auth_server.web.errors import ApiError
 
 
 class RateLimiter:

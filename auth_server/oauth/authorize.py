@@ -1,0 +1,146 @@
+"""The authorization endpoint's decisions (RFC 6749 4.1.1-4.1.2, OIDC Core 3.1.2): is the
+request well formed, does it need the user's consent, and the code an approval issues."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+from auth_server.oauth import pkce
+from auth_server.oauth.clients import active_client, require_redirect_uri
+from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.errors import OAuthError, invalid_request
+from auth_server.oauth.scopes import covers, format_scope, parse_scope
+from auth_server.oauth.secrets import hash_credential, new_credential
+from auth_server.store.oauth import AuthorizationCode, OAuthClient
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A checked ``/oauth2/authorize`` request (client and redirect_uri are known good)."""
+
+    client: OAuthClient
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    state: str | None
+    nonce: str | None
+    code_challenge: str
+    prompt: frozenset[str] = field(default_factory=frozenset)
+    bap_id: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return format_scope(self.scopes)
+
+    @property
+    def redirect_host(self) -> str:
+        parts = urlsplit(self.redirect_uri)
+        return parts.netloc or parts.scheme
+
+    def redirect(self, **params: str | None) -> str:
+        """``redirect_uri`` with ``params`` (and ``state``) added to its query."""
+        values = {k: v for k, v in params.items() if v is not None}
+        if self.state is not None:
+            values["state"] = self.state
+        sep = "&" if urlsplit(self.redirect_uri).query else "?"
+        return self.redirect_uri + sep + urlencode(values)
+
+    def error_redirect(self, error: OAuthError) -> str:
+        return self.redirect(error=error.error, error_description=error.description or None)
+
+
+class RedirectableError(OAuthError):
+    """An authorize error that may be sent back to the (verified) redirect_uri."""
+
+    def __init__(self, request: AuthorizationRequest, error: OAuthError) -> None:
+        super().__init__(error.error, error.description, 302)
+        self.request = request
+        self.location = request.error_redirect(error)
+
+
+class Authorizer:
+    """Authorize decisions over a :class:`ProviderContext`; also purges old codes now and then."""
+
+    PURGE_EVERY = 500
+    PURGE_GRACE = 3600.0  # used codes stay a while so a late replay still revokes its tokens
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+        self._issued = 0
+
+    def _maybe_purge(self, now: float) -> None:
+        """Every few hundred codes, drop codes and tokens that expired long ago."""
+        self._issued += 1
+        if self._issued % self.PURGE_EVERY == 0:
+            self.ctx.store.codes.purge_expired(now - self.PURGE_GRACE)
+            self.ctx.store.tokens.purge_expired(now - self.PURGE_GRACE)
+
+    def check_client_and_redirect(self, params: Mapping[str, str]) -> tuple[OAuthClient, str]:
+        """Step one: errors here are shown on a page, never redirected (RFC 6749 4.1.2.1)."""
+        client = active_client(self.ctx.store.clients, params.get("client_id"))
+        return client, require_redirect_uri(client, params.get("redirect_uri"))
+
+    def parse(self, params: Mapping[str, str]) -> AuthorizationRequest:
+        """Check an authorize request. Raises ``OAuthError`` (show a page) for a bad client or
+        redirect_uri, and ``RedirectableError`` for everything after that."""
+        client, redirect_uri = self.check_client_and_redirect(params)
+        base = AuthorizationRequest(client, redirect_uri, (), params.get("state"), None, "")
+        try:
+            if params.get("response_type") != "code":
+                raise OAuthError("unsupported_response_type", "only response_type=code is supported")
+            scopes = parse_scope(params.get("scope"))
+            challenge = pkce.check_challenge(params.get("code_challenge"), params.get("code_challenge_method"))
+            prompt = frozenset((params.get("prompt") or "").split())
+            if "none" in prompt and len(prompt) > 1:
+                raise invalid_request("prompt=none cannot be combined with other prompt values")
+        except OAuthError as exc:
+            raise RedirectableError(base, exc) from None
+        return AuthorizationRequest(
+            client=client,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            state=params.get("state"),
+            nonce=params.get("nonce") or None,
+            code_challenge=challenge,
+            prompt=prompt,
+            bap_id=params.get("bap_id") or params.get("bapId") or None,
+        )
+
+    def needs_consent(self, request: AuthorizationRequest, user_id: str) -> bool:
+        if "consent" in request.prompt:
+            return True
+        if request.client.trusted:
+            return False
+        granted = self.ctx.store.consents.get(user_id, request.client.client_id)
+        return granted is None or not covers(granted, request.scopes)
+
+    def approve(self, request: AuthorizationRequest, user_id: str, bap_id: str | None, auth_time: int | None,
+                remember: bool = True) -> str:
+        """Issue a code for an approved request; return the redirect location."""
+        store = self.ctx.store
+        now = self.ctx.clock()
+        if remember and not request.client.trusted:
+            store.consents.grant(user_id, request.client.client_id, request.scope, bap_id, now)
+        self._maybe_purge(now)
+        code = new_credential()
+        store.codes.add(AuthorizationCode(
+            code_hash=hash_credential(code),
+            client_id=request.client.client_id,
+            user_id=user_id,
+            bap_id=bap_id,
+            redirect_uri=request.redirect_uri,
+            scope=request.scope,
+            code_challenge=request.code_challenge,
+            nonce=request.nonce,
+            auth_time=auth_time,
+            family_id=secrets.token_hex(16),
+            expires_at=now + self.ctx.config.code_ttl,
+            used_at=None,
+        ))
+        return request.redirect(code=code)
+
+    @staticmethod
+    def deny(request: AuthorizationRequest) -> str:
+        return request.error_redirect(OAuthError("access_denied", "the user denied the request"))

@@ -1,0 +1,47 @@
+"""The refresh_token grant (RFC 6749 6): rotation, and reuse detection that ends the family."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.errors import OAuthError, invalid_grant, required
+from auth_server.oauth.issuer import TokenGrant, issue_tokens
+from auth_server.oauth.scopes import covers, format_scope, parse_scope
+from auth_server.oauth.secrets import hash_credential
+from auth_server.store.oauth import OAuthClient
+
+GRANT_TYPE = "refresh_token"
+
+
+def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
+    """New tokens for a live refresh token, which is spent; an old one revokes them all."""
+    value = required(form, "refresh_token")
+    now = ctx.clock()
+    tokens = ctx.store.tokens
+    old = tokens.get_refresh(hash_credential(value))
+    if old is None or old.client_id != client.client_id:
+        raise invalid_grant("unknown refresh token")
+    if old.revoked:
+        raise invalid_grant("refresh token was revoked")
+    if old.rotated:
+        tokens.revoke_family(old.family_id)
+        raise invalid_grant("refresh token was already used; the whole token family is revoked")
+    if now > old.expires_at:
+        raise invalid_grant("refresh token has expired")
+    scope = old.scope
+    if form.get("scope"):
+        narrowed = parse_scope(form["scope"])
+        if not covers(old.scope, narrowed):
+            raise OAuthError("invalid_scope", "a refresh cannot widen the granted scope")
+        scope = format_scope(narrowed)
+    issued = issue_tokens(ctx, TokenGrant(
+        client_id=client.client_id, user_id=old.user_id, bap_id=old.bap_id, scope=scope,
+        family_id=old.family_id, auth_time=old.auth_time, with_refresh=True,
+    ), now)
+    assert issued.refresh is not None
+    if not tokens.rotate_refresh(old.token_hash, issued.access, issued.refresh):
+        tokens.revoke_family(old.family_id)
+        raise invalid_grant("refresh token was already used; the whole token family is revoked")
+    return issued.response

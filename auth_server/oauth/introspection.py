@@ -1,0 +1,47 @@
+"""Token introspection (RFC 7662), answering only about the asking client's own tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.errors import invalid_request
+from auth_server.oauth.secrets import hash_credential
+from auth_server.store.oauth import OAuthClient
+
+
+def introspect(ctx: ProviderContext, client: OAuthClient, value: str | None, hint: str | None = None
+               ) -> dict[str, Any]:
+    """``{"active": false}`` for anything not live or not the client's; else the token's facts."""
+    if not value:
+        raise invalid_request("token is required")
+    tokens = ctx.store.tokens
+    digest = hash_credential(value)
+    now = ctx.clock()
+    token, kind = None, ""
+    if hint != "refresh_token":
+        token, kind = tokens.get_access(digest), "access_token"
+    if token is None:
+        token, kind = tokens.get_refresh(digest), "refresh_token"
+    if token is None and hint == "refresh_token":
+        token, kind = tokens.get_access(digest), "access_token"
+    if (token is None or token.client_id != client.client_id or token.revoked or token.rotated
+            or now > token.expires_at):
+        return {"active": False}
+    profile = ctx.users.profile(token.user_id) or {}
+    answer: dict[str, Any] = {
+        "active": True,
+        "scope": token.scope,
+        "client_id": token.client_id,
+        "token_type": "Bearer" if kind == "access_token" else "refresh_token",
+        "exp": int(token.expires_at),
+        "iat": int(token.issued_at),
+        "sub": profile.get("sub", token.user_id),
+        "aud": token.client_id,
+        "iss": ctx.config.issuer,
+    }
+    if token.bap_id:
+        answer["bap_id"] = token.bap_id
+    if profile.get("pubkey"):
+        answer["pubkey"] = profile["pubkey"]
+    return answer

@@ -1,0 +1,47 @@
+"""OIDC userinfo: which claims a scope set allows, and the Bearer access-token check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.errors import invalid_token
+from auth_server.oauth.secrets import hash_credential
+from auth_server.store.oauth import IssuedToken
+
+
+def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """The user claims a scope set allows: identity always, profile/email by scope."""
+    claims: dict[str, Any] = {"sub": profile["sub"], "pubkey": profile.get("pubkey"), "bap_id": profile.get("bap_id")}
+    if "profile" in scopes:
+        for name in ("name", "given_name", "family_name", "picture"):
+            if profile.get(name) is not None:
+                claims[name] = profile[name]
+    if profile.get("subscriptionTier") is not None:  # only present when the server enables it
+        claims["subscriptionTier"] = profile["subscriptionTier"]
+    if "email" in scopes and profile.get("email"):
+        claims["email"] = profile["email"]
+        claims["email_verified"] = bool(profile.get("email_verified", False))
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def active_access_token(ctx: ProviderContext, value: str | None) -> IssuedToken:
+    """The live access token ``value`` of an enabled client, or ``invalid_token`` (401)."""
+    if not value:
+        raise invalid_token("a Bearer access token is required")
+    token = ctx.store.tokens.get_access(hash_credential(value))
+    if token is None or token.revoked or ctx.clock() > token.expires_at:
+        raise invalid_token("the access token is unknown, expired or revoked")
+    client = ctx.store.clients.get(token.client_id)
+    if client is None or client.disabled:
+        raise invalid_token("the client of this access token is disabled")
+    return token
+
+
+def userinfo(ctx: ProviderContext, access_token: str | None) -> dict[str, Any]:
+    """The claims the access token's scopes allow about its user."""
+    token = active_access_token(ctx, access_token)
+    profile = ctx.users.profile(token.user_id)
+    if profile is None:
+        raise invalid_token("the user of this token no longer exists")
+    return claims_for(profile, token.scope.split())

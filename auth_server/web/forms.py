@@ -1,0 +1,62 @@
+"""Request bodies the OAuth endpoints read (form or JSON, repeated parameters refused) and
+the CSRF tokens of the pages' own forms."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from urllib.parse import parse_qsl
+
+import bottle
+
+from auth_server.oauth.errors import invalid_request
+from auth_server.web.context import CurrentSession, read_body
+from auth_server.web.errors import ApiError
+
+
+def parse_form(raw: bytes) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body; repeated parameters are refused (RFC 6749 3.2)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid_request("request body is not UTF-8") from None
+    form: dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        if key in form:
+            raise invalid_request(f"parameter {key!r} is repeated")
+        form[key] = value
+    return form
+
+
+def read_form() -> tuple[bytes, dict[str, str]]:
+    """Raw body (what the client signed) and its parsed form; JSON bodies are accepted too."""
+    try:
+        raw = read_body()
+    except ApiError as exc:
+        raise invalid_request(exc.message) from None
+    content_type = (bottle.request.content_type or "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            raise invalid_request("request body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise invalid_request("request body must be a JSON object")
+        return raw, {str(k): str(v) for k, v in data.items() if v is not None}
+    return raw, parse_form(raw)
+
+
+def page_form() -> dict[str, str]:
+    """The fields of a form posted by one of this server's pages."""
+    return dict(bottle.request.forms.decode().items())  # type: ignore[no-untyped-call]
+
+
+def csrf_token(session: CurrentSession, purpose: str) -> str:
+    """A form token only the holder of the session cookie can know (HMAC keyed by it)."""
+    return hmac.new(session.token.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(session: CurrentSession, purpose: str, value: str | None) -> None:
+    if not value or not hmac.compare_digest(csrf_token(session, purpose), value):
+        raise ApiError(403, "INVALID_CSRF", "the form expired or did not come from this server; reload and retry")

@@ -1,0 +1,57 @@
+"""HTTP glue of the token, revocation, introspection and userinfo endpoints.
+
+Each handler passes the request parts to the provider and answers its result as JSON;
+``OAuthError`` becomes the RFC 6749 error answer in the ``oauth="json"`` plugin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bottle
+
+from auth_server.web.client_auth import client_request
+from auth_server.web.context import bearer_token
+from auth_server.web.errors import NO_STORE, json_response
+from auth_server.web.parts import ServerParts
+
+TOKEN_PATH = "/api/auth/oauth2/token"
+
+
+def install(app: bottle.Bottle, parts: ServerParts) -> None:
+    settings, provider = parts.settings, parts.provider
+
+    def token_endpoint() -> Any:
+        """OAuth 2.0 token endpoint: authorization_code, refresh_token and device_code grants.
+
+        The client authenticates with X-Auth-Token signed by its member key over the exact body.
+        """
+        return json_response(provider.token_endpoint(client_request()), 200, NO_STORE)
+
+    def revoke_endpoint() -> Any:
+        """Token revocation (RFC 7009); revoking a refresh token ends its whole family."""
+        provider.revocation_endpoint(client_request())
+        return json_response({}, 200, NO_STORE)
+
+    def introspect_endpoint() -> Any:
+        """Token introspection (RFC 7662) of the authenticated client's own tokens.
+
+        The client's X-Auth-Token must be fresh and signed by its member key over this exact
+        body, but it is single use only with ``single_use_introspection``: PROTOCOL.md asks
+        for single use where a token buys sessions or tokens, and a replayed introspection
+        can only repeat a question about a token that the replayer already holds.
+        """
+        answer = provider.introspection_endpoint(client_request(), single_use=settings.single_use_introspection)
+        return json_response(answer, 200, NO_STORE)
+
+    def userinfo() -> Any:
+        """OIDC userinfo: sub, name, given_name, picture, pubkey, bap_id (+ email, subscriptionTier)."""
+        return json_response(provider.userinfo(bearer_token()), 200, {"Cache-Control": "no-store"})
+
+    for prefix in ("", "/api/auth"):
+        app.route(prefix + "/oauth2/token", "POST", token_endpoint, oauth="json")
+    app.route("/api/auth/oauth2/revoke", "POST", revoke_endpoint, oauth="json")
+    app.route("/api/auth/oauth2/introspect", "POST", introspect_endpoint, oauth="json")
+    for method in ("GET", "POST"):
+        app.route("/api/auth/oauth2/userinfo", method, userinfo, oauth="json")
+        app.route("/oauth2/userinfo", method, userinfo, oauth="json")

@@ -1,0 +1,67 @@
+"""The one way tests start a real Sigil server: waitress on a free loopback port, a real
+SQLite file. The socket is bound before the app is built, so the base URL (the issuer)
+is the real one from the start, as in ``sigil-server serve``."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from auth_server.config import Settings
+from auth_server.serving import ServerThread
+from auth_server.signin import SIGN_IN_PATH
+from auth_server.store import Store
+from auth_server.web import create_app
+from tests.helpers.clock import FakeClock
+
+
+@dataclass
+class RunningServer:
+    settings: Settings
+    store: Store
+    thread: ServerThread
+    clock: Any
+    db_path: Path
+
+    @property
+    def url(self) -> str:
+        return self.thread.url
+
+    def http(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request on a fresh connection with no cookie jar (cookies only when passed)."""
+        with self.http() as client:
+            return client.request(method, path, **kwargs)
+
+    def sign_in(self, token: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+        """``POST`` the sign-in endpoint with ``token``; ``body`` as JSON, or raw when a string."""
+        headers = {"X-Auth-Token": token, **kwargs.pop("headers", {})}
+        if body is None:
+            return self.request("POST", SIGN_IN_PATH, json={}, headers=headers, **kwargs)
+        if isinstance(body, (str, bytes)):
+            return self.request("POST", SIGN_IN_PATH, content=body,
+                                headers={"Content-Type": "application/json", **headers}, **kwargs)
+        return self.request("POST", SIGN_IN_PATH, json=body, headers=headers, **kwargs)
+
+    def stop(self) -> None:
+        self.thread.stop()
+        self.store.close()
+
+
+def start_server(db_path: Path, threads: int = 8, **overrides: Any) -> RunningServer:
+    """A started server on ``db_path``; ``overrides`` are :class:`Settings` fields (rate limits
+    are off unless asked for; the clock follows real time unless one is given)."""
+    clock = overrides.pop("clock", None) or FakeClock(None)
+    sock = socket.create_server(("127.0.0.1", 0))
+    base_url = overrides.pop("base_url", None) or f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = Settings(db_path=db_path, port=0, clock=clock, base_url=base_url,
+                        **{"rate_limit_enabled": False, **overrides})
+    store = Store.open(db_path, clock=clock)
+    thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=threads, sock=sock).start()
+    return RunningServer(settings, store, thread, clock, db_path)
