@@ -20,6 +20,7 @@ import platformdirs
 
 from auth_server.counters import Counters, MemoryCounters
 from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
+from auth_server.store.engine import is_postgres, sqlite_path
 
 APP_NAME = "sigil"
 
@@ -35,7 +36,8 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 3000
-    db_path: Path = field(default_factory=default_db_path)
+    # a SQLite file, or a ``postgresql://`` URL shared by several instances (auth_server/store/engine.py)
+    db_path: Path | str = field(default_factory=default_db_path)
     base_url: str = ""  # "" means f"http://{host}:{port}"
     # X-Auth-Token rules (PROTOCOL.md section 1)
     token_window_seconds: float = 300.0
@@ -77,7 +79,7 @@ class Settings:
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
-        self.db_path = Path(self.db_path).expanduser()
+        self.db_path = _database(self.db_path)
         if self.threads < 0:
             raise ValueError("threads must be 0 (serve requests on the I/O loop) or more")
         if self.workers < 1:
@@ -88,7 +90,10 @@ class Settings:
 
     @property
     def data_dir(self) -> Path:
-        """Directory of the database; also holds the server's own keys."""
+        """Where the server keeps its own keys: the SQLite file's directory, or (with
+        PostgreSQL) the user data dir."""
+        if isinstance(self.db_path, str):
+            return default_db_path().parent
         return self.db_path.parent
 
     @property
@@ -147,6 +152,11 @@ def _bool(text: str) -> bool:
     raise ValueError(text)
 
 
+def _database(value: Path | str) -> Path | str:
+    """A PostgreSQL URL stays a string (a Path would fold its ``//``); anything else is a file."""
+    return value if is_postgres(value) else sqlite_path(value)
+
+
 def _list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -155,7 +165,7 @@ def _list(text: str) -> list[str]:
 ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "host": ("SIGIL_HOST", str),
     "port": ("SIGIL_PORT", int),
-    "db_path": ("SIGIL_DB", Path),
+    "db_path": ("SIGIL_DB", _database),
     "base_url": ("SIGIL_BASE_URL", str),
     "token_window_seconds": ("SIGIL_TOKEN_WINDOW_SECONDS", float),
     "session_days": ("SIGIL_SESSION_DAYS", float),

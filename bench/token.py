@@ -32,7 +32,7 @@ import coincurve
 from auth_server.crypto import make_token
 from auth_server.oauth.clients import new_client
 from auth_server.oauth.pkce import s256_challenge
-from auth_server.oauth.secrets import hash_credential
+from auth_server.store.hashing import hash_secret
 from auth_server.store import Store
 from auth_server.store.oauth import AuthorizationCode
 from bench.load import Figures, build_request, drive
@@ -93,7 +93,7 @@ def main() -> int:
                 code = secrets.token_urlsafe(32)
                 user = users[i % len(users)]
                 store.oauth.codes.add(AuthorizationCode(
-                    hash_credential(code), client.client_id, user.id, user.bap_id, REDIRECT, "openid profile",
+                    hash_secret(code), client.client_id, user.id, user.bap_id, REDIRECT, "openid profile",
                     challenge, "nonce", int(now), secrets.token_hex(16), now + 600, None))
                 exchanges.append(signed(host, port, member, TOKEN_PATH, {
                     "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from auth_server.store.sessions import hash_token
+from auth_server.store.hashing import hash_secret as hash_token
 from tests.http.conftest import SIGN_IN
 
 COOKIE = "better-auth.session_token"
