@@ -1,7 +1,8 @@
 """``sigil-server clients ...``: register and manage OAuth clients (relying parties).
 
-Works on the same database as ``serve`` (``--db`` or ``SIGIL_DB``), also while the server
-runs: SQLite in WAL mode lets both write, and the server reads clients per request.
+Works on the same database as ``serve`` (``--db`` or ``SIGIL_DB``: a SQLite file or a
+``postgresql://`` URL), also while the server runs: SQLite in WAL mode lets both write,
+and the server reads clients per request.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from datetime import datetime, timezone
 
 from auth_server.config import Settings
+from auth_server.server_commands import DB_HELP
 from auth_server.oauth.clients import new_client
 from auth_server.store import Store
 from auth_server.store.oauth import OAuthClient
@@ -111,7 +113,7 @@ def add_client_commands(sub: argparse._SubParsersAction) -> None:
 
     def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
         parser = clients_sub.add_parser(name, help=help_text)
-        parser.add_argument("--db", default=None, help="database file (default: $SIGIL_DB or the user data dir)")
+        parser.add_argument("--db", default=None, help=DB_HELP)
         parser.set_defaults(handler=handler)
         return parser
 

@@ -21,6 +21,7 @@ import platformdirs
 from auth_server.counters import Counters, MemoryCounters
 from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
 from auth_server.store.engine import is_postgres, sqlite_path
+from auth_server.store.ratelimits import DatabaseCounters
 
 APP_NAME = "sigil"
 
@@ -48,7 +49,8 @@ class Settings:
     challenge_seconds: float = 120.0
     disable_implicit_sign_up: bool = False
     trusted_origins: list[str] = field(default_factory=list)
-    # rate limits on sign-in (fixed window; counted in memory, shared by --workers)
+    # rate limits on sign-in (fixed window; counted in memory shared by --workers, or in
+    # the PostgreSQL database shared by every instance)
     rate_limit_enabled: bool = True
     rate_limit_window_seconds: float = 60.0
     rate_limit_per_ip: int = 60
@@ -80,6 +82,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.db_path = _database(self.db_path)
+        if is_postgres(self.db_path) and type(self.rate_limit_counters) is MemoryCounters:
+            # several instances share the database: count there, or each would let a client through
+            self.rate_limit_counters = DatabaseCounters(self.db_path)
         if self.threads < 0:
             raise ValueError("threads must be 0 (serve requests on the I/O loop) or more")
         if self.workers < 1:

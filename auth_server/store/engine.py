@@ -28,6 +28,10 @@ from typing import Any, Protocol
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached (wrong URL, server down, bad credentials)."""
+
+
 class Result(Protocol):
     rowcount: int
 

@@ -25,16 +25,14 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from auth_server.store.engine import StoreUnavailable
+
 #: connections per server instance: waitress's request threads plus the background purger
 POOL_MIN_SIZE = 2
 POOL_MAX_SIZE = 24
 CONNECT_TIMEOUT_SECONDS = 10.0
 #: pg_advisory_xact_lock key that serialises migrations between instances ("sigil" in ASCII)
 MIGRATION_LOCK_KEY = 0x7369676C
-
-
-class StoreUnavailable(RuntimeError):
-    """The database cannot be reached (wrong URL, server down, bad credentials)."""
 
 
 class _Result:
@@ -77,6 +75,11 @@ class PostgresEngine:
 
     def __init__(self, url: str, *, min_size: int = POOL_MIN_SIZE, max_size: int = POOL_MAX_SIZE) -> None:
         self.url = url
+        try:  # one direct attempt first: a typo or a refused password is reported at once, with its reason
+            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)).close()
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreUnavailable(f"cannot connect to {redact(url)}: {reason}") from None
         self._local = threading.local()
         self._sql: dict[str, str] = {}
         self._pool = ConnectionPool(

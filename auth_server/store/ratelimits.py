@@ -57,6 +57,7 @@ class DatabaseCounters:
         self._lock = threading.Lock()
         self._pid = -1
         self._repo: RateLimitRepository | None = None
+        self._engine: Engine | None = None
 
     def _repository(self) -> RateLimitRepository:
         if self._repo is None or self._pid != os.getpid():
@@ -64,9 +65,14 @@ class DatabaseCounters:
                 if self._repo is None or self._pid != os.getpid():
                     from auth_server.store.postgres import PostgresEngine
 
-                    engine = PostgresEngine(self._target, min_size=1, max_size=self.POOL_SIZE)
-                    self._repo, self._pid = RateLimitRepository(engine), os.getpid()
+                    self._engine = PostgresEngine(self._target, min_size=1, max_size=self.POOL_SIZE)
+                    self._repo, self._pid = RateLimitRepository(self._engine), os.getpid()
         return self._repo
+
+    def close(self) -> None:
+        if self._engine is not None and self._pid == os.getpid():
+            self._engine.close()
+        self._engine = self._repo = None
 
     def hit(self, key: str, limit: int, window: float, now: float) -> float | None:
         return self._repository().hit(key, limit, window, now)
