@@ -73,7 +73,10 @@ class PostgresEngine:
     dialect = "postgresql"
     for_update = " FOR UPDATE"
 
-    def __init__(self, url: str, *, min_size: int = POOL_MIN_SIZE, max_size: int = POOL_MAX_SIZE) -> None:
+    def __init__(self, url: str, *, min_size: int = POOL_MIN_SIZE, max_size: int = POOL_MAX_SIZE,
+                 synchronous_commit: bool = True) -> None:
+        """``synchronous_commit=False`` answers commits before the WAL reaches the disk: for
+        data worth less than a flush per write (rate-limit counts)."""
         self.url = url
         try:  # one direct attempt first: a typo or a refused password is reported at once, with its reason
             psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)).close()
@@ -84,7 +87,8 @@ class PostgresEngine:
         self._sql: dict[str, str] = {}
         self._pool = ConnectionPool(
             url, min_size=min_size, max_size=max_size, open=False, name="sigil",
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs={"autocommit": True, "row_factory": dict_row,
+                    **({} if synchronous_commit else {"options": "-c synchronous_commit=off"})},
         )
         try:
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)

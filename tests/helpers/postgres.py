@@ -38,7 +38,8 @@ def _free_port() -> int:
 class PostgresServer:
     """One throwaway cluster; :meth:`new_database` hands out fresh, migrated databases."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """``durable=False`` (tests) turns fsync off; benchmarks keep PostgreSQL's defaults."""
         self.root = Path(tempfile.mkdtemp(prefix="sigil-pg-"))
         self.data = self.root / "data"
         self.port = _free_port()
@@ -50,9 +51,10 @@ class PostgresServer:
             entry = pwd.getpwnam(RUN_AS)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "--auth=trust", "-U", "postgres",
-                  "--no-sync", "-E", "UTF8", "--locale=C")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-                   " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+                  "--no-sync", "-E", "UTF8", "--locale=C")  # trust: loopback only, in a private temp dir
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
                   "-w", "start")
 
