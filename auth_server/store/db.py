@@ -45,7 +45,10 @@ def connect(path: Path, autocheckpoint: int | None = None) -> sqlite3.Connection
 
     ``autocheckpoint`` overrides SQLite's 1000-page ``wal_autocheckpoint`` (see the module doc).
     """
-    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    # isolation_level=None: a statement outside ``write()`` commits on its own (as on
+    # PostgreSQL), instead of leaving the implicit transaction Python would open for it.
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000,
+                           isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
