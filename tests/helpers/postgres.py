@@ -93,3 +93,15 @@ class PostgresServer:
             self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+#: ``SIGIL_TEST_DB=postgresql`` runs the server suites (tests/http, tests/oauth) on PostgreSQL
+ENGINE_VAR = "SIGIL_TEST_DB"
+
+
+def database_for_test(request, sqlite_file: Path) -> Path | str:  # type: ignore[no-untyped-def]
+    """The database a test server uses: ``sqlite_file``, or with ``SIGIL_TEST_DB=postgresql``
+    a fresh database on the suite's PostgreSQL (``request`` is the fixture's request)."""
+    if os.environ.get(ENGINE_VAR, "sqlite") == "postgresql":
+        return request.getfixturevalue("postgres_server").new_database()
+    return sqlite_file

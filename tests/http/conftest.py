@@ -22,6 +22,7 @@ from auth_server.serving import ServerThread
 from auth_server.store import Store
 from auth_server.web import create_app
 from tests.helpers.node_peer import NodePeer
+from tests.helpers.postgres import database_for_test
 
 SIGN_IN = "/api/auth/sign-in/sigma"
 
@@ -85,7 +86,8 @@ def server_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[C
     started: list[RunningServer] = []
 
     def make(db_path: Path | None = None, **overrides: Any) -> RunningServer:
-        running = start_server(db_path or tmp_path / "sigil.db", request.param, **overrides)
+        db = db_path or database_for_test(request, tmp_path / "sigil.db")
+        running = start_server(db, request.param, **overrides)
         started.append(running)
         return running
 

@@ -19,6 +19,7 @@ from auth_server.oauth.pkce import s256_challenge
 from auth_server.serving import ServerThread
 from auth_server.store import Store
 from auth_server.store.oauth import OAuthClient
+from tests.helpers.postgres import database_for_test
 from auth_server.web import create_app
 
 REDIRECT = "http://localhost:3000/auth/sigma/callback"
@@ -62,8 +63,8 @@ class RelyingParty:
 
 
 @pytest.fixture
-def server(tmp_path) -> Iterator[Server]:
-    settings = Settings(db_path=tmp_path / "sigil.db", port=0, rate_limit_enabled=False, log_requests=False,
+def server(request, tmp_path) -> Iterator[Server]:
+    settings = Settings(db_path=database_for_test(request, tmp_path / "sigil.db"), port=0, rate_limit_enabled=False, log_requests=False,
                         signer_url="http://127.0.0.1:9")
     store = Store.open(settings.db_path, clock=settings.clock)
     thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=4).start()
