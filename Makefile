@@ -10,7 +10,7 @@ SIGMA_DIR   := examples/sigma_client
 SIGMA_STAMP := $(SIGMA_DIR)/node_modules/.installed
 PKG_STAMP   := $(VENV)/.installed-package
 
-.PHONY: run serve test bench setup clean package
+.PHONY: run serve test test-postgres bench setup clean package
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 
@@ -36,6 +36,11 @@ serve: $(PY_STAMP)
 
 test: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 	tests/run-suite
+
+# The server suites again, every test server on a fresh database of a real PostgreSQL
+# (tests/store runs on both engines in every `make test`).
+test-postgres: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
+	SIGIL_TEST_DB=postgresql tests/run-suite tests/http tests/oauth
 
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m bench.verify

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from auth_server import admin
 from auth_server.config import Settings
+from auth_server.server_commands import DB_HELP
 from auth_server.store import Store
 from auth_server.store.oauth import OAuthClient
 
@@ -108,7 +109,7 @@ def add_client_commands(sub: argparse._SubParsersAction) -> None:
 
     def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
         parser = clients_sub.add_parser(name, help=help_text)
-        parser.add_argument("--db", default=None, help="database file (default: $SIGIL_DB or the user data dir)")
+        parser.add_argument("--db", default=None, help=DB_HELP)
         parser.set_defaults(handler=handler)
         return parser
 

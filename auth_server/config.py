@@ -18,6 +18,8 @@ from typing import Any
 
 from auth_server.counters import Counters, MemoryCounters
 from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
+from auth_server.store.engine import is_postgres, sqlite_path
+from auth_server.store.ratelimits import DatabaseCounters
 
 from auth_server.paths import default_db_path
 
@@ -28,7 +30,8 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 3000
-    db_path: Path = field(default_factory=default_db_path)
+    # a SQLite file, or a ``postgresql://`` URL shared by several instances (auth_server/store/engine.py)
+    db_path: Path | str = field(default_factory=default_db_path)
     base_url: str = ""  # "" means f"http://{host}:{port}"
     # X-Auth-Token rules (PROTOCOL.md section 1)
     token_window_seconds: float = 300.0
@@ -39,7 +42,8 @@ class Settings:
     challenge_seconds: float = 120.0
     disable_implicit_sign_up: bool = False
     trusted_origins: list[str] = field(default_factory=list)
-    # rate limits on sign-in (fixed window; counted in memory, shared by --workers)
+    # rate limits on sign-in (fixed window; counted in memory shared by --workers, or in
+    # the PostgreSQL database shared by every instance)
     rate_limit_enabled: bool = True
     rate_limit_window_seconds: float = 60.0
     rate_limit_per_ip: int = 60
@@ -70,7 +74,10 @@ class Settings:
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
-        self.db_path = Path(self.db_path).expanduser()
+        self.db_path = _database(self.db_path)
+        if is_postgres(self.db_path) and type(self.rate_limit_counters) is MemoryCounters:
+            # several instances share the database: count there, or each would let a client through
+            self.rate_limit_counters = DatabaseCounters(self.db_path)
         if self.threads < 0:
             raise ValueError("threads must be 0 (serve requests on the I/O loop) or more")
         if self.workers < 1:
@@ -81,7 +88,10 @@ class Settings:
 
     @property
     def data_dir(self) -> Path:
-        """Directory of the database; also holds the server's own keys."""
+        """Where the server keeps its own keys: the SQLite file's directory, or (with
+        PostgreSQL) the user data dir."""
+        if isinstance(self.db_path, str):
+            return default_db_path().parent
         return self.db_path.parent
 
     @property
@@ -150,6 +160,11 @@ def _bool(text: str) -> bool:
     raise ValueError(text)
 
 
+def _database(value: Path | str) -> Path | str:
+    """A PostgreSQL URL stays a string (a Path would fold its ``//``); anything else is a file."""
+    return value if is_postgres(value) else sqlite_path(value)
+
+
 def _list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -158,7 +173,7 @@ def _list(text: str) -> list[str]:
 ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "host": ("SIGIL_HOST", str),
     "port": ("SIGIL_PORT", int),
-    "db_path": ("SIGIL_DB", Path),
+    "db_path": ("SIGIL_DB", _database),
     "base_url": ("SIGIL_BASE_URL", str),
     "token_window_seconds": ("SIGIL_TOKEN_WINDOW_SECONDS", float),
     "session_days": ("SIGIL_SESSION_DAYS", float),

@@ -1,9 +1,10 @@
-"""``sigil-server serve | migrate | users | sessions``: run and administer the server.
+"""``sigil-server serve | migrate | users | sessions | db``: run and administer the server.
 
 Every ``serve`` flag can also come from an environment variable (``SIGIL_HOST``,
 ``SIGIL_PORT``, ``SIGIL_DB``, ``SIGIL_BASE_URL``, ...; see :data:`auth_server.config.ENV_VARS`);
-a flag beats the variable. The admin commands work on the same database file, also
-while a server runs (SQLite WAL plus a busy timeout).
+a flag beats the variable. ``--db`` (or ``SIGIL_DB``) is a SQLite file or a
+``postgresql://`` URL. The admin commands work on the same database, also while a server
+runs (SQLite WAL plus a busy timeout; PostgreSQL's own concurrency).
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
     return Settings.from_env(db_path=getattr(args, "db", None), **extra)
 
 
+DB_HELP = ("SQLite file or postgresql://user@host:port/dbname URL "
+           "(env SIGIL_DB; default: <user data dir>/sigil/sigil.db)")
+
+
 def _add_db_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=None, help="SQLite file (env SIGIL_DB; default: <user data dir>/sigil/sigil.db)")
+    parser.add_argument("--db", default=None, help=DB_HELP)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -55,12 +60,32 @@ def _open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    store, settings = _open_store(args)
+    store, _ = _open_store(args)
     with store:
         applied = store.migrate()
+        where = store.describe()
     for migration in applied:
         print(f"applied {migration.version}: {migration.name}")
-    print(f"{settings.db_path}: schema up to date ({len(applied)} applied now)")
+    print(f"{where}: schema up to date ({len(applied)} applied now)")
+    return 0
+
+
+def _cmd_db_copy(args: argparse.Namespace) -> int:
+    from auth_server.store import Store
+    from auth_server.store.transfer import TargetNotEmpty, copy_database
+
+    with Store.open(args.source) as source, Store.open(args.target) as target:
+        try:
+            copied = copy_database(source, target, replace=args.replace)
+        except TargetNotEmpty as exc:
+            print(f"error: {target.describe()} is not empty ({exc}); pass --replace to overwrite it",
+                  file=sys.stderr)
+            return 1
+        where = f"{source.describe()} -> {target.describe()}"
+    width = max(len(table) for table in copied)
+    for table, count in copied.items():
+        print(f"{table:<{width}}  {count}")
+    print(f"copied {sum(copied.values())} rows: {where}")
     return 0
 
 
@@ -127,3 +152,12 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
     revoke.add_argument("--user", required=True, help="user id (see `users list`)")
     _add_db_flag(revoke)
     revoke.set_defaults(handler=_cmd_sessions_revoke)
+
+    db = sub.add_parser("db", help="whole-database operations")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy a whole database (SQLite <-> PostgreSQL); prints rows per table")
+    copy.add_argument("source", help="SQLite file or postgresql:// URL to read")
+    copy.add_argument("target", help="SQLite file or postgresql:// URL to write (created and migrated if new)")
+    copy.add_argument("--replace", "--force", action="store_true",
+                      help="empty a target that holds data instead of refusing")
+    copy.set_defaults(handler=_cmd_db_copy)

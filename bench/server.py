@@ -8,12 +8,35 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_server(db: Path, workers: int, threads: int, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, int]:
+DB_HELP = ("database: a temp SQLite file (default), a postgresql:// URL, or 'postgresql' for a "
+           "throwaway PostgreSQL server started in a temp dir (Debian's package, default durability)")
+
+
+@contextmanager
+def bench_database(choice: str | None, tmp: Path) -> Iterator[Path | str]:
+    """The database a benchmark's server runs on (see :data:`DB_HELP`)."""
+    if not choice:
+        yield tmp / "bench.db"
+    elif choice == "postgresql":
+        from tests.helpers.postgres import PostgresServer
+
+        server = PostgresServer(durable=True)
+        try:
+            yield server.new_database()
+        finally:
+            server.stop()
+    else:
+        yield choice
+
+
+def start_server(db: Path | str, workers: int, threads: int, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, int]:
     """Run the real server on a free loopback port (rate limits and access log off).
 
     Returns the process and the host and port it announced. ``env`` adds variables to a

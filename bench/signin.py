@@ -7,7 +7,7 @@ connections (bench/load.py: an event loop per client process, so the load genera
 takes as little of the shared CPU as it can). Prints req/s, p50, p99 and the server's
 CPU per sign-in.
 
-    .venv/bin/python -m bench.signin [--requests 3000] [--levels 1,8,32]
+    .venv/bin/python -m bench.signin [--requests 3000] [--levels 1,8,32] [--db postgresql[://...]]
 
 A benchmark, not a test: it prints figures and asserts only that every answer is 200.
 The reference (Better Auth + Sigma plugin) measured on the same 2-core machine:
@@ -28,7 +28,7 @@ import coincurve
 
 from auth_server.crypto import make_token
 from bench.load import build_request, drive
-from bench.server import start_server
+from bench.server import DB_HELP, bench_database, start_server
 
 PATH = "/api/auth/sign-in/sigma"
 
@@ -61,12 +61,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0,
                         help="sigil-server serve --threads (default: 0, requests served on each worker's I/O loop)")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument("--db", default=None, help=DB_HELP)
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
-        proc, host, port = start_server(Path(tmp) / "bench.db", args.workers, args.threads)
+    with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp, bench_database(args.db, Path(tmp)) as db:
+        proc, host, port = start_server(db, args.workers, args.threads)
         try:
             rows = []
             for level in levels:
@@ -78,7 +79,8 @@ def main() -> int:
         finally:
             proc.terminate()
             proc.wait(10)
-    print(f"sigil-server serve --workers {args.workers} --threads {args.threads}, POST {PATH}, "
+    engine = "PostgreSQL" if args.db else "SQLite"
+    print(f"sigil-server serve --workers {args.workers} --threads {args.threads} on {engine}, POST {PATH}, "
           f"fresh key per sign-in, {os.cpu_count()} CPUs (clients share them)")
     print(f"{'concurrency':>11} {'requests':>9} {'errors':>7} {'sign-ins/s':>11} {'p50 ms':>8} {'p99 ms':>8}"
           f" {'server CPU/sign-in':>19}")

@@ -9,6 +9,7 @@ an RS256 id_token) and ``POST /api/auth/oauth2/introspect`` over keep-alive conn
 (bench/load.py). Prints req/s, p50, p99 and the server's CPU per request.
 
     .venv/bin/python -m bench.token [--codes 4000] [--introspections 12000] [--concurrency 32] [--workers 3]
+        [--db postgresql[://...]]
 
 Targets: 800 code exchanges/s and 5,000 introspections/s on a 2-core machine (for scale:
 Ory Hydra publishes 513 client-credentials grants/s on 2 vCPU). The load generator runs
@@ -32,11 +33,11 @@ import coincurve
 from auth_server.crypto import make_token
 from auth_server.oauth.clients import new_client
 from auth_server.oauth.pkce import s256_challenge
-from auth_server.oauth.secrets import hash_credential
+from auth_server.store.hashing import hash_secret
 from auth_server.store import Store
 from auth_server.store.oauth import AuthorizationCode
 from bench.load import Figures, build_request, drive
-from bench.server import start_server
+from bench.server import DB_HELP, bench_database, start_server
 
 TOKEN_PATH = "/api/auth/oauth2/token"
 INTROSPECT_PATH = "/api/auth/oauth2/introspect"
@@ -72,10 +73,10 @@ def main() -> int:
     parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256", help="id_token signing algorithm")
     parser.add_argument("--single-use-introspection", action="store_true",
                         help="serve with SIGIL_SINGLE_USE_INTROSPECTION=1 (each introspection claims its token)")
+    parser.add_argument("--db", default=None, help=DB_HELP)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
-        db = Path(tmp) / "sigil.db"
+    with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp, bench_database(args.db, Path(tmp)) as db:
         proc, host, port = start_server(db, args.workers, args.server_threads, env={
             "SIGIL_ID_TOKEN_ALG": args.alg, "SIGIL_SINGLE_USE_INTROSPECTION": "1" if args.single_use_introspection else "0"})
         try:
@@ -93,7 +94,7 @@ def main() -> int:
                 code = secrets.token_urlsafe(32)
                 user = users[i % len(users)]
                 store.oauth.codes.add(AuthorizationCode(
-                    hash_credential(code), client.client_id, user.id, user.bap_id, REDIRECT, "openid profile",
+                    hash_secret(code), client.client_id, user.id, user.bap_id, REDIRECT, "openid profile",
                     challenge, "nonce", int(now), secrets.token_hex(16), now + 600, None))
                 exchanges.append(signed(host, port, member, TOKEN_PATH, {
                     "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,

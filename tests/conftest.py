@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.helpers.node_peer import NodePeer
+from tests.helpers.postgres import PostgresServer
 
 
 def _installed(module: str) -> bool:
@@ -26,3 +27,15 @@ def node_peer() -> Iterator[NodePeer]:
     peer = NodePeer()
     yield peer
     peer.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL (Debian's package) in a temp dir, one for the whole run."""
+    from tests.helpers import postgres
+
+    if not postgres.available():
+        pytest.skip(f"PostgreSQL binaries not found in {postgres.PG_BIN} (apt-get install postgresql)")
+    server = postgres.PostgresServer()
+    yield server
+    server.stop()

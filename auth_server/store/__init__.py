@@ -1,103 +1,111 @@
-"""Storage: SQLite through sqlite-utils, behind small repositories with plain methods.
+"""Storage: small repositories with plain methods, on SQLite or PostgreSQL.
 
-``Store.open(path)`` creates the directory, opens the file (WAL, foreign keys, busy
-timeout), applies pending migrations (:mod:`auth_server.store.migrations`) and returns
+``Store.open(target)`` picks the engine (:mod:`auth_server.store.engine`: a path or
+``sqlite:PATH`` is the embedded SQLite file, ``postgresql://...`` a shared PostgreSQL
+database), applies pending migrations (:mod:`auth_server.store.migrations`) and returns
 a store whose repositories are attributes::
 
     store = Store.open(settings.db_path, clock=settings.clock)
     user, created = store.users.create(pubkey, name, now)
     token, session = store.sessions.create(user.id, now, now + 86400)
-    store.replay.claim(key, expires_at)        # True the first time only
+    store.replay.claim(key, expires_at)        # True the first time only, on any instance
     store.challenges.issue(now, now + 120)
+    store.oauth.tokens.redeem_code(...)        # clients, codes, tokens, consents, devices
 
-Routes call these methods and never write SQL, so another backend can replace this one.
-Threading: every thread gets its own connection (``store.db`` / ``store.conn``); writes go
-through ``store.write()``, a ``BEGIN IMMEDIATE`` transaction behind a process-wide lock
-(nested blocks join the outer one). Other repositories (OAuth) are attached in
-``Store.__init__`` with one line each and use the same ``pool``.
+Routes call these methods and never write SQL. ``store.write()`` is one transaction
+(nested blocks, including the repositories' own, join it), so a handler can make a
+replay claim and what it buys one commit. Servers call :meth:`Store.start_checkpointer`
+to start the background upkeep: WAL checkpoints (SQLite) and the purge of expired rows.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-import sqlite3
-
-import sqlite_utils
+from typing import Any
 
 from auth_server.store.challenges import ChallengeRepository
-from auth_server.store.db import CHECKPOINT_INTERVAL_SECONDS, ConnectionPool
+from auth_server.store.db import CHECKPOINT_INTERVAL_SECONDS
+from auth_server.store.engine import Connection, Engine, is_postgres, open_engine
+from auth_server.store.hashing import hash_secret
 from auth_server.store.migrations import Migration, migrate
-from auth_server.store.oauth import OAuthStore
 from auth_server.store.models import Session, User
+from auth_server.store.oauth import OAuthStore
+from auth_server.store.purge import PURGE_INTERVAL_SECONDS, Purger
+from auth_server.store.ratelimits import RateLimitRepository
 from auth_server.store.replay import ReplayGuard
-from auth_server.store.sessions import SessionRepository, hash_token
+from auth_server.store.sessions import SessionRepository
 from auth_server.store.users import UserRepository
 
-__all__ = ["Store", "User", "Session", "hash_token"]
+__all__ = ["Store", "User", "Session", "hash_secret", "is_postgres"]
 
 
 class Store:
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
-        self.path = Path(path)
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
         self.clock = clock
-        self.pool = ConnectionPool(self.path)
-        self.users = UserRepository(self.pool)
-        self.sessions = SessionRepository(self.pool)
-        self.replay = ReplayGuard(self.pool, clock)
-        self.challenges = ChallengeRepository(self.pool)
-        self.oauth = OAuthStore(self.pool)
+        self.users = UserRepository(engine)
+        self.sessions = SessionRepository(engine)
+        self.replay = ReplayGuard(engine, clock)
+        self.challenges = ChallengeRepository(engine)
+        self.rate_limits = RateLimitRepository(engine)
+        self.oauth = OAuthStore(engine)
+        self._purger: Purger | None = None
 
     @classmethod
-    def open(cls, path: Path | str, *, clock: Callable[[], float] = time.time, migrate_now: bool = True) -> Store:
-        """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
-        path = Path(path).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        new_file = not path.exists()
-        store = cls(path, clock)
-        db = store.db
-        if db.journal_mode != "wal":
-            db.enable_wal()
-        if new_file:
-            try:
-                os.chmod(path, 0o600)  # sessions and keys: owner only
-            except OSError:
-                pass
+    def open(cls, target: Path | str, *, clock: Callable[[], float] = time.time, migrate_now: bool = True) -> Store:
+        """Open the database ``target`` names (creating a SQLite file if needed), migrated unless told not to."""
+        store = cls(open_engine(target), clock)
         if migrate_now:
-            store.migrate()
+            try:
+                store.migrate()
+            except BaseException:
+                store.close()
+                raise
         return store
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect
+
+    def describe(self) -> str:
+        """The database, for logs: a file path or a URL without its password."""
+        return self.engine.describe()
 
     def migrate(self, migrations: list[Migration] | None = None) -> list[Migration]:
         """Apply pending migrations; return the ones applied now."""
-        return migrate(self.db, migrations)
+        return migrate(self.engine, migrations)
 
     @property
-    def db(self) -> sqlite_utils.Database:
-        """This thread's sqlite-utils database."""
-        return self.pool.db
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        return self.pool.conn
+    def conn(self) -> Connection:
+        """Run one statement: ``store.conn.execute(sql, params)`` (``?`` placeholders)."""
+        return self.engine.conn
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; see :meth:`ConnectionPool.write`."""
-        with self.pool.write() as conn:
+    def write(self) -> Iterator[Connection]:
+        """One write transaction; nested calls join the outer one (see :mod:`auth_server.store.engine`)."""
+        with self.engine.write() as conn:
             yield conn
 
-    def start_checkpointer(self, interval: float = CHECKPOINT_INTERVAL_SECONDS) -> None:
-        """Checkpoint the WAL in a background thread, not inside request commits (servers call this)."""
-        self.pool.start_checkpointer(interval)
+    def start_checkpointer(self, interval: float = CHECKPOINT_INTERVAL_SECONDS,
+                           purge_interval: float = PURGE_INTERVAL_SECONDS) -> None:
+        """Start the background upkeep servers need: WAL checkpoints every ``interval`` seconds
+        (SQLite only) and the purge of expired rows every ``purge_interval`` (both engines)."""
+        self.engine.start_checkpointer(interval)
+        if self._purger is None:
+            self._purger = Purger(self, self.clock, purge_interval).start()
 
     def close(self) -> None:
-        self.pool.close()
+        if self._purger is not None:
+            self._purger.stop()
+            self._purger = None
+        self.engine.close()
 
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.close()

@@ -1,4 +1,4 @@
-"""SQLite connections for a threaded server: one connection per thread, one writer at a time.
+"""The SQLite engine: one connection per thread, one writer at a time (the embedded default).
 
 Waitress runs requests on a pool of threads. SQLite connections must not be shared
 between threads mid-statement, so every thread gets its own connection (WAL mode lets
@@ -12,7 +12,7 @@ role where available; ``busy_timeout`` remains the last resort.
 Checkpoints: by default SQLite copies the WAL back into the database inside the commit
 that crosses 1000 WAL pages, with two fsyncs, i.e. 5-10 ms spent by one request while it
 holds the writer lock of every thread and process. A server therefore calls
-:meth:`ConnectionPool.start_checkpointer`: a daemon thread runs passive checkpoints on
+:meth:`SQLiteEngine.start_checkpointer`: a daemon thread runs passive checkpoints on
 its own connection (they never take the writer lock), and the request connections keep
 only a far-off automatic checkpoint as a backstop against an unbounded WAL. Writers
 still slow down while a checkpoint copies pages (measured: SQLite's busy handler makes
@@ -22,6 +22,7 @@ under 2,000 sign-ins/s (~8 pages each); every 0.1 s keeps them near 10 ms.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 
@@ -33,20 +34,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
-
 BUSY_TIMEOUT_MS = 5000
 #: wal_autocheckpoint (pages) of request connections while a background checkpointer runs
 BACKSTOP_AUTOCHECKPOINT_PAGES = 20000
 CHECKPOINT_INTERVAL_SECONDS = 0.1
 
 
-def connect(path: Path, autocheckpoint: int | None = None) -> sqlite_utils.Database:
+def connect(path: Path, autocheckpoint: int | None = None) -> sqlite3.Connection:
     """Open ``path`` with the pragmas every connection needs (WAL, foreign keys, busy timeout).
 
     ``autocheckpoint`` overrides SQLite's 1000-page ``wal_autocheckpoint`` (see the module doc).
     """
-    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    # isolation_level=None: a statement outside ``write()`` commits on its own (as on
+    # PostgreSQL), instead of leaving the implicit transaction Python would open for it.
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000,
+                           isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -55,17 +57,19 @@ def connect(path: Path, autocheckpoint: int | None = None) -> sqlite_utils.Datab
     conn.execute("PRAGMA synchronous = NORMAL")
     if autocheckpoint is not None:
         conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
-    db = sqlite_utils.Database(conn, execute_plugins=False, recursive_triggers=False)
-    return db
+    return conn
 
 
-class ConnectionPool:
-    """Per-thread :class:`sqlite_utils.Database` objects on one file, plus the writer lock."""
+class SQLiteEngine:
+    """Per-thread connections on one file, plus the writer lock (see :mod:`auth_server.store.engine`)."""
+
+    dialect = "sqlite"
+    for_update = ""  # BEGIN IMMEDIATE plus the writer lock already exclude every other writer
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._all: list[sqlite_utils.Database] = []
+        self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._closed = False
@@ -74,23 +78,41 @@ class ConnectionPool:
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpointer = threading.Event()
 
-    @property
-    def db(self) -> sqlite_utils.Database:
-        """This thread's database handle (created on first use)."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            if self._closed:
-                raise RuntimeError("store is closed")
-            db = connect(self.path, self._autocheckpoint)
-            self._local.db = db
-            self._local.depth = 0
-            with self._all_lock:
-                self._all.append(db)
-        return db
+    @classmethod
+    def open(cls, path: Path) -> SQLiteEngine:
+        """Create the directory and file if needed (owner-only), in WAL mode."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new_file = not path.exists()
+        engine = cls(path)
+        conn = engine.conn
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = wal")
+        if new_file:
+            try:
+                os.chmod(path, 0o600)  # sessions and keys: owner only
+            except OSError:
+                pass
+        return engine
+
+    def describe(self) -> str:
+        return str(self.path)
 
     @property
     def conn(self) -> sqlite3.Connection:
-        return self.db.conn
+        """This thread's connection (created on first use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise RuntimeError("store is closed")
+            conn = connect(self.path, self._autocheckpoint)
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def lock_schema(self, conn: sqlite3.Connection) -> None:
+        """Nothing to add: ``write()`` holds the file lock and SQLite's write lock."""
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -137,9 +159,9 @@ class ConnectionPool:
             return
         self._autocheckpoint = BACKSTOP_AUTOCHECKPOINT_PAGES
         with self._all_lock:
-            for db in self._all:
-                db.conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_AUTOCHECKPOINT_PAGES}")
-        conn = connect(self.path).conn
+            for open_conn in self._all:
+                open_conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_AUTOCHECKPOINT_PAGES}")
+        conn = connect(self.path)
 
         def run() -> None:
             try:
@@ -162,9 +184,9 @@ class ConnectionPool:
             self._checkpointer.join(5.0)
             self._checkpointer = None
         with self._all_lock:
-            for db in self._all:
+            for open_conn in self._all:
                 try:
-                    db.conn.close()
+                    open_conn.close()
                 except sqlite3.Error:
                     pass
             self._all.clear()

@@ -1,135 +1,235 @@
-"""Versioned schema migrations, applied in order at start (and by ``sigil-server migrate``).
+"""Every schema migration, numbered, applied in order at start and by ``sigil-server migrate``.
 
-A migration is ``(version, name, fn)``; ``fn(db)`` receives a :class:`sqlite_utils.Database`
-and runs inside one transaction together with its bookkeeping row in ``schema_version``,
-so a failed migration leaves nothing behind. Applied versions are never re-run; never edit
-a released migration, add a new one.
+A migration is ``(version, name, apply)``; ``apply(schema)`` runs DDL through a
+:class:`Schema` inside one transaction together with its bookkeeping row in
+``schema_version``, so a failed migration leaves nothing behind. Applied versions are
+never re-run; never edit a released migration, add a new one.
 
-Version ranges keep parallel features apart:
+One text serves both engines: DDL is written in SQLite's words and :meth:`Schema.execute`
+translates the few that differ (``REAL`` times become ``DOUBLE PRECISION``, PostgreSQL's
+``REAL`` being 4 bytes; ``INTEGER`` becomes ``BIGINT``; ``WITHOUT ROWID`` is dropped).
+Two instances starting at once are safe: each migration takes the engine's schema lock
+(SQLite's write lock, a PostgreSQL advisory lock) and re-checks its version under it.
 
-* 1-99: core (users, sessions, replay guard, sign-in challenges) - this module;
-* 100-199: OAuth (``auth_server/store/oauth.py``). To plug them in, define there
-  ``MIGRATIONS: list[Migration]`` and add at the bottom of this module::
-
-      from auth_server.store.oauth import MIGRATIONS as OAUTH_MIGRATIONS
-      MIGRATIONS += OAUTH_MIGRATIONS
-
-Column names follow Better Auth's models (camelCase) where a table matches one of its
-models (``user``, ``session``). Times are stored as Unix seconds (REAL).
+Version ranges: 1-99 core (users, sessions, replay guard, challenges, rate limits),
+100-199 OAuth. Column names follow Better Auth's models (camelCase, so always
+double-quoted) where a table matches one of its models (``user``, ``session``). Times
+are Unix seconds.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-import sqlite_utils
+from auth_server.store.engine import Connection, Engine
+
+
+class Schema:
+    """What a migration sees: DDL execution in the right dialect."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    def execute(self, sql: str) -> None:
+        if self.dialect == "postgresql":
+            sql = re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+            sql = re.sub(r"\bINTEGER\b", "BIGINT", sql)
+            sql = sql.replace(" WITHOUT ROWID", "")
+        self.conn.execute(sql)
 
 
 class Migration(NamedTuple):
     version: int
     name: str
-    apply: Callable[[sqlite_utils.Database], None]
+    apply: Callable[[Schema], None]
 
 
-def _core_schema(db: sqlite_utils.Database) -> None:
-    statements = [
-        """CREATE TABLE "user" (
-            id TEXT PRIMARY KEY,
-            pubkey TEXT NOT NULL UNIQUE,
-            name TEXT NOT NULL,
-            image TEXT,
-            email TEXT UNIQUE,
-            emailVerified INTEGER NOT NULL DEFAULT 0,
-            bapId TEXT,
-            subscriptionTier TEXT,
-            createdAt REAL NOT NULL,
-            updatedAt REAL NOT NULL
-        )""",
-        """CREATE TABLE "session" (
-            id TEXT PRIMARY KEY,
-            tokenHash TEXT NOT NULL UNIQUE,
-            userId TEXT NOT NULL REFERENCES "user"(id) ON DELETE CASCADE,
-            expiresAt REAL NOT NULL,
-            ipAddress TEXT,
-            userAgent TEXT,
-            bapId TEXT,
-            subscriptionTier TEXT,
-            createdAt REAL NOT NULL,
-            updatedAt REAL NOT NULL
-        )""",
-        'CREATE INDEX idx_session_user ON "session"(userId)',
-        'CREATE INDEX idx_session_expires ON "session"(expiresAt)',
-        """CREATE TABLE replay_guard (
-            key TEXT PRIMARY KEY,
-            expiresAt REAL NOT NULL
-        ) WITHOUT ROWID""",
-        "CREATE INDEX idx_replay_expires ON replay_guard(expiresAt)",
-        """CREATE TABLE sigma_challenge (
-            nonce TEXT PRIMARY KEY,
-            expiresAt REAL NOT NULL
-        ) WITHOUT ROWID""",
-    ]
-    for sql in statements:
-        db.conn.execute(sql)
+def _core_schema(schema: Schema) -> None:
+    schema.execute("""CREATE TABLE "user" (
+        id TEXT PRIMARY KEY,
+        pubkey TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        image TEXT,
+        email TEXT UNIQUE,
+        "emailVerified" INTEGER NOT NULL DEFAULT 0,
+        "bapId" TEXT,
+        "subscriptionTier" TEXT,
+        "createdAt" REAL NOT NULL,
+        "updatedAt" REAL NOT NULL
+    )""")
+    schema.execute("""CREATE TABLE "session" (
+        id TEXT PRIMARY KEY,
+        "tokenHash" TEXT NOT NULL UNIQUE,
+        "userId" TEXT NOT NULL REFERENCES "user"(id) ON DELETE CASCADE,
+        "expiresAt" REAL NOT NULL,
+        "ipAddress" TEXT,
+        "userAgent" TEXT,
+        "bapId" TEXT,
+        "subscriptionTier" TEXT,
+        "createdAt" REAL NOT NULL,
+        "updatedAt" REAL NOT NULL
+    )""")
+    schema.execute('CREATE INDEX idx_session_user ON "session"("userId")')
+    schema.execute('CREATE INDEX idx_session_expires ON "session"("expiresAt")')
+    schema.execute("""CREATE TABLE replay_guard (
+        key TEXT PRIMARY KEY,
+        "expiresAt" REAL NOT NULL
+    ) WITHOUT ROWID""")
+    schema.execute('CREATE INDEX idx_replay_expires ON replay_guard("expiresAt")')
+    schema.execute("""CREATE TABLE sigma_challenge (
+        nonce TEXT PRIMARY KEY,
+        "expiresAt" REAL NOT NULL
+    ) WITHOUT ROWID""")
 
 
-CORE_MIGRATIONS: list[Migration] = [
-    Migration(1, "core: user, session, replay_guard, sigma_challenge", _core_schema),
-]
+def _rate_limits(schema: Schema) -> None:
+    """Fixed-window hit counters shared by every instance on one database (PostgreSQL)."""
+    schema.execute("""CREATE TABLE rate_limit (
+        key TEXT PRIMARY KEY,
+        "windowEnds" REAL NOT NULL,
+        hits INTEGER NOT NULL
+    ) WITHOUT ROWID""")
+    schema.execute('CREATE INDEX idx_rate_limit_ends ON rate_limit("windowEnds")')
+
+
+def _oauth_clients(schema: Schema) -> None:
+    """Relying parties: exact redirect URIs and the member pubkey that authenticates them."""
+    schema.execute("""CREATE TABLE IF NOT EXISTS oauth_client (
+        client_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        redirect_uris TEXT NOT NULL,      -- JSON array, matched exactly
+        member_pubkey TEXT NOT NULL,      -- 33-byte compressed key, lowercase hex
+        owner_bap_id TEXT,
+        trusted INTEGER NOT NULL DEFAULT 0,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    )""")
+
+
+def _oauth_grants(schema: Schema) -> None:
+    """Codes, token families, access and refresh tokens, consents, device codes."""
+    schema.execute("""CREATE TABLE IF NOT EXISTS oauth_code (
+        code_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        bap_id TEXT,
+        redirect_uri TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        code_challenge TEXT NOT NULL,
+        nonce TEXT,
+        auth_time INTEGER,
+        family_id TEXT NOT NULL,          -- the tokens this code leads to
+        expires_at REAL NOT NULL,
+        used_at REAL
+    )""")
+    schema.execute("""CREATE TABLE IF NOT EXISTS oauth_access_token (
+        token_hash TEXT PRIMARY KEY,
+        family_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        bap_id TEXT,
+        scope TEXT NOT NULL,
+        issued_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    )""")
+    schema.execute("CREATE INDEX IF NOT EXISTS oauth_access_token_family ON oauth_access_token(family_id)")
+    schema.execute("""CREATE TABLE IF NOT EXISTS oauth_refresh_token (
+        token_hash TEXT PRIMARY KEY,
+        family_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        bap_id TEXT,
+        scope TEXT NOT NULL,
+        auth_time INTEGER,
+        issued_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        rotated INTEGER NOT NULL DEFAULT 0,
+        revoked INTEGER NOT NULL DEFAULT 0
+    )""")
+    schema.execute("CREATE INDEX IF NOT EXISTS oauth_refresh_token_family ON oauth_refresh_token(family_id)")
+    schema.execute("""CREATE TABLE IF NOT EXISTS oauth_consent (
+        user_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        bap_id TEXT,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (user_id, client_id)
+    )""")
+    schema.execute("""CREATE TABLE IF NOT EXISTS device_code (
+        device_code_hash TEXT PRIMARY KEY,
+        user_code TEXT NOT NULL UNIQUE,
+        client_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',   -- pending, approved, denied, consumed
+        user_id TEXT,
+        bap_id TEXT,
+        auth_time INTEGER,
+        "interval" INTEGER NOT NULL,
+        last_polled_at REAL,
+        expires_at REAL NOT NULL,
+        created_at REAL NOT NULL
+    )""")
+
+
+def _expiry_indexes(schema: Schema) -> None:
+    """Let the background purger find expired rows without scanning whole tables."""
+    schema.execute('CREATE INDEX IF NOT EXISTS idx_challenge_expires ON sigma_challenge("expiresAt")')
+    schema.execute("CREATE INDEX IF NOT EXISTS idx_oauth_code_expires ON oauth_code(expires_at)")
+    schema.execute("CREATE INDEX IF NOT EXISTS idx_device_code_expires ON device_code(expires_at)")
+    schema.execute("CREATE INDEX IF NOT EXISTS idx_access_token_expires ON oauth_access_token(expires_at)")
+    schema.execute("CREATE INDEX IF NOT EXISTS idx_refresh_token_expires ON oauth_refresh_token(expires_at)")
+
 
 #: Every migration the server knows, in the order they are applied.
-MIGRATIONS: list[Migration] = list(CORE_MIGRATIONS)
+MIGRATIONS: list[Migration] = [
+    Migration(1, "core: user, session, replay_guard, sigma_challenge", _core_schema),
+    Migration(2, "core: rate_limit", _rate_limits),
+    Migration(100, "oauth clients", _oauth_clients),
+    Migration(101, "oauth codes, tokens, consents, device codes", _oauth_grants),
+    Migration(102, "expiry indexes for the purger", _expiry_indexes),
+]
+
+_VERSION_TABLE = (
+    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "appliedAt" REAL NOT NULL)'
+)
 
 
-def applied_versions(db: sqlite_utils.Database) -> set[int]:
-    if not db["schema_version"].exists():
-        return set()
-    return {row[0] for row in db.conn.execute("SELECT version FROM schema_version")}
+def applied_versions(engine: Engine) -> set[int]:
+    with engine.write() as conn:
+        engine.lock_schema(conn)
+        Schema(conn, engine.dialect).execute(_VERSION_TABLE)
+        return {row["version"] for row in conn.execute("SELECT version FROM schema_version").fetchall()}
 
 
-def pending(db: sqlite_utils.Database, migrations: list[Migration] | None = None) -> list[Migration]:
-    done = applied_versions(db)
-    return sorted((m for m in (migrations or MIGRATIONS) if m.version not in done), key=lambda m: m.version)
+def pending(engine: Engine, migrations: list[Migration] | None = None) -> list[Migration]:
+    done = applied_versions(engine)
+    return sorted((m for m in (MIGRATIONS if migrations is None else migrations) if m.version not in done),
+                  key=lambda m: m.version)
 
 
-def migrate(db: sqlite_utils.Database, migrations: list[Migration] | None = None) -> list[Migration]:
-    """Apply every pending migration, each in its own ``BEGIN IMMEDIATE`` transaction.
+def migrate(engine: Engine, migrations: list[Migration] | None = None) -> list[Migration]:
+    """Apply every pending migration, each in its own transaction under the schema lock.
 
-    Safe to call from several processes at once: the version check is repeated inside
-    the write lock. Returns the migrations applied now.
+    Safe to call from several processes or instances at once: the version check is
+    repeated under the lock. Returns the migrations applied now.
     """
     migrations = list(MIGRATIONS if migrations is None else migrations)
     versions = [m.version for m in migrations]
     if len(set(versions)) != len(versions):
         raise RuntimeError("two migrations share a version number")
-    conn = db.conn
-    if conn.in_transaction:
-        conn.commit()
     applied: list[Migration] = []
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedAt REAL NOT NULL)"
-    )
-    conn.commit()
-    for migration in pending(db, migrations):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if conn.execute("SELECT 1 FROM schema_version WHERE version = ?", (migration.version,)).fetchone():
-                conn.rollback()
-                continue
-            migration.apply(db)
-            conn.execute(
-                "INSERT INTO schema_version (version, name, appliedAt) VALUES (?, ?, ?)",
-                (migration.version, migration.name, time.time()),
-            )
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+    for migration in pending(engine, migrations):
+        with engine.write() as conn:
+            engine.lock_schema(conn)
+            if conn.execute("SELECT 1 AS done FROM schema_version WHERE version = ?", (migration.version,)).fetchone():
+                continue  # another instance was quicker
+            migration.apply(Schema(conn, engine.dialect))
+            conn.execute('INSERT INTO schema_version (version, name, "appliedAt") VALUES (?, ?, ?)',
+                         (migration.version, migration.name, time.time()))
         applied.append(migration)
     return applied
-
-from auth_server.store.oauth import MIGRATIONS as OAUTH_MIGRATIONS  # noqa: E402  (versions 100-199)
-
-MIGRATIONS += OAUTH_MIGRATIONS

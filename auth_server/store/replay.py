@@ -1,7 +1,8 @@
 """Single-use memory for signed tokens (PROTOCOL.md section 1, rule 3).
 
 A key is remembered until it expires; afterwards the token it stands for is stale
-anyway, so the row can go. ``claim`` is atomic across threads and processes: the
+anyway, so the row can go (:mod:`auth_server.store.purge` removes it in the background).
+``claim`` is one statement, atomic across threads, processes and server instances: the
 primary key makes the second insert of a live key a no-op that reports False.
 """
 
@@ -9,16 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from auth_server.store.db import ConnectionPool
-
-PURGE_EVERY = 1000
+from auth_server.store.engine import Engine, purge_batch
 
 
 class ReplayGuard:
-    def __init__(self, pool: ConnectionPool, clock: Callable[[], float]) -> None:
-        self._pool = pool
+    def __init__(self, engine: Engine, clock: Callable[[], float]) -> None:
+        self._engine = engine
         self._clock = clock
-        self._claims = 0
 
     def claim(self, key: str, expires_at: float) -> bool:
         """Remember ``key`` until ``expires_at``; True the first time, False while it is live.
@@ -26,18 +24,15 @@ class ReplayGuard:
         An expired row for the same key is taken over (that key may be used again).
         """
         now = self._clock()
-        with self._pool.write() as conn:
+        with self._engine.write() as conn:
             cursor = conn.execute(
-                "INSERT INTO replay_guard (key, expiresAt) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET expiresAt = excluded.expiresAt WHERE replay_guard.expiresAt <= ?",
+                'INSERT INTO replay_guard (key, "expiresAt") VALUES (?, ?) '
+                'ON CONFLICT(key) DO UPDATE SET "expiresAt" = excluded."expiresAt" '
+                'WHERE replay_guard."expiresAt" <= ?',
                 (key, expires_at, now),
             )
-            claimed = cursor.rowcount == 1
-            self._claims += 1
-            if self._claims % PURGE_EVERY == 0:
-                conn.execute("DELETE FROM replay_guard WHERE expiresAt <= ?", (now,))
-        return claimed
+            return cursor.rowcount == 1
 
-    def purge(self) -> int:
-        with self._pool.write() as conn:
-            return conn.execute("DELETE FROM replay_guard WHERE expiresAt <= ?", (self._clock(),)).rowcount
+    def purge_expired(self, now: float, limit: int) -> int:
+        """Forget up to ``limit`` claims that expired by ``now``."""
+        return purge_batch(self._engine, "replay_guard", "key", '"expiresAt"', now, limit)

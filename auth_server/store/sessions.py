@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
-from auth_server.store.db import ConnectionPool
+from auth_server.store.engine import Engine, purge_batch
+from auth_server.store.hashing import hash_secret
 from auth_server.store.models import Session
 from auth_server.store.users import new_id
 
-_COLUMNS = "id, userId, expiresAt, ipAddress, userAgent, bapId, subscriptionTier, createdAt, updatedAt"
-
-
-def hash_token(token: str) -> str:
-    """Lowercase hex SHA-256 of a session token: what the database keeps."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+_COLUMNS = ('id, "userId", "expiresAt", "ipAddress", "userAgent", "bapId", "subscriptionTier", '
+            '"createdAt", "updatedAt"')
 
 
 def new_token() -> str:
@@ -22,13 +18,9 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-PURGE_EVERY = 1000
-
-
 class SessionRepository:
-    def __init__(self, pool: ConnectionPool) -> None:
-        self._pool = pool
-        self._created = 0
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def create(
         self,
@@ -43,33 +35,31 @@ class SessionRepository:
     ) -> tuple[str, Session]:
         """Create a session; return ``(token, session)``. The token is not recoverable later."""
         token = new_token()
-        token_hash = hash_token(token)  # before the writer lock, which every process waits for
+        token_hash = hash_secret(token)  # before the writer lock, which every process waits for
         session = Session(new_id(), user_id, expires_at, ip_address, user_agent, bap_id, subscription_tier, now, now)
-        with self._pool.write() as conn:
+        with self._engine.write() as conn:
             conn.execute(
-                f'INSERT INTO "session" (tokenHash, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                f'INSERT INTO "session" ("tokenHash", {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                 (token_hash, session.id, user_id, expires_at, ip_address, user_agent, bap_id,
                  subscription_tier, now, now),
             )
-            self._created += 1
-            if self._created % PURGE_EVERY == 0:  # expired sessions go away without a cron job
-                conn.execute('DELETE FROM "session" WHERE expiresAt <= ?', (now,))
         return token, session
 
     def get_by_token(self, token: str, now: float) -> Session | None:
         """The live session a token stands for, or ``None`` (unknown, revoked or expired)."""
-        row = self._pool.conn.execute(
-            f'SELECT {_COLUMNS} FROM "session" WHERE tokenHash = ? AND expiresAt > ?', (hash_token(token), now)
+        row = self._engine.conn.execute(
+            f'SELECT {_COLUMNS} FROM "session" WHERE "tokenHash" = ? AND "expiresAt" > ?', (hash_secret(token), now)
         ).fetchone()
         return Session.from_row(row) if row else None
 
     def get(self, session_id: str) -> Session | None:
-        row = self._pool.conn.execute(f'SELECT {_COLUMNS} FROM "session" WHERE id = ?', (session_id,)).fetchone()
+        row = self._engine.conn.execute(f'SELECT {_COLUMNS} FROM "session" WHERE id = ?', (session_id,)).fetchone()
         return Session.from_row(row) if row else None
 
     def list_for_user(self, user_id: str, now: float) -> list[Session]:
-        rows = self._pool.conn.execute(
-            f'SELECT {_COLUMNS} FROM "session" WHERE userId = ? AND expiresAt > ? ORDER BY createdAt', (user_id, now)
+        rows = self._engine.conn.execute(
+            f'SELECT {_COLUMNS} FROM "session" WHERE "userId" = ? AND "expiresAt" > ? ORDER BY "createdAt"',
+            (user_id, now),
         ).fetchall()
         return [Session.from_row(r) for r in rows]
 
@@ -81,23 +71,23 @@ class SessionRepository:
         """Delete one session (only if it belongs to ``user_id``, when given)."""
         sql, args = 'DELETE FROM "session" WHERE id = ?', [session_id]
         if user_id is not None:
-            sql += " AND userId = ?"
+            sql += ' AND "userId" = ?'
             args.append(user_id)
-        with self._pool.write() as conn:
+        with self._engine.write() as conn:
             return conn.execute(sql, args).rowcount == 1
 
     def revoke_token(self, token: str, *, user_id: str | None = None) -> bool:
-        sql, args = 'DELETE FROM "session" WHERE tokenHash = ?', [hash_token(token)]
+        sql, args = 'DELETE FROM "session" WHERE "tokenHash" = ?', [hash_secret(token)]
         if user_id is not None:
-            sql += " AND userId = ?"
+            sql += ' AND "userId" = ?'
             args.append(user_id)
-        with self._pool.write() as conn:
+        with self._engine.write() as conn:
             return conn.execute(sql, args).rowcount == 1
 
     def revoke_all_for_user(self, user_id: str) -> int:
-        with self._pool.write() as conn:
-            return conn.execute('DELETE FROM "session" WHERE userId = ?', (user_id,)).rowcount
+        with self._engine.write() as conn:
+            return conn.execute('DELETE FROM "session" WHERE "userId" = ?', (user_id,)).rowcount
 
-    def purge_expired(self, now: float) -> int:
-        with self._pool.write() as conn:
-            return conn.execute('DELETE FROM "session" WHERE expiresAt <= ?', (now,)).rowcount
+    def purge_expired(self, now: float, limit: int) -> int:
+        """Delete up to ``limit`` sessions that expired by ``now`` (the background purger's call)."""
+        return purge_batch(self._engine, '"session"', "id", '"expiresAt"', now, limit)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 
-from auth_server.store.db import ConnectionPool
+from auth_server.store.engine import Engine
 from auth_server.store.models import User
 
-_COLUMNS = 'id, pubkey, name, image, email, emailVerified, bapId, subscriptionTier, createdAt, updatedAt'
-_UPDATABLE = {"name": "name", "image": "image", "email": "email", "bap_id": "bapId", "subscription_tier": "subscriptionTier"}
+_COLUMNS = 'id, pubkey, name, image, email, "emailVerified", "bapId", "subscriptionTier", "createdAt", "updatedAt"'
+_UPDATABLE = {"name": "name", "image": "image", "email": "email", "bap_id": '"bapId"',
+              "subscription_tier": '"subscriptionTier"'}
 
 
 def new_id() -> str:
@@ -17,15 +18,15 @@ def new_id() -> str:
 
 
 class UserRepository:
-    def __init__(self, pool: ConnectionPool) -> None:
-        self._pool = pool
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def get(self, user_id: str) -> User | None:
-        row = self._pool.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE id = ?', (user_id,)).fetchone()
+        row = self._engine.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE id = ?', (user_id,)).fetchone()
         return User.from_row(row) if row else None
 
     def get_by_pubkey(self, pubkey: str) -> User | None:
-        row = self._pool.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()
+        row = self._engine.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()
         return User.from_row(row) if row else None
 
     def create(
@@ -33,14 +34,15 @@ class UserRepository:
     ) -> tuple[User, bool]:
         """Insert a user for ``pubkey`` unless one exists; return ``(user, created)``.
 
-        Atomic under concurrency: the UNIQUE pubkey plus ``ON CONFLICT DO NOTHING`` inside
-        the writer lock means twenty simultaneous first sign-ins make one row. ``RETURNING``
-        hands back the new row in the same statement (this runs under the writer lock of
-        every process); only a conflict costs a second SELECT.
+        Atomic under concurrency, on one instance or many: the UNIQUE pubkey plus ``ON
+        CONFLICT DO NOTHING`` means twenty simultaneous first sign-ins make one row.
+        ``RETURNING`` hands back the new row in the same statement; only a conflict costs
+        a second SELECT (which, on PostgreSQL, sees the winner once its insert committed:
+        the conflicting insert waits for it).
         """
-        with self._pool.write() as conn:
+        with self._engine.write() as conn:
             row = conn.execute(
-                'INSERT INTO "user" (id, pubkey, name, emailVerified, bapId, createdAt, updatedAt) '
+                'INSERT INTO "user" (id, pubkey, name, "emailVerified", "bapId", "createdAt", "updatedAt") '
                 f"VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pubkey) DO NOTHING RETURNING {_COLUMNS}",
                 (user_id or new_id(), pubkey, name, bap_id, now, now),
             ).fetchone()
@@ -56,20 +58,16 @@ class UserRepository:
             raise TypeError(f"cannot update {sorted(unknown)}")
         if changes:
             sets = ", ".join(f"{_UPDATABLE[k]} = ?" for k in changes)
-            with self._pool.write() as conn:
-                conn.execute(f'UPDATE "user" SET {sets}, updatedAt = ? WHERE id = ?', (*changes.values(), now, user_id))
+            with self._engine.write() as conn:
+                conn.execute(f'UPDATE "user" SET {sets}, "updatedAt" = ? WHERE id = ?',
+                             (*changes.values(), now, user_id))
         return self.get(user_id)
 
     def list(self, limit: int = 100, offset: int = 0) -> list[User]:
-        rows = self._pool.conn.execute(
-            f'SELECT {_COLUMNS} FROM "user" ORDER BY createdAt, id LIMIT ? OFFSET ?', (limit, offset)
+        rows = self._engine.conn.execute(
+            f'SELECT {_COLUMNS} FROM "user" ORDER BY "createdAt", id LIMIT ? OFFSET ?', (limit, offset)
         ).fetchall()
         return [User.from_row(r) for r in rows]
 
     def count(self) -> int:
-        return self._pool.conn.execute('SELECT count(*) FROM "user"').fetchone()[0]
-
-    def delete(self, user_id: str) -> bool:
-        """Delete a user and (by cascade) their sessions."""
-        with self._pool.write() as conn:
-            return conn.execute('DELETE FROM "user" WHERE id = ?', (user_id,)).rowcount == 1
+        return self._engine.conn.execute('SELECT count(*) AS n FROM "user"').fetchone()["n"]

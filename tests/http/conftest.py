@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.node_peer import NodePeer
+from tests.helpers.postgres import database_for_test
 from tests.helpers.server import RunningServer, start_server
 
 SIGN_IN = "/api/auth/sign-in/sigma"
@@ -27,7 +28,7 @@ def server_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[C
     started: list[RunningServer] = []
 
     def make(db_path: Path | None = None, **overrides: Any) -> RunningServer:
-        running = start_server(db_path or tmp_path / "sigil.db", request.param, **overrides)
+        running = start_server(db_path or database_for_test(request, tmp_path / "sigil.db"), request.param, **overrides)
         started.append(running)
         return running
 

@@ -22,6 +22,7 @@ from auth_server.oauth.users import StoreUserDirectory
 from auth_server.store import Store
 from auth_server.store.oauth import OAuthClient
 from tests.helpers.clock import FakeClock
+from tests.helpers.postgres import database_for_test
 from tests.helpers.server import RunningServer, start_server
 
 REDIRECT = "http://localhost:3000/auth/sigma/callback"
@@ -58,8 +59,8 @@ class RelyingParty:
 
 
 @pytest.fixture
-def server(tmp_path) -> Iterator[Server]:
-    running = start_server(tmp_path / "sigil.db", 4, signer_url="http://127.0.0.1:9")
+def server(request, tmp_path) -> Iterator[Server]:
+    running = start_server(database_for_test(request, tmp_path / "sigil.db"), 4, signer_url="http://127.0.0.1:9")
     try:
         yield running
     finally:

@@ -1,0 +1,145 @@
+"""The PostgreSQL engine: psycopg 3 over a psycopg_pool connection pool.
+
+Several server instances share one database, so nothing here relies on a process-wide
+lock: a transaction (:meth:`PostgresEngine.write`) holds one pooled connection until it
+commits, and every single-use rule is a statement PostgreSQL makes atomic (a conditional
+``UPDATE ... WHERE used_at IS NULL`` takes the row lock, so of two instances racing for
+one code the second waits, re-checks the condition and changes nothing; ``INSERT ... ON
+CONFLICT`` resolves two inserts of one key the same way). Outside a transaction a
+statement borrows a connection for just that statement (autocommit).
+
+The repositories' SQL uses ``?`` placeholders (SQLite's); they are rewritten to psycopg's
+``%s`` once per distinct statement. Statements run often are prepared server-side by
+psycopg after a few executions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from auth_server.store.engine import StoreUnavailable
+
+#: connections per server instance: waitress's request threads plus the background purger
+POOL_MIN_SIZE = 2
+POOL_MAX_SIZE = 24
+CONNECT_TIMEOUT_SECONDS = 10.0
+#: pg_advisory_xact_lock key that serialises migrations between instances ("sigil" in ASCII)
+MIGRATION_LOCK_KEY = 0x7369676C
+
+
+class _Result:
+    """A finished statement: its row count and its rows, already fetched."""
+
+    __slots__ = ("rowcount", "_rows", "_next")
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self.rowcount = cursor.rowcount
+        self._rows = cursor.fetchall() if cursor.description is not None else []
+        self._next = 0
+
+    def fetchone(self) -> dict[str, Any] | None:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        rows, self._next = self._rows[self._next:], len(self._rows)
+        return rows
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.fetchall())
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresEngine:
+    dialect = "postgresql"
+    for_update = " FOR UPDATE"
+
+    def __init__(self, url: str, *, min_size: int = POOL_MIN_SIZE, max_size: int = POOL_MAX_SIZE,
+                 synchronous_commit: bool = True) -> None:
+        """``synchronous_commit=False`` answers commits before the WAL reaches the disk: for
+        data worth less than a flush per write (rate-limit counts)."""
+        self.url = url
+        try:  # one direct attempt first: a typo or a refused password is reported at once, with its reason
+            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)).close()
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreUnavailable(f"cannot connect to {redact(url)}: {reason}") from None
+        self._local = threading.local()
+        self._sql: dict[str, str] = {}
+        self._pool = ConnectionPool(
+            url, min_size=min_size, max_size=max_size, open=False, name="sigil",
+            kwargs={"autocommit": True, "row_factory": dict_row,
+                    **({} if synchronous_commit else {"options": "-c synchronous_commit=off"})},
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
+        except PoolTimeout:
+            self._pool.close()
+            raise StoreUnavailable(f"cannot connect to {redact(url)}") from None
+
+    def describe(self) -> str:
+        return redact(self.url)
+
+    def _translate(self, sql: str) -> str:
+        query = self._sql.get(sql)
+        if query is None:
+            query = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
+        return query
+
+    @property
+    def conn(self) -> PostgresEngine:
+        """Statements go through the engine itself (it knows this thread's transaction)."""
+        return self
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Result:
+        query = self._translate(sql)
+        raw = getattr(self._local, "tx", None)
+        if raw is not None:
+            return _Result(raw.execute(query, params))
+        with self._pool.connection() as raw:
+            return _Result(raw.execute(query, params))
+
+    @contextmanager
+    def write(self) -> Iterator[PostgresEngine]:
+        """One transaction on one pooled connection; nested blocks join it.
+
+        Commits when the outermost block ends normally, rolls back when it raises.
+        """
+        local = self._local
+        if getattr(local, "tx", None) is not None:
+            yield self
+            return
+        with self._pool.connection() as raw, raw.transaction():
+            local.tx = raw
+            try:
+                yield self
+            finally:
+                local.tx = None
+
+    def lock_schema(self, conn: Any) -> None:
+        self.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))
+
+    def start_checkpointer(self, interval: float = 0.0) -> None:
+        """Nothing to do: PostgreSQL checkpoints in its own processes."""
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,108 @@
+"""Access and refresh tokens (``oauth_access_token``, ``oauth_refresh_token``), by hash.
+
+Tokens come in families: one per code or device grant, so a replayed code or refresh
+token can revoke everything that grant produced (RFC 9700). Spending a code and rotating
+a refresh token are each one conditional UPDATE plus the inserts, in one transaction:
+however many requests race, on however many instances, one wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auth_server.oauth.models import IssuedToken
+from auth_server.store.engine import Connection, Engine, fetch_one, purge_batch
+
+
+def _token(row: dict[str, Any]) -> IssuedToken:
+    row["revoked"] = bool(row["revoked"])
+    if "rotated" in row:
+        row["rotated"] = bool(row["rotated"])
+    return IssuedToken(**row)
+
+
+class TokenRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add_tokens(self, access: IssuedToken, refresh: IssuedToken | None) -> None:
+        with self._engine.write() as conn:
+            self._insert_access(conn, access)
+            if refresh is not None:
+                self._insert_refresh(conn, refresh)
+
+    def _insert_access(self, conn: Connection, t: IssuedToken) -> None:
+        conn.execute(
+            "INSERT INTO oauth_access_token (token_hash, family_id, client_id, user_id, bap_id, scope,"
+            " issued_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.issued_at, t.expires_at),
+        )
+
+    def _insert_refresh(self, conn: Connection, t: IssuedToken) -> None:
+        conn.execute(
+            "INSERT INTO oauth_refresh_token (token_hash, family_id, client_id, user_id, bap_id, scope,"
+            " auth_time, issued_at, expires_at, rotated, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
+            (t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.auth_time,
+             t.issued_at, t.expires_at),
+        )
+
+    def get_access(self, token_hash: str) -> IssuedToken | None:
+        row = fetch_one(self._engine.conn, "SELECT * FROM oauth_access_token WHERE token_hash = ?", (token_hash,))
+        return _token(row) if row else None
+
+    def get_refresh(self, token_hash: str) -> IssuedToken | None:
+        row = fetch_one(self._engine.conn, "SELECT * FROM oauth_refresh_token WHERE token_hash = ?", (token_hash,))
+        return _token(row) if row else None
+
+    def redeem_code(self, code_hash: str, now: float, access: IssuedToken, refresh: IssuedToken | None) -> bool:
+        """Mark the code used and store the tokens it buys in one transaction.
+
+        False (and nothing stored) when the code was used already, however many requests race.
+        """
+        with self._engine.write() as conn:
+            cur = conn.execute(
+                "UPDATE oauth_code SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", (now, code_hash)
+            )
+            if cur.rowcount != 1:
+                return False
+            self._insert_access(conn, access)
+            if refresh is not None:
+                self._insert_refresh(conn, refresh)
+        return True
+
+    def rotate_refresh(self, old_hash: str, access: IssuedToken, refresh: IssuedToken) -> bool:
+        """Retire ``old_hash`` and store its successors, atomically; False if it was already used."""
+        with self._engine.write() as conn:
+            cur = conn.execute(
+                "UPDATE oauth_refresh_token SET rotated = 1 WHERE token_hash = ? AND rotated = 0 AND revoked = 0",
+                (old_hash,),
+            )
+            if cur.rowcount != 1:
+                return False
+            self._insert_access(conn, access)
+            self._insert_refresh(conn, refresh)
+        return True
+
+    def revoke_family(self, family_id: str) -> None:
+        """RFC 9700 reuse response: every access and refresh token of the family stops working."""
+        with self._engine.write() as conn:
+            conn.execute("UPDATE oauth_access_token SET revoked = 1 WHERE family_id = ?", (family_id,))
+            conn.execute("UPDATE oauth_refresh_token SET revoked = 1 WHERE family_id = ?", (family_id,))
+
+    def revoke_access(self, token_hash: str, client_id: str) -> bool:
+        with self._engine.write() as conn:
+            cur = conn.execute(
+                "UPDATE oauth_access_token SET revoked = 1 WHERE token_hash = ? AND client_id = ?",
+                (token_hash, client_id),
+            )
+        return cur.rowcount == 1
+
+    def purge_expired(self, before: float, limit: int | None = None) -> int:
+        """Delete access and refresh tokens that expired before ``before`` (up to ``limit`` each)."""
+        if limit is not None:
+            return (purge_batch(self._engine, "oauth_access_token", "token_hash", "expires_at", before, limit)
+                    + purge_batch(self._engine, "oauth_refresh_token", "token_hash", "expires_at", before, limit))
+        with self._engine.write() as conn:
+            a = conn.execute("DELETE FROM oauth_access_token WHERE expires_at < ?", (before,)).rowcount
+            r = conn.execute("DELETE FROM oauth_refresh_token WHERE expires_at < ?", (before,)).rowcount
+        return a + r

@@ -1,0 +1,143 @@
+"""The repository interface behaves the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from auth_server.oauth.models import AuthorizationCode, DeviceAuthorization, IssuedToken, OAuthClient
+from auth_server.store import Store
+from auth_server.store.hashing import hash_secret
+
+
+def make_client(client_id: str = "app", now: float = 1.0) -> OAuthClient:
+    return OAuthClient(client_id, "App", ("https://app.example/cb",), "02" + "ab" * 32, None, False, False, now)
+
+
+def make_code(code_hash: str, user_id: str, now: float) -> AuthorizationCode:
+    return AuthorizationCode(code_hash, "app", user_id, None, "https://app.example/cb", "openid", "c" * 43,
+                             None, int(now), "family-" + code_hash, now + 60, None)
+
+
+def make_token(token_hash: str, family: str, now: float, *, refresh: bool = False) -> IssuedToken:
+    return IssuedToken(token_hash, family, "app", "u1", None, "openid", now, now + 3600, False,
+                       auth_time=int(now) if refresh else None)
+
+
+def test_users_one_per_pubkey_and_updates(store: Store, clock) -> None:
+    user, created = store.users.create("02" + "11" * 32, "Alice", clock(), bap_id="bap1")
+    again, created_again = store.users.create("02" + "11" * 32, "Other", clock())
+    assert created and not created_again and again == user
+    assert store.users.get(user.id) == user == store.users.get_by_pubkey(user.pubkey)
+    updated = store.users.update(user.id, clock() + 5, email="a@example.com", subscription_tier="pro")
+    assert updated is not None and updated.email == "a@example.com" and updated.subscription_tier == "pro"
+    assert updated.updated_at == clock() + 5
+    assert store.users.count() == 1 and store.users.list() == [updated]
+    with pytest.raises(TypeError):
+        store.users.update(user.id, clock(), pubkey="x")
+
+
+def test_times_keep_full_precision(store: Store, clock) -> None:
+    """Unix seconds with a fraction survive the round trip (PostgreSQL's REAL is only 4 bytes)."""
+    user, _ = store.users.create("02" + "22" * 32, "Bob", 1_800_000_000.123456)
+    assert store.users.get(user.id).created_at == 1_800_000_000.123456
+
+
+def test_sessions_by_token_hash_expiry_and_revocation(store: Store, clock) -> None:
+    user, _ = store.users.create("02" + "33" * 32, "Carol", clock())
+    token, session = store.sessions.create(user.id, clock(), clock() + 100, ip_address="10.0.0.1", user_agent="ua")
+    assert store.sessions.get_by_token(token, clock()) == session
+    assert store.sessions.get_by_token(token, clock() + 100) is None  # expired
+    assert store.sessions.get_by_token(hash_secret(token), clock()) is None  # the hash is no token
+    assert store.sessions.list_for_user(user.id, clock()) == [session]
+    assert not store.sessions.revoke(session.id, user_id="someone-else")
+    assert store.sessions.revoke(session.id, user_id=user.id)
+    token2, _ = store.sessions.create(user.id, clock(), clock() + 100)
+    assert store.sessions.revoke_token(token2) and not store.sessions.revoke_token(token2)
+    store.sessions.create(user.id, clock(), clock() + 100)
+    store.sessions.create(user.id, clock(), clock() + 100)
+    assert store.sessions.revoke_all_for_user(user.id) == 2
+
+
+def test_replay_claim_once_until_expiry(store: Store, clock) -> None:
+    assert store.replay.claim("k", clock() + 10)
+    assert not store.replay.claim("k", clock() + 10)
+    clock.now += 10
+    assert store.replay.claim("k", clock() + 10)  # an expired claim may be taken over
+
+
+def test_challenges_consumed_once_and_expire(store: Store, clock) -> None:
+    nonce = store.challenges.issue(clock(), clock() + 120)
+    assert store.challenges.consume(nonce, clock())
+    assert not store.challenges.consume(nonce, clock())
+    late = store.challenges.issue(clock(), clock() + 120)
+    assert not store.challenges.consume(late, clock() + 120)
+    assert not store.challenges.consume("unknown", clock())
+
+
+def test_clients_add_list_disable_remove(store: Store, clock) -> None:
+    client = make_client(now=clock())
+    store.oauth.clients.add(client)
+    assert store.oauth.clients.get("app") == client and store.oauth.clients.list() == [client]
+    assert store.oauth.clients.set_disabled("app")
+    assert store.oauth.clients.get("app").disabled
+    store.oauth.codes.add(make_code("h1", "u1", clock()))
+    assert store.oauth.clients.remove("app") and not store.oauth.clients.remove("app")
+    assert store.oauth.codes.get("h1") is None  # what was issued to it went with it
+
+
+def test_code_redeemed_once_with_its_tokens(store: Store, clock) -> None:
+    store.oauth.codes.add(make_code("code", "u1", clock()))
+    access, refresh = make_token("a1", "family-code", clock()), make_token("r1", "family-code", clock(), refresh=True)
+    assert store.oauth.tokens.redeem_code("code", clock(), access, refresh)
+    assert not store.oauth.tokens.redeem_code("code", clock(), make_token("a2", "f", clock()), None)
+    assert store.oauth.codes.get("code").used_at == clock()
+    assert store.oauth.tokens.get_access("a1") == access
+    assert store.oauth.tokens.get_refresh("r1") == refresh
+    assert store.oauth.tokens.get_access("a2") is None  # the loser stored nothing
+
+
+def test_refresh_rotation_and_family_revocation(store: Store, clock) -> None:
+    store.oauth.tokens.add_tokens(make_token("a1", "fam", clock()), make_token("r1", "fam", clock(), refresh=True))
+    assert store.oauth.tokens.rotate_refresh("r1", make_token("a2", "fam", clock()),
+                                             make_token("r2", "fam", clock(), refresh=True))
+    assert not store.oauth.tokens.rotate_refresh("r1", make_token("a3", "fam", clock()),
+                                                 make_token("r3", "fam", clock(), refresh=True))
+    assert store.oauth.tokens.get_refresh("r1").rotated
+    store.oauth.tokens.revoke_family("fam")
+    assert store.oauth.tokens.get_access("a2").revoked and store.oauth.tokens.get_refresh("r2").revoked
+    assert not store.oauth.tokens.revoke_access("a1", "other-client")
+    assert store.oauth.tokens.revoke_access("a1", "app")
+
+
+def test_consent_widens(store: Store, clock) -> None:
+    assert store.oauth.consents.get("u1", "app") is None
+    store.oauth.consents.grant("u1", "app", "openid profile", None, clock())
+    store.oauth.consents.grant("u1", "app", "openid email", "bap", clock())
+    assert store.oauth.consents.get("u1", "app") == "openid profile email"
+
+
+def test_device_request_lifecycle(store: Store, clock) -> None:
+    request = DeviceAuthorization("dh", "BCDF-GHJK", "app", "openid", "pending", None, None, None, 5, None,
+                                  clock() + 600, clock())
+    store.oauth.devices.add(request)
+    assert store.oauth.devices.get("dh") == request == store.oauth.devices.get_by_user_code("BCDF-GHJK")
+    store.oauth.devices.record_poll("dh", clock() + 1, 10)
+    assert store.oauth.devices.get("dh").interval == 10
+    assert not store.oauth.devices.consume("dh")  # not approved yet
+    assert store.oauth.devices.decide("BCDF-GHJK", True, "u1", None, int(clock()))
+    assert not store.oauth.devices.decide("BCDF-GHJK", False, "u1", None, int(clock()))
+    assert store.oauth.devices.consume("dh") and not store.oauth.devices.consume("dh")
+
+
+def test_write_is_one_transaction(store: Store, clock) -> None:
+    """A failure inside ``store.write()`` undoes every repository call made in it."""
+    with pytest.raises(RuntimeError), store.write():
+        store.replay.claim("in-tx", clock() + 10)
+        store.users.create("02" + "44" * 32, "Dave", clock())
+        raise RuntimeError("refused later")
+    assert store.users.count() == 0
+    assert store.replay.claim("in-tx", clock() + 10)
+
+
+def test_health_statement(store: Store) -> None:
+    assert store.conn.execute("SELECT 1 AS ok").fetchone() is not None
