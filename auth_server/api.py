@@ -6,8 +6,9 @@ layer turns it into ``{"message", "code"}`` with its status (``auth_server/web/e
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from auth_server.json_input import JSONInputError, load_json_object
 
 
 class ApiError(Exception):
@@ -23,12 +24,7 @@ class ApiError(Exception):
 
 def json_object(raw: bytes) -> dict[str, Any]:
     """Parse a JSON object body; an empty body is ``{}``; anything else is a 400."""
-    if not raw.strip():
-        return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "INVALID_JSON", "request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "INVALID_JSON", "request body must be a JSON object")
-    return data
+        return load_json_object(raw)
+    except JSONInputError as exc:
+        raise ApiError(400, "INVALID_JSON", str(exc)) from None

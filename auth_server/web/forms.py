@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from urllib.parse import parse_qsl
 
 import bottle
 
+from auth_server.json_input import JSONInputError, load_json_object
 from auth_server.oauth.errors import invalid_request
 from auth_server.web.context import CurrentSession, read_body
 from auth_server.web.errors import ApiError
@@ -38,11 +38,9 @@ def read_form() -> tuple[bytes, dict[str, str]]:
     content_type = (bottle.request.content_type or "").split(";")[0].strip().lower()
     if content_type == "application/json":
         try:
-            data = json.loads(raw or b"{}")
-        except ValueError:
-            raise invalid_request("request body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise invalid_request("request body must be a JSON object")
+            data = load_json_object(raw)
+        except JSONInputError as exc:
+            raise invalid_request(str(exc)) from None
         return raw, {str(k): str(v) for k, v in data.items() if v is not None}
     return raw, parse_form(raw)
 

@@ -13,6 +13,7 @@ import json
 
 import bottle
 
+from auth_server.json_input import JSONInputError, load_json_object
 from signer_app.service import SignerError, SignerService, bad_request
 
 PUBLIC_PATHS = frozenset({"/api/status", "/api/auth"})
@@ -50,15 +51,10 @@ def _read_json() -> dict:
     raw = bottle.request.body.read(MAX_REQUEST_BYTES + 1)
     if len(raw) > MAX_REQUEST_BYTES:
         raise SignerError("Request body too large", 6, 413)
-    if not raw.strip():
-        return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("Body must be JSON") from None
-    if not isinstance(data, dict):
-        raise bad_request("Body must be a JSON object")
-    return data
+        return load_json_object(raw)
+    except JSONInputError as exc:
+        raise bad_request(str(exc)) from None
 
 
 def _bearer() -> str | None:
