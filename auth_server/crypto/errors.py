@@ -71,3 +71,47 @@ class KeyNotBound(BadSignature):
     """A ``brc77`` signature names another sender key than the token's pubkey field."""
 
     code = "key_not_bound"
+
+
+class InputError(ValueError):
+    """Base of every malformed input to the message-level crypto (hex, base64, ciphertexts).
+
+    Like :class:`TokenError` it has a stable ``code`` and a message safe to show a
+    client, so an HTTP layer maps the whole family to one 400 answer.
+    """
+
+    code = "bad_input"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MalformedHex(InputError):
+    """A hex field has a character outside ``[0-9a-fA-F]``."""
+
+    code = "malformed_hex"
+
+
+class MalformedBase64(InputError):
+    """A base64 field is not valid standard base64."""
+
+    code = "malformed_base64"
+
+
+class UnknownEncoding(InputError):
+    """A message encoding other than ``utf8``, ``hex`` or ``base64``."""
+
+    code = "unknown_encoding"
+
+
+class BadCiphertext(InputError):
+    """An ECIES ciphertext is not a well-formed ``BIE1`` message (or does not decrypt)."""
+
+    code = "bad_ciphertext"
+
+
+class BadMac(BadCiphertext):
+    """The ciphertext's HMAC does not match: the wrong key, or the bytes were changed."""
+
+    code = "bad_mac"
