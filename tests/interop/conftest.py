@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.helpers.node_peer import TOKENPASS_PEER_SCRIPT, NodePeer
+from tests.wallet.conftest import clock, make_wallet, secret_service, service, wallet  # noqa: F401 -- shared fixtures
 
 
 @pytest.fixture(scope="session")
