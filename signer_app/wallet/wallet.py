@@ -206,10 +206,15 @@ class Wallet:
         was installed (its ``source`` names the backup's kind for the user).
         """
         contents = read_backup(text, backup_password)
-        with self._lock:
-            self._install(contents.kind, contents.secret, passphrase, "",
-                          [(i.index, i.label) for i in contents.identities], mnemonic=contents.mnemonic)
+        self.install_backup(contents, passphrase)
         return contents
+
+    def install_backup(self, contents: BackupContents, passphrase: str) -> None:
+        """Install what :func:`~signer_app.wallet.backup.read_backup` found (for callers that
+        check the backup's password before asking for a new unlock passphrase)."""
+        with self._lock:
+            self._install(contents.kind, contents.secret, passphrase, "",  # type: ignore[arg-type]
+                          [(i.index, i.label) for i in contents.identities], mnemonic=contents.mnemonic)
 
     def _install(
         self, kind: SecretKind, secret: str, passphrase: str, bip39_passphrase: str,
