@@ -5,14 +5,20 @@ message safe to show a client (it never contains key material).
 """
 
 
-class TokenError(ValueError):
-    """Base of every token failure. ``code`` is stable; the message is for people."""
+class CodedError(ValueError):
+    """A failure with a stable machine ``code`` and a ``message`` safe to show a client."""
 
-    code = "invalid_token"
+    code = "error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class TokenError(CodedError):
+    """Base of every token failure. ``code`` is stable; the message is for people."""
+
+    code = "invalid_token"
 
 
 class MalformedToken(TokenError):
@@ -73,18 +79,11 @@ class KeyNotBound(BadSignature):
     code = "key_not_bound"
 
 
-class InputError(ValueError):
-    """Base of every malformed input to the message-level crypto (hex, base64, ciphertexts).
-
-    Like :class:`TokenError` it has a stable ``code`` and a message safe to show a
-    client, so an HTTP layer maps the whole family to one 400 answer.
-    """
+class InputError(CodedError):
+    """Base of every malformed input to the message-level crypto (hex, base64, ciphertexts),
+    so an HTTP layer maps the whole family to one 400 answer."""
 
     code = "bad_input"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class MalformedHex(InputError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QStackedWidget, QVBoxLayout,
-    QWidget,
+    QCheckBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QStackedWidget,
+    QVBoxLayout, QWidget,
 )
 
 from signer_app.ui.qtcompat import emit
@@ -130,12 +130,16 @@ class FirstRunWizard(QStackedWidget):
         self.import_edit.setPlaceholderText("word1 word2 word3 …")
         self.import_edit.setFixedHeight(110)
         page.body.addWidget(self.import_edit)
-        back = button("Back", slot=self.back_to_welcome)
-        self.import_next = button("Continue", "primary", self.check_import)
-        page.buttons.addWidget(back)
-        page.buttons.addWidget(self.import_next)
+        self.import_next = self._back_and_continue(page, self.check_import)
         self.import_page = page
         self.addWidget(page)
+
+    def _back_and_continue(self, page: _Page, on_continue) -> QPushButton:
+        """A page's "Back" (to the welcome page) and "Continue" buttons; returns "Continue"."""
+        page.buttons.addWidget(button("Back", slot=self.back_to_welcome))
+        forward = button("Continue", "primary", on_continue)
+        page.buttons.addWidget(forward)
+        return forward
 
     def _build_backup(self) -> None:
         page = _Page("Import a backup file",
@@ -153,10 +157,7 @@ class FirstRunWizard(QStackedWidget):
         self.backup_password_edit.setPlaceholderText("The backup file's password")
         self.backup_password_edit.returnPressed.connect(self.check_backup)
         page.body.addWidget(self.backup_password_edit)
-        back = button("Back", slot=self.back_to_welcome)
-        self.backup_next = button("Continue", "primary", self.check_backup)
-        page.buttons.addWidget(back)
-        page.buttons.addWidget(self.backup_next)
+        self.backup_next = self._back_and_continue(page, self.check_backup)
         self.backup_page = page
         self.addWidget(page)
 

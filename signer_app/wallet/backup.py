@@ -22,6 +22,7 @@ import binascii
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -195,22 +196,48 @@ def _check_address(record: dict[str, Any], member: coincurve.PrivateKey) -> None
         raise UnsupportedBackup(f"identity {_label(record, 0)!r} does not belong to the backup's key")
 
 
-def _type42(payload: dict[str, Any]) -> BackupContents:
-    root_wif = _string(payload, "rootPk")
+def _payload_key(payload: dict[str, Any], name: str) -> tuple[str, coincurve.PrivateKey]:
+    wif = _string(payload, name)
     try:
-        root = private_key_from_wif(root_wif)
+        return wif, private_key_from_wif(wif)
     except ValueError as exc:
-        raise UnsupportedBackup(f"the backup's rootPk is {exc}") from None
+        raise UnsupportedBackup(f"the backup's {name} is {exc}") from None
+
+
+def _identities(
+    records: list[dict[str, Any]], index_of: Callable[[str], int | None],
+    member_key: Callable[[int], coincurve.PrivateKey],
+) -> tuple[BackupIdentity, ...]:
+    """Check each record (known root path, no idSeed, address and BAP ID of its key) and
+    keep its derivation index and name; the first record wins for a repeated index."""
     identities: list[BackupIdentity] = []
-    for position, record in enumerate(_id_records(_decrypt_ids(_string(payload, "ids"), self_child(root, IDS_ENCRYPTION_PATH)))):
+    for position, record in enumerate(records):
         _check_seedless(record)
-        match = _TYPE42_PATH_RE.fullmatch(str(record.get("rootPath", "")))
-        if match is None or int(match.group(1)) >= 2**31:
+        index = index_of(str(record.get("rootPath", "")))
+        if index is None or index >= 2**31:
             raise UnsupportedBackup(f"identity {_label(record, position)!r} has a root path Sigil does not know")
-        index = int(match.group(1))
-        _check_address(record, type42_member_key(root, index))
+        _check_address(record, member_key(index))
         identities.append(BackupIdentity(index, _label(record, position)))
-    return BackupContents("tokenpass", root_wif, _unique(identities), source="TokenPass (Type-42 rootPk)")
+    return _unique(identities)
+
+
+def _type42_index(path: str) -> int | None:
+    match = _TYPE42_PATH_RE.fullmatch(path)
+    return int(match.group(1)) if match else None
+
+
+def _bip32_index(path: str) -> int | None:
+    if path.count("/") < 4:  # bsv-bap stores short paths relative to m/424150'/0'/0'
+        path = _BAP_PREFIX + path
+    match = _MEMBER_PATH_RE.fullmatch(path)
+    return int(match.group(1)) if match else None
+
+
+def _type42(payload: dict[str, Any]) -> BackupContents:
+    root_wif, root = _payload_key(payload, "rootPk")
+    records = _id_records(_decrypt_ids(_string(payload, "ids"), self_child(root, IDS_ENCRYPTION_PATH)))
+    identities = _identities(records, _type42_index, lambda index: type42_member_key(root, index))
+    return BackupContents("tokenpass", root_wif, identities, source="TokenPass (Type-42 rootPk)")
 
 
 def _legacy(payload: dict[str, Any]) -> BackupContents:
@@ -219,27 +246,19 @@ def _legacy(payload: dict[str, Any]) -> BackupContents:
     except InvalidSecret as exc:
         raise UnsupportedBackup(f"the backup's xprv is {exc.message}") from None
     master = bip32.BIP32.from_xpriv(xprv)
-    encryption_key = coincurve.PrivateKey(master.get_privkey_from_path(IDS_ENCRYPTION_PATH))
-    identities: list[BackupIdentity] = []
-    for position, record in enumerate(_id_records(_decrypt_ids(_string(payload, "ids"), encryption_key))):
-        _check_seedless(record)
-        path = str(record.get("rootPath", ""))
-        if path.count("/") < 4:  # bsv-bap stores short paths relative to m/424150'/0'/0'
-            path = _BAP_PREFIX + path
-        match = _MEMBER_PATH_RE.fullmatch(path)
-        if match is None or int(match.group(1)) >= 2**31:
-            raise UnsupportedBackup(f"identity {_label(record, position)!r} has a root path Sigil does not know")
-        index = int(match.group(1))
-        _check_address(record, coincurve.PrivateKey(master.get_privkey_from_path(member_path(index))))
-        identities.append(BackupIdentity(index, _label(record, position)))
+
+    def bip32_key(path: str) -> coincurve.PrivateKey:
+        return coincurve.PrivateKey(master.get_privkey_from_path(path))
+
+    records = _id_records(_decrypt_ids(_string(payload, "ids"), bip32_key(IDS_ENCRYPTION_PATH)))
+    identities = _identities(records, _bip32_index, lambda index: bip32_key(member_path(index)))
     mnemonic = payload.get("mnemonic") if isinstance(payload.get("mnemonic"), str) else ""
     mnemonic = mnemonic.strip()
     if payload.get(KEY_ORIGIN_FIELD) == SIGIL_ORIGIN:
         if mnemonic and _mnemonic_master(mnemonic) == xprv:
-            return BackupContents("mnemonic", mnemonic, _unique(identities), source="Sigil (recovery phrase)")
-        return BackupContents("xprv", xprv, _unique(identities), source="Sigil (master xprv)")
-    return BackupContents("tokenpass-xprv", xprv, _unique(identities), mnemonic=mnemonic,
-                          source="BAP master (xprv)")
+            return BackupContents("mnemonic", mnemonic, identities, source="Sigil (recovery phrase)")
+        return BackupContents("xprv", xprv, identities, source="Sigil (master xprv)")
+    return BackupContents("tokenpass-xprv", xprv, identities, mnemonic=mnemonic, source="BAP master (xprv)")
 
 
 def _mnemonic_master(words: str) -> str | None:
@@ -252,11 +271,7 @@ def _mnemonic_master(words: str) -> str | None:
 
 
 def _member(payload: dict[str, Any]) -> BackupContents:
-    wif = _string(payload, "wif")
-    try:
-        key = private_key_from_wif(wif)
-    except ValueError as exc:
-        raise UnsupportedBackup(f"the backup's key is {exc}") from None
+    wif, key = _payload_key(payload, "wif")
     label = payload.get("label") if isinstance(payload.get("label"), str) else ""
     record = _member_record(payload.get("id"), key)
     if record is not None:
