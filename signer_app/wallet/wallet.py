@@ -33,6 +33,7 @@ from auth_server.crypto.aip import aip_signed_ops
 from auth_server.crypto.brc42 import self_child
 from auth_server.crypto.bsm import sign_bsm
 from auth_server.crypto.ecies import electrum_decrypt, electrum_encrypt
+from auth_server.crypto.errors import BadCiphertext
 from auth_server.crypto.tokens import SCHEMES
 from signer_app.wallet import derivation
 from signer_app.wallet import backup
@@ -574,11 +575,24 @@ class Wallet:
         counterparty = parse_pubkey(their_pubkey) if their_pubkey is not None else None
         with self._lock:
             base = self._derivation_base(bap_id)
-            if counterparty is not None:
-                key = derivation.shared_decryption_key(base, counterparty, friend_bap_id)
-            else:
+            if counterparty is None:
                 key = derivation.friend_encryption_key(base, friend_bap_id)
-        return electrum_decrypt(bytes(ciphertext), key)
+                return electrum_decrypt(bytes(ciphertext), key)
+            key = derivation.shared_decryption_key(base, counterparty, friend_bap_id)
+        try:
+            return electrum_decrypt(bytes(ciphertext), key)
+        except BadCiphertext:
+            # A sender that used its own key as the ECIES sender key may leave it out of the
+            # message (@bsv/sdk's noKey); then their key is the sender's. The MAC decides.
+            return electrum_decrypt(bytes(ciphertext), key, sender_pubkey=counterparty)
+
+    def encrypt_to_pubkey(self, data: bytes, their_pubkey: str) -> bytes:
+        """BIE1 ciphertext of ``data`` to ``their_pubkey`` (hex), as ``/api/encrypt {theirPublicKey}``
+        answers; needs the wallet unlocked like every crypto request, though no key of it is used."""
+        recipient = parse_pubkey(their_pubkey)
+        with self._lock:
+            self._require_keystore()
+        return electrum_encrypt(bytes(data), recipient)
 
     # -- backup and passphrase -------------------------------------------------------------
 

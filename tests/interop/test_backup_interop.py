@@ -12,6 +12,7 @@ import coincurve
 import pytest
 
 from auth_server.crypto.encoding import decode_message
+from auth_server.crypto.errors import BadCiphertext
 from auth_server.crypto.keys import address_from_pubkey, private_key_from_wif, wif_from_private_key
 from signer_app.wallet import Wallet
 from tests.helpers.node_peer import NodePeer
@@ -116,6 +117,12 @@ def test_decrypt_with_their_public_key_is_the_ecdh_child(
         assert to == _child(tokenpass_peer, master, invoice, pub=their_pub)["pub"]
         ciphertext = tokenpass_peer.request(op="encrypt", pub=to, hex="6869")["hex"]
         assert wallet.decrypt(bytes.fromhex(ciphertext), friend_bap_id=friend, their_pubkey=their_pub) == b"hi"
+        keyless = tokenpass_peer.request(op="encrypt", pub=to, hex="6869", fromWif=their_wif, noKey=True)["hex"]
+        assert wallet.decrypt(bytes.fromhex(keyless), friend_bap_id=friend, their_pubkey=their_pub) == b"hi"
+        with pytest.raises(BadCiphertext):
+            wallet.decrypt(bytes.fromhex(keyless), friend_bap_id=friend)
+    ours = wallet.encrypt_to_pubkey(b"to them", their_pub)
+    assert tokenpass_peer.request(op="decrypt", wif=their_wif, hex=ours.hex())["hex"] == b"to them".hex()
 
 
 def test_legacy_backup_from_a_known_mnemonic(wallet: Wallet, tokenpass_peer: NodePeer) -> None:

@@ -9,7 +9,7 @@
 //   {"op":"master", rootPk}                                   -> {wif}   (HD.fromSeed(rootPk bytes).privKey)
 //   {"op":"child", wif, invoice, pub?}                        -> {wif, pub}   (ECDH child when pub is given)
 //   {"op":"child-pub", pub, wif, invoice}                     -> {pub}   (what the holder of wif computes for pub)
-//   {"op":"encrypt", pub, hex}                                -> {hex}
+//   {"op":"encrypt", pub, hex, fromWif?, noKey?}              -> {hex}
 //   {"op":"decrypt", wif, hex}                                -> {hex}  (or {error})
 //   {"op":"bsm-sign", wif, hex}                               -> {sig}
 //   {"op":"bsm-verify", hex, address, sig}                    -> {valid}
@@ -55,7 +55,8 @@ async function handle(req) {
     case "child-pub":
       return { pub: PublicKey.fromString(req.pub).deriveChild(PrivateKey.fromWif(req.wif), req.invoice).toString() };
     case "encrypt":
-      return { hex: Utils.toHex(ECIES.electrumEncrypt(bytes(req.hex), PublicKey.fromString(req.pub))) };
+      return { hex: Utils.toHex(ECIES.electrumEncrypt(bytes(req.hex), PublicKey.fromString(req.pub),
+        req.fromWif ? PrivateKey.fromWif(req.fromWif) : undefined, Boolean(req.noKey))) };
     case "decrypt":
       return { hex: Utils.toHex(ECIES.electrumDecrypt(bytes(req.hex), PrivateKey.fromWif(req.wif))) };
     case "bsm-sign":

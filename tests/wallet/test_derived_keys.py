@@ -83,7 +83,8 @@ def test_locked_wallet_derives_nothing(sigil: Wallet) -> None:
     sigil.lock()
     for call in (lambda: sigil.site_address(HOST), lambda: sigil.friend_public_key("f"),
                  lambda: sigil.sign_site_message(HOST, b"x"), lambda: sigil.encrypt_for_friend(b"x", "f"),
-                 lambda: sigil.decrypt(b"x"), lambda: sigil.sign_site_aip(HOST, ["00"])):
+                 lambda: sigil.decrypt(b"x"), lambda: sigil.sign_site_aip(HOST, ["00"]),
+                 lambda: sigil.encrypt_to_pubkey(b"x", _member(1).public_key.format().hex())):
         with pytest.raises(WalletLocked):
             call()
 
