@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from signer_app.wallet import (
     default_data_dir,
     detect_kind,
 )
+from signer_app.wallet.backup import MAX_FILE_BYTES, read_backup
 
 COMMANDS = ("wallet", "sign")
 Prompt = Callable[[str], str]
@@ -103,10 +105,43 @@ def _cmd_create(args: argparse.Namespace, prompt: Prompt) -> int:
     return 0
 
 
+def _backup_password(args: argparse.Namespace, prompt: Prompt, *, new: bool = False) -> str:
+    if args.backup_password_file:
+        return _read_secret_file(args.backup_password_file)
+    first = prompt("New backup file password (at least 8 characters): " if new else "Backup file password: ")
+    if new and first != prompt("Repeat it: "):
+        raise CliError("the two backup passwords differ")
+    return first
+
+
+def _read_backup_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CliError(f"{path} is too large to be a backup file")
+    return data
+
+
+def _cmd_import_backup(args: argparse.Namespace, prompt: Prompt, wallet: Wallet) -> int:
+    """The backup's password is checked (and the file read in full) before anything is asked or written."""
+    contents = read_backup(_read_backup_file(args.backup), _backup_password(args, prompt))
+    wallet.install_backup(contents, _passphrase(args, prompt, new=True, label="New unlock passphrase"))
+    wallet.lock()
+    print(f"Imported a {contents.source} backup; stored in: {wallet.storage_description()}", file=sys.stderr)
+    for identity in wallet.identities(include_hidden=True):
+        print(_format_identity(identity))
+    return 0
+
+
 def _cmd_import(args: argparse.Namespace, prompt: Prompt) -> int:
     wallet = _wallet(args)
     if wallet.exists():
         raise WalletError(f"a wallet {args.wallet!r} already exists in {wallet.data_dir}")
+    if args.backup:
+        return _cmd_import_backup(args, prompt, wallet)
     if args.mnemonic_file:
         secret = _read_secret_file(args.mnemonic_file)
     else:
@@ -127,10 +162,35 @@ def _cmd_import(args: argparse.Namespace, prompt: Prompt) -> int:
     return 0
 
 
+def _write_new_file(path: str, text: str) -> None:
+    """Create ``path`` (0600), refusing to replace an existing file."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CliError(f"{path} already exists; choose another file name") from None
+    except OSError as exc:
+        raise CliError(f"cannot create {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(text)
+
+
+def _cmd_export_backup(args: argparse.Namespace, prompt: Prompt, wallet: Wallet) -> int:
+    if os.path.exists(args.backup):
+        raise CliError(f"{args.backup} already exists; choose another file name")
+    passphrase = _passphrase(args, prompt, label="Unlock passphrase")
+    text = wallet.export_backup(passphrase, _backup_password(args, prompt, new=True))
+    _write_new_file(args.backup, text)
+    print(f"Wrote an encrypted backup of {len(wallet.identities(include_hidden=True))} identities to {args.backup} "
+          "(bitcoin-backup .bep format; keep its password safe)", file=sys.stderr)
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace, prompt: Prompt) -> int:
     wallet = _wallet(args)
     if not wallet.exists():
         raise WalletError(f"there is no wallet {args.wallet!r} in {wallet.data_dir}")
+    if args.backup:
+        return _cmd_export_backup(args, prompt, wallet)
     secret = wallet.export_secret(_passphrase(args, prompt, label="Type your unlock passphrase again to show the backup"))
     print("WARNING: this is your wallet's secret backup. Anyone who sees it controls your identities.", file=sys.stderr)
     if wallet.has_bip39_passphrase:
@@ -209,13 +269,21 @@ def build_parser() -> argparse.ArgumentParser:
     _bip39_options(create)
     create.set_defaults(handler=_cmd_create)
 
-    imp = actions.add_parser("import", parents=[common], help="restore from a mnemonic, a master xprv or a WIF")
-    imp.add_argument("--mnemonic-file", metavar="FILE", help="read the mnemonic (or xprv / WIF) from FILE instead of a prompt")
+    imp = actions.add_parser("import", parents=[common],
+                             help="restore from a mnemonic, a master xprv, a WIF or a .bep backup file")
+    source = imp.add_mutually_exclusive_group()
+    source.add_argument("--mnemonic-file", metavar="FILE", help="read the mnemonic (or xprv / WIF) from FILE instead of a prompt")
+    source.add_argument("--backup", metavar="FILE.bep",
+                        help="import an encrypted backup file (TokenPass, bsv-bap / bitcoin-backup, or Sigil's export)")
+    _backup_password_option(imp)
     imp.add_argument("--label", default="Identity 1", help="label of the first identity")
     _bip39_options(imp)
     imp.set_defaults(handler=_cmd_import)
 
     export = actions.add_parser("export", parents=[common], help="show the backup (asks for the passphrase again)")
+    export.add_argument("--backup", metavar="FILE.bep",
+                        help="write an encrypted backup file instead (opens in TokenPass and bitcoin-backup)")
+    _backup_password_option(export)
     export.set_defaults(handler=_cmd_export)
 
     identities = actions.add_parser("identities", parents=[common], help="list identities: BAP ID, member pubkey, address")
@@ -238,6 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--identity", metavar="BAPID", help="sign as this identity (default: the default identity)")
     sign.set_defaults(handler=_cmd_sign)
     return parser
+
+
+def _backup_password_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--backup-password-file", metavar="FILE",
+                     help="read the backup file's password from FILE instead of a prompt")
 
 
 def _bip39_options(sub: argparse.ArgumentParser) -> None:

@@ -52,3 +52,12 @@ def derive_child_public_key(
 ) -> coincurve.PublicKey:
     """Child public key A + HMAC(b·A, invoice)·G of ``sender`` as seen by ``own_key``."""
     return sender.add(child_key_offset(sender, own_key, invoice).to_bytes(32, "big"))
+
+
+def self_child(key: coincurve.PrivateKey, invoice: str) -> coincurve.PrivateKey:
+    """BRC-42 child of ``key`` with itself as the counterparty: (k + HMAC(k·K, invoice)) mod n.
+
+    This is what ``@bsv/sdk``'s ``key.deriveChild(key.toPublicKey(), invoice)`` computes,
+    the derivation TokenPass and BAP Type-42 identities are built on.
+    """
+    return derive_child_private_key(key, key.public_key, invoice)

@@ -5,14 +5,20 @@ message safe to show a client (it never contains key material).
 """
 
 
-class TokenError(ValueError):
-    """Base of every token failure. ``code`` is stable; the message is for people."""
+class CodedError(ValueError):
+    """A failure with a stable machine ``code`` and a ``message`` safe to show a client."""
 
-    code = "invalid_token"
+    code = "error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class TokenError(CodedError):
+    """Base of every token failure. ``code`` is stable; the message is for people."""
+
+    code = "invalid_token"
 
 
 class MalformedToken(TokenError):
@@ -71,3 +77,40 @@ class KeyNotBound(BadSignature):
     """A ``brc77`` signature names another sender key than the token's pubkey field."""
 
     code = "key_not_bound"
+
+
+class InputError(CodedError):
+    """Base of every malformed input to the message-level crypto (hex, base64, ciphertexts),
+    so an HTTP layer maps the whole family to one 400 answer."""
+
+    code = "bad_input"
+
+
+class MalformedHex(InputError):
+    """A hex field has a character outside ``[0-9a-fA-F]``."""
+
+    code = "malformed_hex"
+
+
+class MalformedBase64(InputError):
+    """A base64 field is not valid standard base64."""
+
+    code = "malformed_base64"
+
+
+class UnknownEncoding(InputError):
+    """A message encoding other than ``utf8``, ``hex`` or ``base64``."""
+
+    code = "unknown_encoding"
+
+
+class BadCiphertext(InputError):
+    """An ECIES ciphertext is not a well-formed ``BIE1`` message (or does not decrypt)."""
+
+    code = "bad_ciphertext"
+
+
+class BadMac(BadCiphertext):
+    """The ciphertext's HMAC does not match: the wrong key, or the bytes were changed."""
+
+    code = "bad_mac"

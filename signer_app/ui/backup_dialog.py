@@ -31,7 +31,8 @@ from signer_app.wallet import WalletError
 if TYPE_CHECKING:
     from signer_app.service import SignerService
 
-SECRET_NAMES = {"mnemonic": "recovery phrase", "xprv": "master private key (xprv)", "wif": "private key (WIF)"}
+SECRET_NAMES = {"mnemonic": "recovery phrase", "xprv": "master private key (xprv)", "wif": "private key (WIF)",
+                "tokenpass": "TokenPass root key (WIF)", "tokenpass-xprv": "master private key (xprv)"}
 
 
 class BackupDialog(QDialog):

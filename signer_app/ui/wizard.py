@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QStackedWidget, QVBoxLayout, QWidget,
+    QCheckBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QStackedWidget,
+    QVBoxLayout, QWidget,
 )
 
 from signer_app.ui.qtcompat import emit
@@ -14,6 +15,7 @@ from signer_app.onboarding import generate_mnemonic, normalize_mnemonic, quiz_po
 from signer_app.ui.strength import StrengthMeter
 from signer_app.ui.widgets import button, label
 from signer_app.wallet import InvalidMnemonic, Wallet, WalletError
+from signer_app.wallet.backup import MAX_FILE_BYTES, BackupContents, read_backup
 
 
 class _Page(QWidget):
@@ -51,11 +53,13 @@ class FirstRunWizard(QStackedWidget):
         self.wallet = wallet
         self._mnemonic = ""
         self._mode = "create"
+        self._backup: BackupContents | None = None
         self.quiz: list[int] = []
         self._build_welcome()
         self._build_show()
         self._build_verify()
         self._build_import()
+        self._build_backup()
         self._build_passphrase()
         self._build_identity()
         self.setCurrentWidget(self.welcome_page)
@@ -68,7 +72,8 @@ class FirstRunWizard(QStackedWidget):
                      "on this computer, in the system keyring, and nothing is signed without your approval.")
         self.create_button = button("Create a new wallet", "primary", self.start_create)
         self.import_button = button("Import a recovery phrase", slot=self.start_import)
-        for b in (self.create_button, self.import_button):
+        self.backup_button = button("Import a backup file", slot=self.start_backup)
+        for b in (self.create_button, self.import_button, self.backup_button):
             b.setMinimumHeight(44)
             page.body.addWidget(b)
         self.welcome_page = page
@@ -125,11 +130,35 @@ class FirstRunWizard(QStackedWidget):
         self.import_edit.setPlaceholderText("word1 word2 word3 …")
         self.import_edit.setFixedHeight(110)
         page.body.addWidget(self.import_edit)
-        back = button("Back", slot=self.back_to_welcome)
-        self.import_next = button("Continue", "primary", self.check_import)
-        page.buttons.addWidget(back)
-        page.buttons.addWidget(self.import_next)
+        self.import_next = self._back_and_continue(page, self.check_import)
         self.import_page = page
+        self.addWidget(page)
+
+    def _back_and_continue(self, page: _Page, on_continue) -> QPushButton:
+        """A page's "Back" (to the welcome page) and "Continue" buttons; returns "Continue"."""
+        page.buttons.addWidget(button("Back", slot=self.back_to_welcome))
+        forward = button("Continue", "primary", on_continue)
+        page.buttons.addWidget(forward)
+        return forward
+
+    def _build_backup(self) -> None:
+        page = _Page("Import a backup file",
+                     "An encrypted .bep backup from TokenPass, another Sigma wallet (bitcoin-backup) or Sigil. "
+                     "Your identities keep their names and BAP IDs.")
+        row = QHBoxLayout()
+        self.backup_path_edit = QLineEdit()
+        self.backup_path_edit.setPlaceholderText("Backup file (.bep)")
+        row.addWidget(self.backup_path_edit, 1)
+        self.backup_choose_button = button("Choose…", slot=self.choose_backup_file)
+        row.addWidget(self.backup_choose_button)
+        page.body.addLayout(row)
+        self.backup_password_edit = QLineEdit()
+        self.backup_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.backup_password_edit.setPlaceholderText("The backup file's password")
+        self.backup_password_edit.returnPressed.connect(self.check_backup)
+        page.body.addWidget(self.backup_password_edit)
+        self.backup_next = self._back_and_continue(page, self.check_backup)
+        self.backup_page = page
         self.addWidget(page)
 
     def _build_passphrase(self) -> None:
@@ -142,6 +171,9 @@ class FirstRunWizard(QStackedWidget):
         self.confirm_edit = QLineEdit()
         self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm_edit.setPlaceholderText("Repeat the passphrase")
+        self.backup_note = label("", "subtitle", wrap=True)  # what a chosen backup holds
+        self.backup_note.hide()
+        page.body.addWidget(self.backup_note)
         self.strength = StrengthMeter()
         self.strength_bar, self.strength_label = self.strength.bar, self.strength.label
         for w in (self.passphrase_edit, self.confirm_edit, self.strength):
@@ -171,6 +203,9 @@ class FirstRunWizard(QStackedWidget):
 
     def back_to_welcome(self) -> None:
         self._mnemonic = ""
+        self._backup = None
+        self.backup_note.hide()
+        self.backup_password_edit.clear()
         self.setCurrentWidget(self.welcome_page)
 
     def start_create(self) -> None:
@@ -229,11 +264,62 @@ class FirstRunWizard(QStackedWidget):
         self.import_page.error.setText("")
         self.setCurrentWidget(self.passphrase_page)
 
+    def start_backup(self) -> None:
+        self._mode = "backup"
+        self._backup = None
+        self.backup_password_edit.clear()
+        self.backup_page.error.setText("")
+        self.setCurrentWidget(self.backup_page)
+
+    def choose_backup_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a backup file", "", "Backups (*.bep);;All files (*)")
+        if path:
+            self.backup_path_edit.setText(path)
+            self.backup_password_edit.setFocus()
+
+    def check_backup(self) -> None:
+        """Read and decrypt the file now, so a wrong password is told before anything else."""
+        path = self.backup_path_edit.text().strip()
+        if not path:
+            self.backup_page.error.setText("Choose a backup file first.")
+            return
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            self.backup_page.error.setText(f"Cannot read that file: {exc.strerror or exc}.")
+            return
+        if len(data) > MAX_FILE_BYTES:
+            self.backup_page.error.setText("That file is too large to be a backup.")
+            return
+        try:
+            self._backup = read_backup(data, self.backup_password_edit.text())
+        except WalletError as exc:
+            message = str(exc)
+            self.backup_page.error.setText(message[:1].upper() + message[1:] + ".")
+            return
+        self.backup_password_edit.clear()
+        self.backup_page.error.setText("")
+        self.backup_note.setText(f"Importing {self.backup_summary()}")
+        self.backup_note.show()
+        self.setCurrentWidget(self.passphrase_page)
+        self.passphrase_edit.setFocus()
+
+    def backup_summary(self) -> str:
+        """What the chosen backup holds, for the passphrase page (tests read it too)."""
+        if self._backup is None:
+            return ""
+        names = ", ".join(i.label for i in self._backup.identities)
+        return f"{self._backup.source}: {names}"
+
     def _update_strength(self) -> None:
         ok = self.strength.update_for(self.passphrase_edit.text(), self.confirm_edit.text())
         self.passphrase_next.setEnabled(ok)
 
     def to_identity(self) -> None:
+        if self._mode == "backup":
+            self.finish()
+            return
         self.setCurrentWidget(self.identity_page)
         self.name_edit.setFocus()
         self.name_edit.selectAll()
@@ -241,14 +327,19 @@ class FirstRunWizard(QStackedWidget):
     def finish(self) -> None:
         passphrase = self.passphrase_edit.text()
         name = self.name_edit.text().strip() or "Identity 1"
+        error_page = self.passphrase_page if self._mode == "backup" else self.identity_page
         try:
-            self.wallet.import_mnemonic(self._mnemonic, passphrase, label=name)
+            if self._mode == "backup" and self._backup is not None:
+                self.wallet.install_backup(self._backup, passphrase)
+            else:
+                self.wallet.import_mnemonic(self._mnemonic, passphrase, label=name)
             if self.wallet.is_locked:
                 self.wallet.unlock(passphrase)
         except WalletError as exc:
-            self.identity_page.error.setText(str(exc))
+            error_page.error.setText(str(exc))
             return
         self._mnemonic = ""
+        self._backup = None
         self.passphrase_edit.clear()
         self.confirm_edit.clear()
         for widget in self.word_labels:

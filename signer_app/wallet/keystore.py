@@ -1,9 +1,16 @@
-"""Turning a wallet secret into keys: BIP39 mnemonics, BIP32 masters, single WIFs.
+"""Turning a wallet secret into keys: BIP39 mnemonics, BIP32 masters, single WIFs,
+and the two kinds of wallet imported from TokenPass.
 
 The unlocked wallet keeps one :class:`Keystore`: the BIP32 master (chain code and
 private key) or the single WIF key, in a ``bytearray`` that :meth:`Keystore.wipe`
 overwrites. Member keys are derived on demand and dropped after each signature,
 so the only long-lived copy of key material is that one buffer.
+
+Kinds: ``mnemonic``, ``xprv`` and ``wif`` are Sigil wallets (BAP identities on BIP32
+paths, derived keys from the selected identity's member key). ``tokenpass`` is a
+TokenPass Type-42 wallet (secret = its backup's ``rootPk`` WIF) and ``tokenpass-xprv``
+a legacy TokenPass wallet (secret = its ``xprv``); both derive the per-site, friend and
+encryption keys from TokenPass's master key, whichever identity is selected.
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ import coincurve
 from mnemonic import Mnemonic
 
 from auth_server.crypto import private_key_from_wif
+from signer_app.wallet.derivation import tokenpass_master, type42_member_key
 from signer_app.wallet.errors import InvalidMnemonic, InvalidSecret, WalletError
 
-SecretKind = Literal["mnemonic", "xprv", "wif"]
+SecretKind = Literal["mnemonic", "xprv", "wif", "tokenpass", "tokenpass-xprv"]
+TOKENPASS_KINDS: tuple[str, ...] = ("tokenpass", "tokenpass-xprv")
 WORD_COUNTS: tuple[int, ...] = (12, 15, 18, 21, 24)
 _STRENGTH_BY_WORDS = {12: 128, 15: 160, 18: 192, 21: 224, 24: 256}
 _BIP39 = Mnemonic("english")
@@ -113,7 +122,8 @@ class Keystore:
     """The unlocked key material of one wallet.
 
     ``material`` is chain code ‖ private key (64 bytes) of the BIP32 master for
-    ``mnemonic`` and ``xprv`` wallets, or the single 32-byte key of a ``wif`` wallet.
+    ``mnemonic``, ``xprv`` and ``tokenpass-xprv`` wallets, or a single 32-byte key:
+    the member key of a ``wif`` wallet, the ``rootPk`` of a ``tokenpass`` wallet.
     """
 
     kind: SecretKind
@@ -128,10 +138,10 @@ class Keystore:
             finally:
                 seed[:] = bytes(len(seed))
             return cls(kind, bytearray(master.chaincode + master.privkey))
-        if kind == "xprv":
+        if kind in ("xprv", "tokenpass-xprv"):
             master = _master_from_xprv(secret)
             return cls(kind, bytearray(master.chaincode + master.privkey))
-        if kind == "wif":
+        if kind in ("wif", "tokenpass"):
             try:
                 key = private_key_from_wif(secret)
             except ValueError as exc:
@@ -141,18 +151,61 @@ class Keystore:
 
     @property
     def is_hd(self) -> bool:
+        """Whether the wallet can derive more identities (all but a single WIF)."""
         return self.kind != "wif"
+
+    @property
+    def is_tokenpass(self) -> bool:
+        """Whether derived keys follow TokenPass (one master) instead of the identity."""
+        return self.kind in TOKENPASS_KINDS
 
     def member_key(self, index: int) -> coincurve.PrivateKey:
         """The member key of identity ``index`` (a WIF wallet has only index 0)."""
         if not self.material:
             raise WalletError("the keystore has been wiped")
+        if self.kind == "tokenpass":
+            return type42_member_key(coincurve.PrivateKey(bytes(self.material)), index)
         if not self.is_hd:
             if index != 0:
                 raise WalletError("a wallet imported from a WIF holds exactly one identity")
             return coincurve.PrivateKey(bytes(self.material))
-        master = bip32.BIP32(chaincode=bytes(self.material[:32]), privkey=bytes(self.material[32:]))
-        return coincurve.PrivateKey(master.get_privkey_from_path(member_path(index)))
+        return coincurve.PrivateKey(self._bip32().get_privkey_from_path(member_path(index)))
+
+    def _bip32(self) -> bip32.BIP32:
+        return bip32.BIP32(chaincode=bytes(self.material[:32]), privkey=bytes(self.material[32:]))
+
+    def derivation_base(self, index: int) -> coincurve.PrivateKey:
+        """The key the per-site, friend and encryption keys of identity ``index`` derive from.
+
+        A Sigil wallet uses the identity's own member key (two identities never share a
+        derived key). A TokenPass wallet uses TokenPass's master ``M`` for every identity:
+        ``HMAC-SHA512("Bitcoin seed", rootPk)[0:32]``, or a legacy wallet's xprv key.
+        """
+        if not self.material:
+            raise WalletError("the keystore has been wiped")
+        if self.kind == "tokenpass":
+            return tokenpass_master(coincurve.PrivateKey(bytes(self.material)))
+        if self.kind == "tokenpass-xprv":
+            return coincurve.PrivateKey(bytes(self.material[32:]))
+        return self.member_key(index)
+
+    def bip32_key(self, path: str) -> coincurve.PrivateKey:
+        """The BIP32 child at ``path`` of an HD wallet (for BAP's backup encryption key)."""
+        if self.kind not in ("mnemonic", "xprv", "tokenpass-xprv"):
+            raise WalletError("this wallet has no BIP32 master")
+        return coincurve.PrivateKey(self._bip32().get_privkey_from_path(path))
+
+    def xprv(self) -> str:
+        """The BIP32 master of an HD wallet as an ``xprv`` string (for a backup file)."""
+        if self.kind not in ("mnemonic", "xprv", "tokenpass-xprv") or not self.material:
+            raise WalletError("this wallet has no BIP32 master")
+        return self._bip32().get_xpriv()
+
+    def root_key(self) -> coincurve.PrivateKey:
+        """A ``tokenpass`` wallet's rootPk (to encrypt its identity list in a backup)."""
+        if self.kind != "tokenpass" or not self.material:
+            raise WalletError("only a TokenPass Type-42 wallet has a rootPk")
+        return coincurve.PrivateKey(bytes(self.material))
 
     def member_pubkey(self, index: int) -> bytes:
         return self.member_key(index).public_key.format(compressed=True)

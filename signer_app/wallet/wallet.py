@@ -24,12 +24,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import coincurve
 import keyring.backend
 
 from auth_server import paths
-from auth_server.crypto import make_token
+from auth_server.crypto import address_from_pubkey, make_token, parse_pubkey
+from auth_server.crypto.aip import aip_signed_ops
+from auth_server.crypto.brc42 import self_child
 from auth_server.crypto.bsm import sign_bsm
+from auth_server.crypto.ecies import electrum_decrypt, electrum_encrypt
+from auth_server.crypto.errors import BadCiphertext
 from auth_server.crypto.tokens import SCHEMES
+from signer_app.wallet import derivation
+from signer_app.wallet import backup
+from signer_app.wallet.backup import BackupContents, read_backup
 from signer_app.wallet.envelope import DecryptFailed, Envelope, KdfParams, seal
 from signer_app.wallet.errors import (
     KeyringUnavailable,
@@ -45,6 +53,7 @@ from signer_app.wallet.keystore import (
     Keystore,
     SecretKind,
     generate_mnemonic,
+    member_path,
     normalize_mnemonic,
     validate_wif,
     validate_xprv,
@@ -61,6 +70,15 @@ _WALLET_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 def default_data_dir() -> Path:
     """``$SIGIL_DATA_DIR`` when set, else the platform's user data dir (:mod:`auth_server.paths`)."""
     return paths.data_dir()
+
+
+def _check_token_request(path: str, body: str | bytes | None, scheme: str) -> None:
+    if scheme not in SCHEMES:
+        raise WalletError("the signature scheme must be brc77 or bsm")
+    if not isinstance(path, str) or not path.startswith("/") or "|" in path:
+        raise WalletError("the request path must start with '/' and must not contain '|'")
+    if body is not None and not isinstance(body, (str, bytes)):
+        raise WalletError("the body must be text or bytes")
 
 
 def _check_new_passphrase(passphrase: str) -> None:
@@ -178,26 +196,52 @@ class Wallet:
         with self._lock:
             self._install("wif", validate_wif(wif), passphrase, "", label)
 
-    def _install(self, kind: SecretKind, secret: str, passphrase: str, bip39_passphrase: str, label: str) -> None:
+    def import_backup(self, text: str | bytes, backup_password: str, passphrase: str) -> BackupContents:
+        """Restore from a ``.bep`` backup file's text (TokenPass, legacy BAP, member or WIF).
+
+        Everything is checked (password, payload, every identity against its key) before
+        anything is written; identities keep their names and their BAP IDs. Returns what
+        was installed (its ``source`` names the backup's kind for the user).
+        """
+        contents = read_backup(text, backup_password)
+        self.install_backup(contents, passphrase)
+        return contents
+
+    def install_backup(self, contents: BackupContents, passphrase: str) -> None:
+        """Install what :func:`~signer_app.wallet.backup.read_backup` found (for callers that
+        check the backup's password before asking for a new unlock passphrase)."""
+        with self._lock:
+            self._install(contents.kind, contents.secret, passphrase, "",  # type: ignore[arg-type]
+                          [(i.index, i.label) for i in contents.identities], mnemonic=contents.mnemonic)
+
+    def _install(
+        self, kind: SecretKind, secret: str, passphrase: str, bip39_passphrase: str,
+        label: str | list[tuple[int, str]], mnemonic: str = "",
+    ) -> None:
         _check_new_passphrase(passphrase)
-        label = clean_label(label)
+        wanted = [(0, label)] if isinstance(label, str) else list(label)
+        wanted = [(index, clean_label(text)) for index, text in wanted]
         if self.exists():
             raise WalletExists("a wallet already exists here; delete it before creating or importing another")
         keystore = Keystore.from_secret(kind, secret, bip39_passphrase)
         try:
             store = self._new_store()
-            payload = json.dumps({"secret": secret, "bip39_passphrase": bip39_passphrase}).encode("utf-8")
+            vault: dict[str, str] = {"kind": kind, "secret": secret, "bip39_passphrase": bip39_passphrase}
+            if mnemonic:
+                vault["mnemonic"] = mnemonic
+            payload = json.dumps(vault).encode("utf-8")
             store.delete("pending")
             store.set("main", seal(self.wallet_name, kind, payload, passphrase, self._kdf))
             meta = WalletMeta(kind=kind, storage=store.kind, has_bip39_passphrase=bool(bip39_passphrase))
-            identity = meta.add(0, keystore.member_pubkey(0), label)
+            identities = [meta.add(index, keystore.member_pubkey(index), text) for index, text in wanted]
             meta.save(self.meta_path)
         except BaseException:
             keystore.wipe()
             raise
         self._set_unlocked(keystore)
         self._throttle.succeeded()
-        log.info("wallet %r created (%s) in %s, identity %s", self.wallet_name, kind, store.describe(), identity.bap_id)
+        log.info("wallet %r created (%s) in %s, identity %s", self.wallet_name, kind, store.describe(),
+                 identities[0].bap_id)
 
     def delete(self) -> None:
         """Forget this wallet: its vault entries and metadata. The GUI must confirm first."""
@@ -267,9 +311,15 @@ class Wallet:
         self._throttle.succeeded()
         try:
             data = json.loads(plaintext)
-            return {"secret": str(data["secret"]), "bip39_passphrase": str(data.get("bip39_passphrase", ""))}
+            vault = {"secret": str(data["secret"]), "bip39_passphrase": str(data.get("bip39_passphrase", ""))}
+            for extra in ("kind", "mnemonic"):
+                if extra in data:
+                    vault[extra] = str(data[extra])
         except (ValueError, KeyError, TypeError):
             raise WalletError("the stored wallet is damaged (its decrypted content is unreadable)") from None
+        if vault.get("kind", meta.kind) != meta.kind:
+            raise WalletError("the stored wallet is damaged (its vault holds another kind of secret)")
+        return vault
 
     def unlock(self, passphrase: str) -> None:
         """Decrypt the secret into memory. :class:`WrongPassphrase` (with ``retry_after``) or :class:`NoWallet`."""
@@ -369,7 +419,8 @@ class Wallet:
 
     @property
     def kind(self) -> str | None:
-        """``mnemonic``, ``xprv`` or ``wif``; ``None`` without a wallet."""
+        """``mnemonic``, ``xprv``, ``wif``, ``tokenpass`` (a TokenPass rootPk) or ``tokenpass-xprv``
+        (a legacy TokenPass xprv); ``None`` without a wallet."""
         meta = self._meta()
         return meta.kind if meta else None
 
@@ -441,12 +492,7 @@ class Wallet:
         Uses the default identity when ``bap_id`` is ``None``. Does not count as activity
         for auto-lock; callers :meth:`touch` when a person approved the request.
         """
-        if scheme not in SCHEMES:
-            raise WalletError("the signature scheme must be brc77 or bsm")
-        if not isinstance(path, str) or not path.startswith("/") or "|" in path:
-            raise WalletError("the request path must start with '/' and must not contain '|'")
-        if body is not None and not isinstance(body, (str, bytes)):
-            raise WalletError("the body must be text or bytes")
+        _check_token_request(path, body, scheme)
         with self._lock:
             key = self._identity_key(bap_id)
             return make_token(key, path, body, scheme)  # type: ignore[arg-type]
@@ -457,6 +503,93 @@ class Wallet:
             message = message.encode("utf-8")
         with self._lock:
             return sign_bsm(self._identity_key(bap_id), bytes(message))
+
+    # -- derived keys (the TokenPass-compatible crypto endpoints) ------------------------------
+
+    def _derivation_base(self, bap_id: str | None) -> coincurve.PrivateKey:
+        """See :meth:`Keystore.derivation_base`: the identity's member key, or TokenPass's master."""
+        keystore = self._require_keystore()
+        meta = self._require_meta()
+        identity = meta.get(bap_id) if bap_id is not None else meta.default_identity()
+        if identity is None:
+            raise WalletError("the wallet has no identity to derive keys from")
+        if keystore.member_pubkey(identity.index).hex() != identity.pubkey:
+            raise WalletError("the identity's stored pubkey does not match the wallet's key")
+        return keystore.derivation_base(identity.index)
+
+    def site_address(self, host: str, bap_id: str | None = None) -> str:
+        """The address of the per-site key for ``host`` (what ``/api/sign`` answers as ``address``)."""
+        with self._lock:
+            return address_from_pubkey(derivation.site_key(self._derivation_base(bap_id), host).public_key)
+
+    def sign_site_message(self, host: str, message: bytes, bap_id: str | None = None) -> tuple[str, str]:
+        """BSM signature of ``message`` by ``host``'s per-site key: ``(address, base64 signature)``."""
+        if not isinstance(message, (bytes, bytearray)):
+            raise WalletError("the message must be bytes (decode its encoding first)")
+        with self._lock:
+            key = derivation.site_key(self._derivation_base(bap_id), host)
+            return address_from_pubkey(key.public_key), sign_bsm(key, bytes(message))
+
+    def sign_site_aip(self, host: str, data_hex: list[str], bap_id: str | None = None) -> list[str]:
+        """AIP ``signedOps`` over ``data_hex`` by ``host``'s per-site key (:func:`aip_signed_ops`);
+        malformed hex raises :class:`~auth_server.crypto.errors.InputError`."""
+        with self._lock:
+            return aip_signed_ops(derivation.site_key(self._derivation_base(bap_id), host), data_hex)
+
+    def sign_site_token(
+        self, host: str, path: str, body: str | bytes | None = None, scheme: str = "brc77", bap_id: str | None = None
+    ) -> str:
+        """An X-Auth-Token by ``host``'s per-site key: TokenPass's ``/api/sign {path}`` signer.
+
+        Sign-in through Sigil's own authorize page uses :meth:`sign_token` (the member key).
+        """
+        _check_token_request(path, body, scheme)
+        with self._lock:
+            key = derivation.site_key(self._derivation_base(bap_id), host)
+            return make_token(key, path, body, scheme)  # type: ignore[arg-type]
+
+    def friend_public_key(self, friend_bap_id: str, bap_id: str | None = None) -> str:
+        """The compressed public key (hex) this wallet shows ``friend_bap_id``."""
+        with self._lock:
+            return derivation.friend_public_key(self._derivation_base(bap_id), friend_bap_id).hex()
+
+    def encrypt_for_friend(self, data: bytes, friend_bap_id: str, bap_id: str | None = None) -> bytes:
+        """BIE1 ciphertext of ``data`` to the friend encryption key's own public key."""
+        with self._lock:
+            key = derivation.friend_encryption_key(self._derivation_base(bap_id), friend_bap_id)
+        return electrum_encrypt(bytes(data), key.public_key)
+
+    def decrypt(
+        self, ciphertext: bytes, friend_bap_id: str | None = None, their_pubkey: str | None = None,
+        bap_id: str | None = None,
+    ) -> bytes:
+        """Decrypt a BIE1 ciphertext: with ``their_pubkey`` (hex; it wins) by the ECDH child
+        ``base.deriveChild(theirPublicKey, 2-encrypt-…)``, else by the friend encryption key.
+
+        Raises :class:`~auth_server.crypto.errors.BadCiphertext` / ``BadMac`` for bytes that
+        do not decrypt, :class:`~auth_server.crypto.errors.BadPubkey` for a bad ``their_pubkey``.
+        """
+        counterparty = parse_pubkey(their_pubkey) if their_pubkey is not None else None
+        with self._lock:
+            base = self._derivation_base(bap_id)
+            if counterparty is None:
+                key = derivation.friend_encryption_key(base, friend_bap_id)
+                return electrum_decrypt(bytes(ciphertext), key)
+            key = derivation.shared_decryption_key(base, counterparty, friend_bap_id)
+        try:
+            return electrum_decrypt(bytes(ciphertext), key)
+        except BadCiphertext:
+            # A sender that used its own key as the ECIES sender key may leave it out of the
+            # message (@bsv/sdk's noKey); then their key is the sender's. The MAC decides.
+            return electrum_decrypt(bytes(ciphertext), key, sender_pubkey=counterparty)
+
+    def encrypt_to_pubkey(self, data: bytes, their_pubkey: str) -> bytes:
+        """BIE1 ciphertext of ``data`` to ``their_pubkey`` (hex), as ``/api/encrypt {theirPublicKey}``
+        answers; needs the wallet unlocked like every crypto request, though no key of it is used."""
+        recipient = parse_pubkey(their_pubkey)
+        with self._lock:
+            self._require_keystore()
+        return electrum_encrypt(bytes(data), recipient)
 
     # -- backup and passphrase -------------------------------------------------------------
 
@@ -471,6 +604,50 @@ class Wallet:
             secret = self._open_vault(meta, passphrase)["secret"]
             log.info("wallet %r: backup exported", self.wallet_name)
             return secret
+
+    def export_backup(self, passphrase: str, backup_password: str, iterations: int = backup.ITERATIONS) -> str:
+        """The wallet as ``.bep`` text that ``bitcoin-backup`` (and so TokenPass) opens.
+
+        Needs the unlock passphrase again, as :meth:`export_secret` does. A TokenPass
+        wallet is written as TokenPass writes it (``rootPk`` + encrypted ``ids``); an HD
+        wallet as a BAP master ``{xprv, mnemonic, ids}`` (the words only when no BIP39
+        passphrase is needed with them); a WIF wallet as ``{wif}``. Identities keep their
+        labels as BAP names.
+        """
+        with self._lock:
+            meta = self._require_meta()
+            vault = self._open_vault(meta, passphrase)
+            keystore = Keystore.from_secret(meta.kind, vault["secret"], vault["bip39_passphrase"])  # type: ignore[arg-type]
+            try:
+                payload = self._backup_payload(meta, vault, keystore)
+            finally:
+                keystore.wipe()
+            log.info("wallet %r: encrypted backup file exported", self.wallet_name)
+        return backup.seal_backup(payload, backup_password, iterations)
+
+    def _backup_payload(self, meta: WalletMeta, vault: dict[str, str], keystore: Keystore) -> dict[str, str]:
+        records = sorted(meta.records, key=lambda r: r.index)
+        label = "Sigil"
+        if meta.kind == "wif":
+            return {"wif": vault["secret"], "label": records[0].label if records else label}
+        if meta.kind == "tokenpass":
+            root = keystore.root_key()
+            ids = [backup.type42_id_record(r.label, root, r.index) for r in records]
+            last = derivation.type42_invoice(records[-1].index) if records else ""
+            to_key = self_child(root, derivation.IDS_ENCRYPTION_PATH).public_key
+            return {"ids": backup.encrypt_ids(ids, last, to_key), "label": label, "rootPk": vault["secret"]}
+        ids = [backup.bip32_id_record(r.label, keystore.member_key(r.index).public_key, r.index) for r in records]
+        last = member_path(records[-1].index) if records else ""
+        to_key = keystore.bip32_key(derivation.IDS_ENCRYPTION_PATH).public_key
+        if meta.kind == "mnemonic":
+            words = "" if vault["bip39_passphrase"] else vault["secret"]
+        else:
+            words = vault.get("mnemonic", "")
+        payload = {"ids": backup.encrypt_ids(ids, last, to_key), "label": label, "xprv": keystore.xprv(),
+                   "mnemonic": words}
+        if meta.kind in ("mnemonic", "xprv"):
+            payload[backup.KEY_ORIGIN_FIELD] = backup.SIGIL_ORIGIN
+        return payload
 
     def _change_step(self, step: str) -> None:
         """Test hook between the steps of :meth:`change_passphrase` (crash injection)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 INTEROP_DIR = Path(__file__).resolve().parent.parent / "interop"
 PEER_SCRIPT = INTEROP_DIR / "bitcoin_auth_peer.mjs"
+TOKENPASS_PEER_SCRIPT = INTEROP_DIR / "tokenpass_peer.mjs"
 
 
 class NodePeerError(RuntimeError):
@@ -22,16 +23,17 @@ class NodePeerError(RuntimeError):
 
 
 class NodePeer:
-    """Talks to ``bitcoin_auth_peer.mjs``; safe to share between threads."""
+    """Talks to ``bitcoin_auth_peer.mjs`` (or another bridge ``script`` in the same
+    line protocol, which needs the npm package ``needs``); safe to share between threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: Path = PEER_SCRIPT, needs: str = "bitcoin-auth") -> None:
         node = shutil.which("node")
         if node is None:
             raise RuntimeError("node is not installed; the interop tests need Node.js")
-        if not (INTEROP_DIR / "node_modules" / "bitcoin-auth").is_dir():
+        if not (INTEROP_DIR / "node_modules" / needs).is_dir():
             raise RuntimeError("npm packages missing: run `make test` (it runs npm ci in tests/interop)")
         self._proc = subprocess.Popen(
-            [node, str(PEER_SCRIPT)],
+            [node, str(script)],
             cwd=INTEROP_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

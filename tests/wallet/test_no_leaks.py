@@ -144,3 +144,59 @@ def test_no_secret_anywhere(
     finally:
         Wallet(data_dir, wallet_name=cli_name).delete()
         Wallet(data_dir, service=service, wallet_name=api_name, keyring_backend=secret_service).delete()
+
+
+def test_no_secret_from_a_backup_anywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, secret_service,
+) -> None:
+    """A TokenPass backup imported and exported through the CLI, and every derived-key call:
+    rootPk, TokenPass's master, the derived keys and both passwords stay out of the output,
+    the logs, the data dir and the keyring entry (which holds only ciphertext)."""
+    from auth_server.crypto.brc42 import self_child
+    from signer_app.wallet import backup, derivation
+
+    caplog.set_level(logging.DEBUG)
+    root = coincurve.PrivateKey.from_int(0xC0FFEE)
+    records = [backup.type42_id_record(n, root, i) for i, n in enumerate(["Personal", "Work"])]
+    ids = backup.encrypt_ids(records, "bap:1", self_child(root, derivation.IDS_ENCRYPTION_PATH).public_key)
+    source = tmp_path / "in.bep"
+    source.write_text(backup.seal_backup({"ids": ids, "rootPk": wif_from_private_key(root)}, "backup password 1"))
+    (tmp_path / "bp").write_text("backup password 1\n")
+    (tmp_path / "pass").write_text("unlock me too\n")
+    data_dir, name = tmp_path / "data", f"leak-{uuid.uuid4().hex[:8]}"
+    common = ["--data-dir", str(data_dir), "--wallet", name, "--passphrase-file", str(tmp_path / "pass"),
+              "--backup-password-file", str(tmp_path / "bp")]
+    try:
+        capsys.readouterr()
+        main(["wallet", "import", "--backup", str(source), *common])
+        main(["wallet", "import", "--backup", str(source), *common])  # refused: exists
+        main(["wallet", "export", "--backup", str(tmp_path / "out.bep"), *common])
+        wallet = Wallet(data_dir, wallet_name=name)
+        wallet.unlock("unlock me too")
+        outputs = {
+            "site": " ".join(wallet.sign_site_message("a.example", b"m")),
+            "aip": " ".join(wallet.sign_site_aip("a.example", ["00"])),
+            "friend": wallet.friend_public_key("f"),
+            "token": wallet.sign_site_token("a.example", "/p"),
+        }
+        try:
+            wallet.decrypt(b"BIE1" + bytes(100), friend_bap_id="f")
+        except ValueError as exc:
+            outputs["decrypt error"] = repr(exc)
+        wallet.lock()
+        captured = capsys.readouterr()
+        master = derivation.tokenpass_master(root)
+        keys = {"rootPk": root, "master": master, "site key": derivation.site_key(master, "a.example"),
+                "encrypt key": derivation.friend_encryption_key(master, "f"),
+                "member 0": derivation.type42_member_key(root, 0)}
+        secrets = {f"{what} {form}": value for what, key in keys.items()
+                   for form, value in (("hex", key.secret.hex()), ("WIF", wif_from_private_key(key)))}
+        secrets.update({"backup password": "backup password 1", "unlock passphrase": "unlock me too"})
+        haystacks = {**_files_under(data_dir), **outputs, "stdout": captured.out, "stderr": captured.err,
+                     "logs": caplog.text, "keyring": secret_service.get_password("sigil", name) or ""}
+        assert haystacks["keyring"] and "Personal" in captured.out and (tmp_path / "out.bep").exists()
+        assert _leaks(haystacks, secrets) == []
+        assert _leaks({"backup": backup.open_backup((tmp_path / "out.bep").read_text(), "backup password 1")["rootPk"]},
+                      secrets) == ["rootPk WIF found in backup"]  # the detector works
+    finally:
+        Wallet(data_dir, wallet_name=name).delete()
