@@ -24,7 +24,13 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from auth_server.config import Settings
 from auth_server.counters import MemoryCounters, SharedCounters
-from auth_server.waitress_glue import LoopDispatcher, QuietChannel, prepare_loop_mode, run_loop
+from auth_server.waitress_glue import (
+    LoopDispatcher,
+    QuietChannel,
+    enforce_head_timeout,
+    prepare_loop_mode,
+    run_loop,
+)
 
 log = logging.getLogger("sigil.server")
 access_log = logging.getLogger("sigil.access")
@@ -35,6 +41,10 @@ access_log = logging.getLogger("sigil.access")
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: how long a connection may sit with a request head half-sent, or idle between requests
+DEFAULT_HEAD_TIMEOUT_SECONDS: float = Settings.head_timeout_seconds
+#: how long a connection whose request head has arrived may go without traffic (a slow body)
+CHANNEL_TIMEOUT_SECONDS = 60
 
 
 class AccessLog:
@@ -64,12 +74,15 @@ class AccessLog:
 
 
 def create_server(
-    app: WSGIApp, host: str, port: int, threads: int = 8, sock: socket.socket | None = None
+    app: WSGIApp, host: str, port: int, threads: int = 8, sock: socket.socket | None = None, *,
+    max_body_bytes: int | None = None, head_timeout: float = DEFAULT_HEAD_TIMEOUT_SECONDS,
 ) -> BaseWSGIServer | MultiSocketServer:
     """A bound (not yet running) waitress server; on ``sock`` when given (pre-fork workers).
 
     ``threads=0`` serves requests on the I/O loop itself (see :mod:`auth_server.waitress_glue`);
-    such a server must be run with :func:`run_server`, not its own ``run()``.
+    such a server must be run with :func:`run_server`, not its own ``run()``. Bodies above
+    ``max_body_bytes`` (default: the auth server's own limit) are refused by waitress before
+    they are read; a connection has ``head_timeout`` seconds for each request head.
     """
     if threads < 0:
         raise ValueError("threads must be 0 (serve on the I/O loop) or more")
@@ -77,10 +90,11 @@ def create_server(
     if threads == 0:
         where["_dispatcher"] = LoopDispatcher()
     server = waitress.create_server(
-        app, threads=max(threads, 1), ident="sigil", clear_untrusted_proxy_headers=True, channel_timeout=60,
+        app, threads=max(threads, 1), ident="sigil", clear_untrusted_proxy_headers=True,
         connection_limit=1000, backlog=1024, expose_tracebacks=False, **where,
         # poll() instead of select(): no FD_SETSIZE limit, and measurably less work per loop
         asyncore_use_poll=True,
+        **_limit_adjustments(max_body_bytes, head_timeout),
     )
     socket_map = _socket_map(server)
     if threads == 0:
@@ -89,7 +103,29 @@ def create_server(
         for dispatcher in list(socket_map.values()):
             if isinstance(dispatcher, BaseWSGIServer):
                 dispatcher.channel_class = QuietChannel  # type: ignore[misc]
+    enforce_head_timeout(socket_map, head_timeout)
     return server
+
+
+def _limit_adjustments(max_body_bytes: int | None, head_timeout: float) -> dict[str, Any]:
+    """Waitress adjustments that bound what one client can make the server hold.
+
+    ``max_request_body_size``: waitress reads a whole body into a buffer before the app
+    sees it, so the app's own size check only answers after a 200 MB upload has arrived.
+    At the server, a ``Content-Length`` above the limit is answered 413 right after the
+    head, and a chunked body is cut as it passes the limit. (Waitress refuses a length
+    *equal* to its setting, hence the + 1: a body of exactly the limit reaches the app.)
+    ``cleanup_interval``: how often idle channels are looked at; once a second, so that
+    the head timeout (:func:`enforce_head_timeout`) holds to about a second.
+    """
+    if max_body_bytes is None:
+        from auth_server.web.context import MAX_BODY_BYTES
+
+        max_body_bytes = MAX_BODY_BYTES
+    if head_timeout <= 0:
+        raise ValueError("head timeout must be positive")
+    return {"max_request_body_size": max_body_bytes + 1, "channel_timeout": CHANNEL_TIMEOUT_SECONDS,
+            "cleanup_interval": 1}
 
 
 def run_server(server: Any) -> None:
@@ -104,10 +140,12 @@ class ServerThread:
     """Waitress in a daemon thread: ``start()``, then ``port``/``url``; ``stop()`` shuts it down."""
 
     def __init__(
-        self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8, sock: socket.socket | None = None
+        self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8, sock: socket.socket | None = None,
+        *, max_body_bytes: int | None = None, head_timeout: float = DEFAULT_HEAD_TIMEOUT_SECONDS,
     ) -> None:
         self.app = app
         self.sock = sock
+        self.limits: dict[str, Any] = {"max_body_bytes": max_body_bytes, "head_timeout": head_timeout}
         self.host = host
         self.requested_port = port
         self.threads = threads
@@ -115,7 +153,7 @@ class ServerThread:
         self._thread: threading.Thread | None = None
 
     def start(self) -> ServerThread:
-        self._server = create_server(self.app, self.host, self.requested_port, self.threads, self.sock)
+        self._server = create_server(self.app, self.host, self.requested_port, self.threads, self.sock, **self.limits)
         self._thread = threading.Thread(target=run_server, args=(self._server,), name=f"sigil-waitress-{self.port}",
                                         daemon=True)
         self._thread.start()
@@ -227,7 +265,8 @@ def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None
         return _serve_prefork(settings, ready)
     store = Store.open(settings.db_path, clock=settings.clock)
     store.start_checkpointer()
-    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads)
+    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads,
+                          head_timeout=settings.head_timeout_seconds)
     _freeze_startup_heap()
     stop = threading.Event()
     previous = _wait_for_signal(stop)
@@ -350,7 +389,8 @@ def _run_worker(settings: Settings, sock: socket.socket) -> int:
     _wait_for_signal(stop)
     store = Store.open(settings.db_path, clock=settings.clock, migrate_now=False)
     store.start_checkpointer()
-    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads, sock=sock)
+    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads, sock=sock,
+                          head_timeout=settings.head_timeout_seconds)
     _freeze_startup_heap()
     try:
         server.start()

@@ -11,6 +11,8 @@ import pytest
 
 from auth_server.crypto import make_token
 from auth_server.crypto.tokens import format_timestamp
+from auth_server.web.context import MAX_BODY_BYTES
+from tests.helpers import raw_http
 from tests.http.conftest import SIGN_IN
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -40,3 +42,34 @@ def test_pubkey_in_non_ascii_hex_is_refused(server, digits):
     pubkey, rest = token.split("|", 1)
     res = _sign_in_raw(server, pubkey.translate(digits) + "|" + rest)
     assert (res.status_code, res.json()["code"]) == (400, "BAD_PUBKEY"), res.text
+
+
+# --- request bodies: refused by the server itself, not read to the end first ---------------------
+
+def test_huge_content_length_is_refused_before_the_body_is_sent(server):
+    """200 MB announced, nothing sent: the 413 comes at once (waitress would otherwise wait for,
+    and buffer, the whole body before the app's own check could answer)."""
+    with raw_http.connect(server.url) as sock:
+        sock.sendall(f"POST {SIGN_IN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {200 * 1024 * 1024}\r\n\r\n".encode())
+        started = time.monotonic()
+        answer = raw_http.read_answer(sock, timeout=5)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert time.monotonic() - started < 4
+
+
+def test_body_at_the_limit_still_reaches_the_app(server):
+    """Exactly MAX_BODY_BYTES goes through to the app (which answers about the token); one more is 413."""
+    res = server.request("POST", SIGN_IN, content=b" " * MAX_BODY_BYTES, headers={"Content-Type": "application/json"})
+    assert (res.status_code, res.json()["code"]) == (401, "MISSING_TOKEN")
+    res = server.request("POST", SIGN_IN, content=b" " * (MAX_BODY_BYTES + 1))
+    assert res.status_code == 413
+
+
+def test_chunked_body_is_cut_at_the_limit(server):
+    """A chunked body that never ends is answered 413 once it passes the limit."""
+    with raw_http.connect(server.url) as sock:
+        sock.sendall(f"POST {SIGN_IN} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        sent, refused = raw_http.send_chunks_until_refused(sock, total=4 * MAX_BODY_BYTES)
+        answer = raw_http.read_answer(sock, timeout=5)
+    assert answer.startswith(b"HTTP/1.1 413"), (sent, refused, answer[:200])
