@@ -3,7 +3,16 @@ request body and head limits enforced by the server itself."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import coincurve
 import httpx
@@ -15,6 +24,7 @@ from auth_server.web.context import MAX_BODY_BYTES
 from tests.helpers import raw_http
 from tests.http.conftest import SIGN_IN
 
+ROOT = Path(__file__).resolve().parents[2]
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
@@ -73,3 +83,63 @@ def test_chunked_body_is_cut_at_the_limit(server):
         sent, refused = raw_http.send_chunks_until_refused(sock, total=4 * MAX_BODY_BYTES)
         answer = raw_http.read_answer(sock, timeout=5)
     assert answer.startswith(b"HTTP/1.1 413"), (sent, refused, answer[:200])
+
+
+# --- connections: a request head has a deadline of its own ------------------------------------------
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``sigil-server serve`` in a process of its own; yields it and its URL, stops it after."""
+    proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0", "--db",
+                             str(tmp_path / "served.db"), *args], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})}, start_new_session=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        assert match, line + proc.stderr.read() if proc.poll() is not None else line
+        yield proc, match.group(1)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    sock.settimeout(within)
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+@pytest.mark.parametrize("threads", ["4", "0"], ids=["thread-pool", "loop-mode"])
+def test_half_open_connections_are_closed_after_the_head_timeout(tmp_path, threads):
+    """Idle and half-sent heads are closed once SIGIL_HEAD_TIMEOUT_SECONDS passes, while other
+    clients are served meanwhile; a request whose head arrived (its body on the way) is kept."""
+    with serving(tmp_path, "--threads", threads, "--quiet", env={"SIGIL_HEAD_TIMEOUT_SECONDS": "1"}) as (_, url):
+        idle = [raw_http.connect(url) for _ in range(30)]
+        partial = [raw_http.connect(url) for _ in range(10)]
+        for sock in partial:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        slow_body = raw_http.connect(url)
+        slow_body.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
+        started = time.monotonic()
+        try:
+            assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200  # served meanwhile
+            closed = [_closed_by_server(sock, within=max(0.1, started + 5 - time.monotonic())) for sock in idle + partial]
+            assert all(closed), f"{closed.count(False)} of {len(closed)} still open after 5 s"
+            assert time.monotonic() - started >= 0.9  # not before the timeout
+            # the head of this one arrived: it keeps the (60 s) channel timeout and is answered
+            slow_body.sendall(b"67890")
+            assert raw_http.read_answer(slow_body, timeout=5).startswith(b"HTTP/1.1 405")
+            assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+        finally:
+            for sock in idle + partial + [slow_body]:
+                sock.close()
