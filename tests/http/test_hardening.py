@@ -87,18 +87,36 @@ def test_chunked_body_is_cut_at_the_limit(server):
 
 # --- connections: a request head has a deadline of its own ------------------------------------------
 
+class Served:
+    """A ``sigil-server serve`` process, its URL and its log (stderr, kept in a file)."""
+
+    def __init__(self, proc: subprocess.Popen, url: str, log_path: Path) -> None:
+        self.proc, self.url, self.log_path = proc, url, log_path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
 @contextlib.contextmanager
-def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
-    """``sigil-server serve`` in a process of its own; yields it and its URL, stops it after."""
-    proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0", "--db",
-                             str(tmp_path / "served.db"), *args], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})}, start_new_session=True)
+def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """``sigil-server serve`` in a process of its own; stopped (SIGTERM, then SIGKILL) after."""
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0", "--db",
+                                 str(tmp_path / "served.db"), *args], cwd=ROOT, stderr=log, text=True,
+                                env={**os.environ, **(env or {})}, start_new_session=True)
+    served = Served(proc, "", log_path)
     try:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()
-        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-        assert match, line + proc.stderr.read() if proc.poll() is not None else line
-        yield proc, match.group(1)
+        deadline = time.monotonic() + 30
+        while not (match := re.search(r"listening on (http://127\.0\.0\.1:\d+)", served.log())):
+            assert proc.poll() is None and time.monotonic() < deadline, served.log()
+            time.sleep(0.05)
+        served.url = match.group(1)
+        yield served
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -123,7 +141,8 @@ def _closed_by_server(sock: socket.socket, within: float) -> bool:
 def test_half_open_connections_are_closed_after_the_head_timeout(tmp_path, threads):
     """Idle and half-sent heads are closed once SIGIL_HEAD_TIMEOUT_SECONDS passes, while other
     clients are served meanwhile; a request whose head arrived (its body on the way) is kept."""
-    with serving(tmp_path, "--threads", threads, "--quiet", env={"SIGIL_HEAD_TIMEOUT_SECONDS": "1"}) as (_, url):
+    with serving(tmp_path, "--threads", threads, "--quiet", env={"SIGIL_HEAD_TIMEOUT_SECONDS": "1"}) as served:
+        url = served.url
         idle = [raw_http.connect(url) for _ in range(30)]
         partial = [raw_http.connect(url) for _ in range(10)]
         for sock in partial:
@@ -143,3 +162,109 @@ def test_half_open_connections_are_closed_after_the_head_timeout(tmp_path, threa
         finally:
             for sock in idle + partial + [slow_body]:
                 sock.close()
+
+
+# --- processes: workers die with their master, and the master restarts a worker that dies ---------
+
+def _children(pid: int) -> set[int]:
+    """Live (not zombie) processes whose parent is ``pid``, from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+            if int(ppid) == pid and state != "Z":
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_for(condition, timeout: float, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    return condition()
+
+
+def _status(url: str) -> int | None:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code
+    except httpx.TransportError:
+        return None
+
+
+def _answers(url: str) -> bool:
+    return _status(url) == 200
+
+
+pytestmark_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+@pytestmark_linux
+@pytest.mark.parametrize("threads", ["4", "0"], ids=["thread-pool", "loop-mode"])
+def test_workers_exit_when_the_master_is_killed(tmp_path, threads):
+    with serving(tmp_path, "--workers", "2", "--threads", threads, "--quiet") as served:
+        proc, url = served.proc, served.url
+        workers = _wait_for(lambda: len(_children(proc.pid)) == 2 and _children(proc.pid), timeout=10)
+        assert len(workers) == 2 and _answers(url)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert _wait_for(lambda: not any(_alive(pid) for pid in workers), timeout=5), "a worker outlived its master"
+        assert not _answers(url), "the port still answers with the master gone"
+
+
+@pytestmark_linux
+def test_the_master_restarts_a_worker_that_dies(tmp_path):
+    with serving(tmp_path, "--workers", "2", "--threads", "4", "--quiet") as served:
+        proc, url = served.proc, served.url
+        workers = _wait_for(lambda: len(_children(proc.pid)) == 2 and _children(proc.pid), timeout=10)
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        replaced = _wait_for(lambda: len(_children(proc.pid) - workers) == 1 and _children(proc.pid), timeout=10)
+        assert replaced and len(replaced) == 2 and victim not in replaced, "no worker took the place of the killed one"
+        # every connection is served again, whichever worker's socket the kernel picks
+        assert all(_answers(url) for _ in range(20))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        log = served.log()
+    assert f"worker {victim} exited (killed by SIGKILL); restarting it" in log, log
+    assert not any(_alive(pid) for pid in replaced)
+
+
+@pytestmark_linux
+def test_a_worker_that_keeps_crashing_is_restarted_with_a_back_off(tmp_path):
+    """With the database made unreadable, every new worker dies at start-up: the restarts
+    slow down (0.5, 1, 2 s ...) instead of forking as fast as the master can."""
+    with serving(tmp_path, "--workers", "2", "--threads", "4", "--quiet") as served:
+        proc, url = served.proc, served.url
+        workers = _wait_for(lambda: len(_children(proc.pid)) == 2 and _children(proc.pid), timeout=10)
+        db = tmp_path / "served.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        db.write_bytes(b"not a database" * 100)
+        os.kill(min(workers), signal.SIGKILL)
+        time.sleep(2.6)  # restarts at about 0.75 and 2 s; the next one waits 2 s
+        # the other worker still answers (503: it finds the database unreadable too), and new
+        # connections are not left to hang in the backlog of the crashing worker's socket
+        # (a connection can still land on the socket of a worker that is just starting to crash)
+        statuses = [_status(url) for _ in range(10)]
+        assert statuses.count(503) >= 7, (statuses, served.log())
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        log = served.log()
+    restarts = log.count("restarting it in")
+    assert 2 <= restarts <= 5, log  # after 0.5, 1, 2 s: three or four in 3.5 s, not hundreds
+    assert "worker" in log and "failed" in log and "Traceback" in log  # why it crashes is logged
