@@ -86,7 +86,7 @@ class Settings:
         if self.workers < 1:
             raise ValueError("workers must be 1 or more")
         if not self.head_timeout_seconds > 0:
-            raise ValueError("head_timeout_seconds must be positive")
+            raise ValueError("head_timeout_seconds (SIGIL_HEAD_TIMEOUT_SECONDS) must be positive")
         if not self.base_url:
             self.base_url = f"http://{self.host}:{self.port}"
         self.base_url = self.base_url.rstrip("/")

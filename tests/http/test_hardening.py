@@ -164,6 +164,15 @@ def test_half_open_connections_are_closed_after_the_head_timeout(tmp_path, threa
                 sock.close()
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "soon"])
+def test_a_bad_head_timeout_is_a_clear_error(tmp_path, value):
+    result = subprocess.run([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0", "--db",
+                             str(tmp_path / "x.db")], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "SIGIL_HEAD_TIMEOUT_SECONDS": value})
+    assert result.returncode == 2 and "SIGIL_HEAD_TIMEOUT_SECONDS" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # --- processes: workers die with their master, and the master restarts a worker that dies ---------
 
 def _children(pid: int) -> set[int]:
