@@ -7,8 +7,10 @@ their own subcommands without touching the others.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from auth_server import __version__
 from auth_server.crypto import TokenError, make_token, private_key_from_wif, verify_token
@@ -16,19 +18,47 @@ from auth_server.cli_clients import add_client_commands
 from auth_server.server_commands import add_server_commands
 
 
-def _cmd_token_make(args: argparse.Namespace) -> int:
+class CliError(Exception):
+    """A usage problem found after parsing; printed as ``error: ...`` with exit code 2."""
+
+
+#: why a secret given as an argument is refused rather than used
+_ON_COMMAND_LINE = ("a secret on the command line is visible to every user of the machine (ps, /proc) "
+                    "and stays in shell history")
+
+
+def _read_secret_file(path: str) -> str:
+    """The file's text without surrounding whitespace (``echo "$WIF" > f`` works)."""
     try:
-        key = private_key_from_wif(args.wif)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _wif(args: argparse.Namespace, prompt: Callable[[str], str]) -> str:
+    if args.wif is not None:
+        raise CliError(f"--wif is refused: {_ON_COMMAND_LINE}; use --wif-file FILE, or leave it out to be prompted")
+    if args.wif_file:
+        return _read_secret_file(args.wif_file)
+    return prompt("WIF private key: ").strip()
+
+
+def _cmd_token_make(args: argparse.Namespace) -> int:
+    wif = _wif(args, getpass.getpass)
+    try:
+        key = private_key_from_wif(wif)
+    except ValueError as exc:  # the message names the rule broken, never the value
+        raise CliError(str(exc)) from None
     print(make_token(key, args.path, body=args.body, scheme=args.scheme))
     return 0
 
 
 def _cmd_token_verify(args: argparse.Namespace) -> int:
+    if args.token is not None and args.token != "-":
+        raise CliError(f"a token argument is refused: {_ON_COMMAND_LINE}; pipe it on stdin or use --token-file FILE")
+    text = _read_secret_file(args.token_file) if args.token_file else sys.stdin.read().strip()
     try:
-        token = verify_token(args.token, args.path, body=args.body, window_seconds=args.window)
+        token = verify_token(text, args.path, body=args.body, window_seconds=args.window)
     except TokenError as exc:
         print(f"invalid ({exc.code}): {exc}")
         return 1
@@ -40,15 +70,18 @@ def _add_token_commands(sub: argparse._SubParsersAction) -> None:
     token = sub.add_parser("token", help="make or check X-Auth-Token headers (for debugging clients)")
     token_sub = token.add_subparsers(dest="token_command", required=True)
 
-    make = token_sub.add_parser("make", help="print a token signed with a WIF key")
-    make.add_argument("--wif", required=True, help="WIF private key to sign with")
+    make = token_sub.add_parser("make", help="print a token signed with a WIF key (read from a file or a prompt)")
+    make.add_argument("--wif-file", metavar="FILE", help="read the WIF private key from FILE instead of a prompt")
+    make.add_argument("--wif", help=argparse.SUPPRESS)  # refused with the reason (see _wif)
     make.add_argument("--path", required=True, help="request path the token is for, e.g. /api/auth/sign-in/sigma")
     make.add_argument("--body", default=None, help="request body the token covers (UTF-8 text)")
     make.add_argument("--scheme", choices=("brc77", "bsm"), default="brc77")
     make.set_defaults(handler=_cmd_token_make)
 
-    verify = token_sub.add_parser("verify", help="check a token; print its pubkey (exit 0) or the reason (exit 1)")
-    verify.add_argument("token")
+    verify = token_sub.add_parser("verify", help="check a token read from stdin; print its pubkey (exit 0) or the "
+                                                 "reason (exit 1)")
+    verify.add_argument("token", nargs="?", help=argparse.SUPPRESS)  # only "-"; a token here is refused
+    verify.add_argument("--token-file", metavar="FILE", help="read the token from FILE instead of stdin")
     verify.add_argument("--path", required=True, help="request path the token must be for")
     verify.add_argument("--body", default=None, help="request body the token must cover")
     verify.add_argument("--window", type=float, default=300.0, help="allowed clock difference in seconds")
@@ -74,6 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreUnavailable as exc:  # a PostgreSQL URL that does not answer: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        print("\nerror: cancelled", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

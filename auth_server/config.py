@@ -53,6 +53,9 @@ class Settings:
     threads: int = 8  # per worker; 0 runs requests on the I/O loop (auth_server/waitress_glue.py)
     workers: int = 1  # >1: pre-forked processes on one port (POSIX)
     log_requests: bool = True
+    # seconds a connection gets to send each request head (and to idle between requests);
+    # half-open connections would otherwise hold a slot for the 60 s channel timeout
+    head_timeout_seconds: float = 10.0
     # extension points of the reference plugin
     enable_subscription: bool = False
     # OAuth 2.0 / OpenID Connect provider (auth_server/oauth)
@@ -82,6 +85,8 @@ class Settings:
             raise ValueError("threads must be 0 (serve requests on the I/O loop) or more")
         if self.workers < 1:
             raise ValueError("workers must be 1 or more")
+        if not self.head_timeout_seconds > 0:
+            raise ValueError("head_timeout_seconds (SIGIL_HEAD_TIMEOUT_SECONDS) must be positive")
         if not self.base_url:
             self.base_url = f"http://{self.host}:{self.port}"
         self.base_url = self.base_url.rstrip("/")
@@ -188,6 +193,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "threads": ("SIGIL_THREADS", int),
     "workers": ("SIGIL_WORKERS", int),
     "log_requests": ("SIGIL_LOG_REQUESTS", _bool),
+    "head_timeout_seconds": ("SIGIL_HEAD_TIMEOUT_SECONDS", float),
     "enable_subscription": ("SIGIL_ENABLE_SUBSCRIPTION", _bool),
     "code_ttl": ("SIGIL_CODE_TTL", int),
     "access_token_ttl": ("SIGIL_ACCESS_TOKEN_TTL", int),

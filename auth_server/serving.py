@@ -24,7 +24,13 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from auth_server.config import Settings
 from auth_server.counters import MemoryCounters, SharedCounters
-from auth_server.waitress_glue import LoopDispatcher, QuietChannel, prepare_loop_mode, run_loop
+from auth_server.waitress_glue import (
+    LoopDispatcher,
+    QuietChannel,
+    enforce_head_timeout,
+    prepare_loop_mode,
+    run_loop,
+)
 
 log = logging.getLogger("sigil.server")
 access_log = logging.getLogger("sigil.access")
@@ -35,6 +41,10 @@ access_log = logging.getLogger("sigil.access")
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: how long a connection may sit with a request head half-sent, or idle between requests
+DEFAULT_HEAD_TIMEOUT_SECONDS: float = Settings.head_timeout_seconds
+#: how long a connection whose request head has arrived may go without traffic (a slow body)
+CHANNEL_TIMEOUT_SECONDS = 60
 
 
 class AccessLog:
@@ -64,12 +74,15 @@ class AccessLog:
 
 
 def create_server(
-    app: WSGIApp, host: str, port: int, threads: int = 8, sock: socket.socket | None = None
+    app: WSGIApp, host: str, port: int, threads: int = 8, sock: socket.socket | None = None, *,
+    max_body_bytes: int | None = None, head_timeout: float = DEFAULT_HEAD_TIMEOUT_SECONDS,
 ) -> BaseWSGIServer | MultiSocketServer:
     """A bound (not yet running) waitress server; on ``sock`` when given (pre-fork workers).
 
     ``threads=0`` serves requests on the I/O loop itself (see :mod:`auth_server.waitress_glue`);
-    such a server must be run with :func:`run_server`, not its own ``run()``.
+    such a server must be run with :func:`run_server`, not its own ``run()``. Bodies above
+    ``max_body_bytes`` (default: the auth server's own limit) are refused by waitress before
+    they are read; a connection has ``head_timeout`` seconds for each request head.
     """
     if threads < 0:
         raise ValueError("threads must be 0 (serve on the I/O loop) or more")
@@ -77,10 +90,11 @@ def create_server(
     if threads == 0:
         where["_dispatcher"] = LoopDispatcher()
     server = waitress.create_server(
-        app, threads=max(threads, 1), ident="sigil", clear_untrusted_proxy_headers=True, channel_timeout=60,
+        app, threads=max(threads, 1), ident="sigil", clear_untrusted_proxy_headers=True,
         connection_limit=1000, backlog=1024, expose_tracebacks=False, **where,
         # poll() instead of select(): no FD_SETSIZE limit, and measurably less work per loop
         asyncore_use_poll=True,
+        **_limit_adjustments(max_body_bytes, head_timeout),
     )
     socket_map = _socket_map(server)
     if threads == 0:
@@ -89,7 +103,29 @@ def create_server(
         for dispatcher in list(socket_map.values()):
             if isinstance(dispatcher, BaseWSGIServer):
                 dispatcher.channel_class = QuietChannel  # type: ignore[misc]
+    enforce_head_timeout(socket_map, head_timeout)
     return server
+
+
+def _limit_adjustments(max_body_bytes: int | None, head_timeout: float) -> dict[str, Any]:
+    """Waitress adjustments that bound what one client can make the server hold.
+
+    ``max_request_body_size``: waitress reads a whole body into a buffer before the app
+    sees it, so the app's own size check only answers after a 200 MB upload has arrived.
+    At the server, a ``Content-Length`` above the limit is answered 413 right after the
+    head, and a chunked body is cut as it passes the limit. (Waitress refuses a length
+    *equal* to its setting, hence the + 1: a body of exactly the limit reaches the app.)
+    ``cleanup_interval``: how often idle channels are looked at; once a second, so that
+    the head timeout (:func:`enforce_head_timeout`) holds to about a second.
+    """
+    if max_body_bytes is None:
+        from auth_server.web.context import MAX_BODY_BYTES
+
+        max_body_bytes = MAX_BODY_BYTES
+    if head_timeout <= 0:
+        raise ValueError("head timeout must be positive")
+    return {"max_request_body_size": max_body_bytes + 1, "channel_timeout": CHANNEL_TIMEOUT_SECONDS,
+            "cleanup_interval": 1}
 
 
 def run_server(server: Any) -> None:
@@ -104,10 +140,12 @@ class ServerThread:
     """Waitress in a daemon thread: ``start()``, then ``port``/``url``; ``stop()`` shuts it down."""
 
     def __init__(
-        self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8, sock: socket.socket | None = None
+        self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8, sock: socket.socket | None = None,
+        *, max_body_bytes: int | None = None, head_timeout: float = DEFAULT_HEAD_TIMEOUT_SECONDS,
     ) -> None:
         self.app = app
         self.sock = sock
+        self.limits: dict[str, Any] = {"max_body_bytes": max_body_bytes, "head_timeout": head_timeout}
         self.host = host
         self.requested_port = port
         self.threads = threads
@@ -115,7 +153,7 @@ class ServerThread:
         self._thread: threading.Thread | None = None
 
     def start(self) -> ServerThread:
-        self._server = create_server(self.app, self.host, self.requested_port, self.threads, self.sock)
+        self._server = create_server(self.app, self.host, self.requested_port, self.threads, self.sock, **self.limits)
         self._thread = threading.Thread(target=run_server, args=(self._server,), name=f"sigil-waitress-{self.port}",
                                         daemon=True)
         self._thread.start()
@@ -234,7 +272,8 @@ def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None
     store.start_checkpointer()
     # Bound before the app is built: with port 0 the base URL (the issuer) follows the bound port.
     sock = listening_sockets(settings.host, settings.port, 1)[0]
-    server = ServerThread(_build_app(settings, store, sock), settings.host, settings.port, settings.threads, sock)
+    server = ServerThread(_build_app(settings, store, sock), settings.host, settings.port, settings.threads, sock,
+                          head_timeout=settings.head_timeout_seconds)
     _freeze_startup_heap()
     stop = threading.Event()
     previous = _wait_for_signal(stop)
@@ -270,18 +309,27 @@ def listening_sockets(host: str, port: int, workers: int) -> list[socket.socket]
     sockets: list[socket.socket] = []
     try:
         for _ in range(workers):
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((host, port))
-            port = sock.getsockname()[1]  # port 0: the others join the port the first one got
-            sock.listen(1024)
+            sockets.append(reuseport_socket(host, port))
+            port = sockets[-1].getsockname()[1]  # port 0: the others join the port the first one got
     except OSError:
         for sock in sockets:
             sock.close()
         raise
     return sockets
+
+
+def reuseport_socket(host: str, port: int) -> socket.socket:
+    """One more listening socket in the ``SO_REUSEPORT`` group of ``host:port``."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> int:
@@ -302,22 +350,8 @@ def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> i
     url = "http://" + (f"[{settings.host}]" if ":" in settings.host else settings.host) + f":{port}"
     if settings.port == 0 and settings.base_url.endswith(":0"):
         settings.base_url = url
-    children: list[int] = []
-    for index in range(settings.workers):
-        pid = os.fork()
-        if pid == 0:  # worker
-            code = 1
-            own = sockets[index % len(sockets)]
-            for other in sockets:
-                if other is not own:
-                    other.close()  # a socket left open here would outlive its worker
-            try:
-                code = _run_worker(settings, own)
-            finally:
-                os._exit(code)
-        children.append(pid)
-    for sock in sockets:
-        sock.close()
+    supervisor = _WorkerSupervisor(settings, sockets)
+    supervisor.start_all()
     log.info("sigil-server listening on %s with %d workers (database %s, base URL %s)",
              url, settings.workers, settings.db_path, settings.base_url)
     if ready:
@@ -325,27 +359,176 @@ def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> i
     stop = threading.Event()
     previous = _wait_for_signal(stop)
     try:
-        while not stop.wait(0.5):
-            pid, status = os.waitpid(-1, os.WNOHANG)
-            if pid:
-                log.error("worker %d exited (status %d); shutting down", pid, status)
-                children.remove(pid)
-                break
+        while not stop.wait(SUPERVISE_INTERVAL_SECONDS):
+            supervisor.reap_and_restart()
     finally:
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for pid in children:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+        supervisor.stop_all()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("stopped")
     return 0
+
+
+#: how often the master looks for exited workers (and restarts the ones due)
+SUPERVISE_INTERVAL_SECONDS = 0.25
+#: a worker that exits sooner than this after its start counts as a crash on start-up ...
+QUICK_EXIT_SECONDS = 10.0
+#: ... and each one in a row doubles the wait before the next restart, up to this
+MAX_RESTART_DELAY_SECONDS = 30.0
+
+
+class _WorkerSupervisor:
+    """The master's side of ``--workers``: fork one worker per slot, restart a slot whose
+    worker dies, and make every worker die with the master.
+
+    A worker that exits (a crash, the OOM killer, an operator's ``kill -9``) is restarted
+    at once; one that keeps dying right after its start is restarted after 0.5, 1, 2 ...
+    up to 30 s, so a crash loop (an unreadable database) costs a fork every 30 s, not a
+    spinning core. With a socket per worker (``SO_REUSEPORT``), the master closes a dead
+    worker's socket, so the kernel sends new connections to the live workers meanwhile
+    instead of leaving them in a backlog nobody accepts from, and opens a new one for
+    the replacement.
+    """
+
+    def __init__(self, settings: Settings, sockets: list[socket.socket]) -> None:
+        self.settings = settings
+        self.sockets = sockets
+        self.port = sockets[0].getsockname()[1]
+        self.pids: dict[int, int] = {}  # pid -> slot
+        self.started: dict[int, float] = {}  # slot -> when its current worker started
+        self.quick_exits: dict[int, int] = {}  # slot -> crashes on start-up in a row
+        self.due: dict[int, float] = {}  # slot -> when to restart it
+        self.master_pid = os.getpid()
+        # Every worker holds the read end; the master holds the only write end. When the
+        # master dies, however it dies, the kernel closes that end and the workers read EOF.
+        self.lifeline_read, self.lifeline_write = os.pipe()
+
+    def start_all(self) -> None:
+        for slot in range(self.settings.workers):
+            self._fork(slot)
+
+    def _fork(self, slot: int) -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                own = self.sockets[slot % len(self.sockets)]
+                for other in self.sockets:
+                    if other is not own:
+                        other.close()  # a socket left open here would outlive its worker
+                os.close(self.lifeline_write)
+                exit_with_master(self.master_pid, self.lifeline_read)
+                code = _run_worker(self.settings, own)
+            except BaseException:  # said here: os._exit below would drop the traceback
+                log.exception("worker %d failed", os.getpid())
+            finally:
+                os._exit(code)
+        self.pids[pid] = slot
+        self.started[slot] = time.monotonic()
+
+    def reap_and_restart(self) -> None:
+        """Collect every exited worker, schedule its slot's restart, fork the ones due."""
+        now = time.monotonic()
+        while self.pids:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if not pid:
+                break
+            slot = self.pids.pop(pid, None)
+            if slot is None:
+                continue
+            if len(self.sockets) > 1:
+                self.sockets[slot].close()
+            quick = now - self.started[slot] < QUICK_EXIT_SECONDS
+            self.quick_exits[slot] = self.quick_exits.get(slot, 0) + 1 if quick else 0
+            delay = 0.0 if not self.quick_exits[slot] else min(
+                MAX_RESTART_DELAY_SECONDS, 0.5 * 2 ** (self.quick_exits[slot] - 1))
+            self.due[slot] = now + delay
+            log.error("worker %d exited (%s); restarting it in %.1f s", pid, _describe_exit(status), delay)
+        for slot, when in list(self.due.items()):
+            if when <= now:
+                if len(self.sockets) > 1:
+                    try:
+                        self.sockets[slot] = reuseport_socket(self.settings.host, self.port)
+                    except OSError as exc:
+                        log.error("cannot listen again for worker slot %d: %s; retrying", slot, exc)
+                        self.due[slot] = now + 1.0
+                        continue
+                del self.due[slot]
+                self._fork(slot)
+                log.info("started worker %d in place of the one that exited",
+                         next(pid for pid, s in self.pids.items() if s == slot))
+
+    def stop_all(self) -> None:
+        """SIGTERM every worker and wait for it (each finishes its requests and closes its store)."""
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in self.pids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        self.pids.clear()
+        for sock in self.sockets:
+            sock.close()
+        os.close(self.lifeline_write)
+        os.close(self.lifeline_read)
+
+
+def _describe_exit(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+def exit_with_master(master_pid: int, lifeline: int) -> None:
+    """Make this worker get SIGTERM (its normal shutdown) when the master dies.
+
+    Otherwise a ``kill -9`` of the master leaves its workers serving the port with no
+    parent, and nothing that would ever stop or restart them. Two ways, for they
+    complement each other: on Linux the kernel sends the signal itself
+    (``PR_SET_PDEATHSIG``); everywhere a thread waits for EOF on the master's lifeline
+    pipe. The master may already be gone by the time this runs; then it is SIGTERM now.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until the worker installs its own handler
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _parent_death_signal(signal.SIGTERM)
+    threading.Thread(target=watch_lifeline, args=(lifeline,), name="sigil-lifeline", daemon=True).start()
+    if os.getppid() != master_pid:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _parent_death_signal(signum: int) -> bool:
+    """``prctl(PR_SET_PDEATHSIG, signum)`` on Linux; False where there is no such call."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(pr_set_pdeathsig, int(signum), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def watch_lifeline(fd: int) -> None:
+    """Block until the master's end of the pipe closes, then stop this worker."""
+    while True:
+        try:
+            if not os.read(fd, 1):
+                break
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _run_worker(settings: Settings, sock: socket.socket) -> int:
@@ -355,7 +538,8 @@ def _run_worker(settings: Settings, sock: socket.socket) -> int:
     _wait_for_signal(stop)
     store = Store.open(settings.db_path, clock=settings.clock, migrate_now=False)
     store.start_checkpointer()
-    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads, sock=sock)
+    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads, sock=sock,
+                          head_timeout=settings.head_timeout_seconds)
     _freeze_startup_heap()
     try:
         server.start()

@@ -1,7 +1,9 @@
-"""What Sigil changes inside waitress: a quieter channel, and an optional loop-only mode.
+"""What Sigil changes inside waitress: a quieter channel, a head timeout, and an optional loop-only mode.
 
 :class:`QuietChannel` (always on) stops waitress's loop from spinning while a task thread
-writes an answer.
+writes an answer. :class:`GuardedChannel` (every channel) answers waitress's own refusals
+as JSON and gives a connection a short time to send each request head
+(:func:`enforce_head_timeout`).
 
 ``--threads 0`` (:class:`LoopDispatcher`, :func:`run_loop`) runs each request on the I/O
 loop thread instead of a thread pool. Waitress normally reads a request on its loop
@@ -21,20 +23,99 @@ should keep the thread pool.
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections import deque
 from typing import Any
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
+from waitress.task import ErrorTask
 
 log = logging.getLogger("sigil.server")
 #: poll timeout while nothing is queued; waitress's own loop uses the same second
 IDLE_POLL_SECONDS = 1.0
 
 
-class QuietChannel(HTTPChannel):
+class JsonErrorTask(ErrorTask):
+    """Waitress's own refusals (413 body too large, 400 unparsable head, 431 head too large)
+    in the JSON shape of every other answer (``{"message", "code"}``), not as plain text."""
+
+    CODES = {400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE", 431: "HEADERS_TOO_LARGE", 500: "INTERNAL_ERROR",
+             501: "NOT_IMPLEMENTED"}
+
+    def execute(self) -> None:
+        error = self.request.error
+        if error.code == 413:
+            message = f"request body is larger than {self.channel.adj.max_request_body_size - 1} bytes"
+        else:
+            message = f"{error.reason.lower()}: {error.body}"
+        body = json.dumps({"message": message, "code": self.CODES.get(error.code, "BAD_REQUEST")}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class GuardedChannel(HTTPChannel):
+    """Every channel here: waitress's refusals as JSON, and a deadline for each request head.
+
+    The deadline: waitress has one timeout for every idle connection (60 s here). A client that opens
+    connections and sends nothing, or half a head, holds one of the worker's 1,000
+    connection slots for all that time: ~1,000 such sockets from one machine shut
+    everyone else out. So waiting for a head gets a deadline of its own: from the
+    connection's start, or from the last request's service. A request whose head has
+    arrived (a body on its way) keeps the channel timeout.
+    """
+
+    error_task_class = JsonErrorTask
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.head_since = self.creation_time
+
+    def service(self) -> None:
+        self.head_since = time.time()  # set before too: the loop may look while this runs
+        try:
+            super().service()
+        finally:
+            self.head_since = time.time()
+
+    def awaiting_head(self) -> bool:
+        """Nothing to serve or send, and no complete head: the client owes the next head."""
+        request = self.request
+        return (not self.requests and not self.total_outbufs_len
+                and (request is None or not request.headers_finished))
+
+
+def enforce_head_timeout(socket_map: dict[int, Any], head_timeout: float) -> None:
+    """Close, at each maintenance pass of the servers in ``socket_map``, every channel that
+    has waited longer than ``head_timeout`` seconds for a request head."""
+    for dispatcher in list(socket_map.values()):
+        if isinstance(dispatcher, BaseWSGIServer):
+            dispatcher.maintenance = _HeadTimeoutMaintenance(dispatcher, head_timeout)  # type: ignore[method-assign]
+
+
+class _HeadTimeoutMaintenance:
+    """Waitress's own idle-channel pass, then the head deadline (runs on the loop thread)."""
+
+    def __init__(self, server: BaseWSGIServer, head_timeout: float) -> None:
+        self.server = server
+        self.head_timeout = head_timeout
+        self.waitress_pass = server.maintenance
+
+    def __call__(self, now: float) -> None:
+        self.waitress_pass(now)
+        cutoff = now - self.head_timeout
+        for channel in list(self.server.active_channels.values()):
+            if isinstance(channel, GuardedChannel) and channel.head_since < cutoff and channel.awaiting_head():
+                channel.will_close = True
+
+
+class QuietChannel(GuardedChannel):
     """Waitress's HTTP channel without its busy loop while a task thread writes.
 
     A task thread's ``write_soon`` counts the response as buffered, then sends it itself
@@ -97,7 +178,7 @@ class LoopDispatcher:
         return True
 
 
-class LoopChannel(HTTPChannel):
+class LoopChannel(GuardedChannel):
     """A channel whose writes never wait for the loop (they run on it)."""
 
     def _flush_outbufs_below_high_watermark(self) -> None:

@@ -39,7 +39,9 @@ SCHEMES: tuple[str, ...] = ("brc77", "bsm")
 DEFAULT_WINDOW_SECONDS = 300.0
 MAX_TOKEN_LENGTH = 8192
 
-_TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z")
+# ``[0-9]``, not ``\d``: in Python ``\d`` matches every Unicode digit (fullwidth, Arabic-Indic, ...),
+# and ``int()`` reads them all, so a token stamped "２０２６-..." would pass. The wire format is ASCII.
+_TIMESTAMP_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z")
 
 
 def format_timestamp(moment: datetime | float) -> str:

@@ -1,12 +1,15 @@
 """Serve the local API with waitress in a background thread, on loopback only.
 
-Reuses the auth server's :class:`~auth_server.serving.ServerThread` (clean shutdown), with
-a larger pool: each request waiting for an approval holds a worker for up to two minutes.
+Reuses the auth server's :class:`~auth_server.serving.ServerThread` (clean shutdown, the
+head timeout), with a larger pool: each request waiting for an approval holds a worker for
+up to two minutes. Bodies above the API's own limit are refused by waitress from the
+``Content-Length`` (or as a chunked body passes it), before they are read.
 """
 
 from __future__ import annotations
 
 from auth_server.serving import ServerThread
+from signer_app.local_api.app import MAX_REQUEST_BYTES
 
 LOOPBACK = "127.0.0.1"
 
@@ -39,7 +42,8 @@ class LocalApiServer:
     def start(self) -> None:
         if self._thread is not None:
             return
-        self._thread = ServerThread(self.app, LOOPBACK, self.requested_port, threads=self.threads).start()
+        self._thread = ServerThread(self.app, LOOPBACK, self.requested_port, threads=self.threads,
+                                    max_body_bytes=MAX_REQUEST_BYTES).start()
 
     def stop(self) -> None:
         thread, self._thread = self._thread, None

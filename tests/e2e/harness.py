@@ -164,8 +164,8 @@ class DesktopHand:
     def __init__(self, display: str) -> None:
         self.env = {**os.environ, "DISPLAY": display}
 
-    def _run(self, *args: str, check: bool = True) -> str:
-        result = subprocess.run(args, env=self.env, capture_output=True, text=True, timeout=20)
+    def _run(self, *args: str, check: bool = True, stdin: str | None = None) -> str:
+        result = subprocess.run(args, env=self.env, capture_output=True, text=True, timeout=20, input=stdin)
         if check and result.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed: {result.stderr.strip()}")
         return result.stdout
@@ -209,7 +209,8 @@ class DesktopHand:
         self._run("xdotool", "windowfocus", "--sync", window, check=False)
 
     def type_text(self, text: str) -> None:
-        self._run("xdotool", "type", "--delay", "20", "--", text)
+        """Type ``text`` (often a passphrase): given on stdin, never on xdotool's command line."""
+        self._run("xdotool", "type", "--delay", "20", "--file", "-", stdin=text)
 
     def key(self, *keys: str) -> None:
         self._run("xdotool", "key", "--delay", "50", *keys)

@@ -19,9 +19,10 @@ from tests.http.conftest import SIGN_IN
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
+        stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "auth_server.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+                          env={**os.environ, **(env or {})}, timeout=timeout, input=stdin)
 
 
 def test_healthz_and_json_errors(server):
@@ -128,7 +129,7 @@ def test_admin_commands(server_factory, tmp_path, peer, peer_key):
     assert unknown.returncode == 1 and "no user" in unknown.stderr
 
     # the foundation's token commands are still there
-    assert cli("token", "verify", "--path", SIGN_IN, peer.make(peer_key[0], SIGN_IN)).stdout.strip() == peer_key[1]
+    assert cli("token", "verify", "--path", SIGN_IN, stdin=peer.make(peer_key[0], SIGN_IN)).stdout.strip() == peer_key[1]
 
 
 @pytest.mark.parametrize("threads", [2, 0])
