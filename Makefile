@@ -47,6 +47,7 @@ bench: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m bench.token
 	$(PY) -m bench.startup
 	$(PY) -m bench.signin
+	$(PY) -m bench.ratelimit
 
 $(PKG_STAMP): $(PY_STAMP)
 	$(PY) -m pip install -q -c constraints.txt -e '.[gui,package]'

@@ -18,6 +18,7 @@ import selectors
 import socket
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bench.server import server_cpu_seconds
@@ -121,25 +122,35 @@ def _client_process(host: str, port: int, queues: list[list[bytes]], start_at: f
     out.put((latencies, bodies, errors, elapsed))
 
 
-def drive(host: str, port: int, requests: list[bytes], concurrency: int, *, processes: int = 2,
-          server_pid: int | None = None, keep_bodies: bool = False) -> Figures:
+def _cpu(pids: list[int]) -> float | None:
+    seconds = [server_cpu_seconds(pid) for pid in pids]
+    return None if not seconds or None in seconds else sum(s for s in seconds if s is not None)
+
+
+def drive(host: str, port: int | Sequence[int], requests: list[bytes], concurrency: int, *, processes: int = 2,
+          server_pid: int | Sequence[int] | None = None, keep_bodies: bool = False) -> Figures:
     """Send ``requests`` over ``concurrency`` keep-alive connections spread over ``processes``.
 
+    Several ports (server instances): client process ``i`` talks to ``port[i % len(port)]``,
+    and the server CPU is summed over every ``server_pid``.
     Raises SystemExit when any answer is not 200 (a benchmark of errors measures nothing).
     """
-    processes = max(1, min(processes, concurrency))
+    ports = [port] if isinstance(port, int) else list(port)
+    pids = [] if server_pid is None else [server_pid] if isinstance(server_pid, int) else list(server_pid)
+    processes = max(len(ports), min(processes, concurrency))
     queues = [requests[i::concurrency] for i in range(concurrency)]
     ctx = mp.get_context("fork")
     out: mp.Queue = ctx.Queue()
     start_at = time.time() + 0.5
-    workers = [ctx.Process(target=_client_process, args=(host, port, queues[i::processes], start_at, keep_bodies, out))
+    workers = [ctx.Process(target=_client_process,
+                           args=(host, ports[i % len(ports)], queues[i::processes], start_at, keep_bodies, out))
                for i in range(processes)]
-    cpu_before = server_cpu_seconds(server_pid) if server_pid else None
+    cpu_before = _cpu(pids)
     clients_before = os.times()
     for worker in workers:
         worker.start()
     results = [out.get() for _ in workers]
-    cpu_after = server_cpu_seconds(server_pid) if server_pid else None
+    cpu_after = _cpu(pids)
     for worker in workers:
         worker.join()
     clients_after = os.times()

@@ -20,12 +20,12 @@ import statistics
 import threading
 import time
 
-from auth_server.counters import SharedCounters
+from auth_server.counters import Counters, SharedCounters
 from auth_server.store import Store
 from auth_server.store.ratelimits import DatabaseCounters
 
 
-def drive(counters, hits: int, threads: int, hot: bool) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+def drive(counters: Counters, hits: int, threads: int, hot: bool) -> tuple[float, float, float]:
     per_thread = hits // threads
     latencies: list[list[float]] = [[] for _ in range(threads)]
     barrier = threading.Barrier(threads + 1)

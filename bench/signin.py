@@ -7,7 +7,7 @@ connections (bench/load.py: an event loop per client process, so the load genera
 takes as little of the shared CPU as it can). Prints req/s, p50, p99 and the server's
 CPU per sign-in.
 
-    .venv/bin/python -m bench.signin [--requests 3000] [--levels 1,8,32] [--db postgresql[://...]]
+    .venv/bin/python -m bench.signin [--requests 3000] [--levels 1,8,32] [--db postgresql[://...]] [--instances 2]
 
 A benchmark, not a test: it prints figures and asserts only that every answer is 200.
 The reference (Better Auth + Sigma plugin) measured on the same 2-core machine:
@@ -40,8 +40,8 @@ def make_requests(host: str, port: int, count: int) -> list[bytes]:
             for _ in range(count)]
 
 
-def run_level(host: str, port: int, concurrency: int, requests: list[bytes], server_pid: int) -> dict:
-    figures = drive(host, port, requests, concurrency, processes=os.cpu_count() or 2, server_pid=server_pid)
+def run_level(host: str, ports: list[int], concurrency: int, requests: list[bytes], server_pids: list[int]) -> dict:
+    figures = drive(host, ports, requests, concurrency, processes=os.cpu_count() or 2, server_pid=server_pids)
     return {
         "concurrency": concurrency,
         "requests": len(figures.latencies),
@@ -62,12 +62,16 @@ def main() -> int:
                         help="sigil-server serve --threads (default: 0, requests served on each worker's I/O loop)")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument("--db", default=None, help=DB_HELP)
+    parser.add_argument("--instances", type=int, default=1,
+                        help="separate sigil-server serve processes on one database, each on its own port "
+                             "(PostgreSQL; the load is spread over them)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp, bench_database(args.db, Path(tmp)) as db:
-        proc, host, port = start_server(db, args.workers, args.threads)
+        servers = [start_server(db, args.workers, args.threads) for _ in range(args.instances)]
+        host, port = servers[0][1], servers[0][2]
         try:
             rows = []
             for level in levels:
@@ -75,12 +79,14 @@ def main() -> int:
                 requests = make_requests(host, port, args.requests)
                 print(f"concurrency {level}: {len(requests)} fresh-key tokens made in {time.perf_counter() - began:.1f}s",
                       file=sys.stderr)
-                rows.append(run_level(host, port, level, requests, proc.pid))
+                rows.append(run_level(host, [s[2] for s in servers], level, requests, [s[0].pid for s in servers]))
         finally:
-            proc.terminate()
-            proc.wait(10)
+            for proc, _, _ in servers:
+                proc.terminate()
+            for proc, _, _ in servers:
+                proc.wait(10)
     engine = "PostgreSQL" if args.db else "SQLite"
-    print(f"sigil-server serve --workers {args.workers} --threads {args.threads} on {engine}, POST {PATH}, "
+    print(f"{args.instances} x sigil-server serve --workers {args.workers} --threads {args.threads} on {engine}, POST {PATH}, "
           f"fresh key per sign-in, {os.cpu_count()} CPUs (clients share them)")
     print(f"{'concurrency':>11} {'requests':>9} {'errors':>7} {'sign-ins/s':>11} {'p50 ms':>8} {'p99 ms':>8}"
           f" {'server CPU/sign-in':>19}")

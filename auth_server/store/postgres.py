@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -33,6 +34,7 @@ POOL_MAX_SIZE = 24
 CONNECT_TIMEOUT_SECONDS = 10.0
 #: pg_advisory_xact_lock key that serialises migrations between instances ("sigil" in ASCII)
 MIGRATION_LOCK_KEY = 0x7369676C
+_TUPLES_OK = pq.ExecStatus.TUPLES_OK
 
 
 class _Result:
@@ -42,7 +44,9 @@ class _Result:
 
     def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
         self.rowcount = cursor.rowcount
-        self._rows = cursor.fetchall() if cursor.description is not None else []
+        # (not ``cursor.description``: that builds a Column object per column, each time)
+        result = cursor.pgresult
+        self._rows = cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
         self._next = 0
 
     def fetchone(self) -> dict[str, Any] | None:

@@ -16,6 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the store package imports this module
+    from auth_server.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +30,7 @@ MAX_BATCHES = 200
 CODE_GRACE_SECONDS = 3600.0
 
 
-def purge_tables(store, now: float, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def purge_tables(store: Store, now: float, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> dict[str, int]:
     """One round: delete what expired by ``now``, table by table; return the counts deleted."""
     jobs: dict[str, Callable[[], int]] = {
         "replay_guard": lambda: store.replay.purge_expired(now, batch),
@@ -52,7 +56,7 @@ def purge_tables(store, now: float, batch: int = BATCH, max_batches: int = MAX_B
 class Purger:
     """The daemon thread running :func:`purge_tables` every ``interval`` seconds."""
 
-    def __init__(self, store, clock: Callable[[], float], interval: float = PURGE_INTERVAL_SECONDS) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, store: Store, clock: Callable[[], float], interval: float = PURGE_INTERVAL_SECONDS) -> None:
         self._store = store
         self._clock = clock
         self._interval = interval

@@ -37,3 +37,15 @@ def test_verify_bench_measures_the_reference_too():
     out = run_bench("bench.verify", "--seconds", "0.3", "--tokens", "20")
     assert re.search(r"^brc77\s+[\d,]+\s+[\d,]+\s+[\d.]+x$", out, re.MULTILINE), out
     assert re.search(r"^bsm\s+[\d,]+\s+[\d,]+\s+[\d.]+x$", out, re.MULTILINE), out
+
+
+def test_signin_bench_on_postgresql_with_two_instances():
+    out = run_bench("bench.signin", "--requests", "40", "--levels", "4", "--db", "postgresql", "--instances", "2",
+                    "--workers", "1", "--threads", "4")
+    assert "2 x sigil-server serve --workers 1 --threads 4 on PostgreSQL" in out, out
+    assert re.findall(r"^\s+(\d+)\s+40\s+0\s+\d+\s+[\d.]+\s+[\d.]+\s+\d+ us$", out, re.MULTILINE) == ["4"], out
+
+
+def test_ratelimit_bench_measures_both_counters():
+    out = run_bench("bench.ratelimit", "--hits", "400", "--threads", "2")
+    assert len(re.findall(r"^(shared memory|PostgreSQL)\s+(many keys|one hot key)\s+\d+ hits/s", out, re.MULTILINE)) == 4, out
