@@ -20,7 +20,7 @@ import bottle
 
 from auth_server.config import Settings
 from auth_server.store import Store
-from auth_server.web import device, health, oauth, openapi, sessions, signin
+from auth_server.web import device, health, oauth, openapi, sessions, signer_frame, signin
 from auth_server.web.errors import install_error_handling
 
 Installer = Callable[[bottle.Bottle, Settings, Store], None]
@@ -31,6 +31,7 @@ INSTALLERS: list[Installer] = [
     sessions.install,
     oauth.install,
     device.install,
+    signer_frame.install,
     openapi.install,
 ]
 
