@@ -13,24 +13,23 @@ makes it through the plugin (and through CWI), and how its answer is checked.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import bottle
 import coincurve
 import pytest
 
 from auth_server.serving import ServerThread
-from tests.e2e.conftest import EXPECTED_BAP_ID, EXPECTED_PUBKEY, SIGMA_CLIENT_DIR, WALLET_PASSPHRASE, Stack
+from tests.e2e.conftest import EXPECTED_BAP_ID, EXPECTED_PUBKEY, WALLET_PASSPHRASE, Stack
 from tests.e2e.test_sign_in import Approvals, approvals, desktop, lock_wallet, signer_status  # noqa: F401
+from tests.helpers import frame_parent
+from tests.helpers.frame_parent import bundle_parent_script, frame_messages, kinds, outcome, parent_app, start
 from tests.helpers.node_peer import NodePeer
 
 pytestmark = pytest.mark.e2e
 
-PARENT_SCRIPT = Path(__file__).resolve().parent / "frame_parent" / "parent.js"
 QUIET_SECONDS = 3.0  # how long "nothing arrives" is watched for
 BODY = '{"title":"hello from the frame"}'
 
@@ -65,33 +64,6 @@ RELAYED_CALLS: dict[str, RelayedCall] = {
 # -- the app pages ---------------------------------------------------------------------------------
 
 
-def bundle_parent_script() -> bytes:
-    """parent.js with the published plugin, bundled by the example's esbuild (from stdin, so
-    packages resolve in examples/sigma_client/node_modules)."""
-    result = subprocess.run(
-        [str(SIGMA_CLIENT_DIR / "node_modules" / ".bin" / "esbuild"), "--bundle", "--format=esm",
-         "--platform=browser", "--target=es2020", "--log-level=error", "--sourcefile=parent.js"],
-        input=PARENT_SCRIPT.read_bytes(), cwd=SIGMA_CLIENT_DIR, capture_output=True, timeout=60,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"esbuild failed: {result.stderr.decode(errors='replace')}")
-    return result.stdout
-
-
-def parent_app(sigma_url: str, script: bytes) -> bottle.Bottle:
-    app = bottle.Bottle()
-    # What Next.js does with NEXT_PUBLIC_* variables, at run time instead of bundle time.
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Frame app</title>"
-        f"<script>globalThis.process = {{ env: {{ NEXT_PUBLIC_SIGMA_AUTH_URL: {json.dumps(sigma_url)} }} }};</script>"
-        "<script type='module' src='/parent.js'></script></head>"
-        "<body><h1>An app that signs through Sigil</h1></body></html>"
-    )
-    app.route("/", "GET", lambda: bottle.HTTPResponse(page, 200, {"Content-Type": "text/html"}))
-    app.route("/parent.js", "GET", lambda: bottle.HTTPResponse(script, 200, {"Content-Type": "text/javascript"}))
-    return app
-
-
 @dataclass
 class Apps:
     registered: str  # origin of a registered client's redirect URI
@@ -112,29 +84,7 @@ def apps(stack: Stack) -> Iterator[Apps]:
 
 
 def open_app(page, url: str) -> None:
-    page.goto(url + "/")
-    page.wait_for_function("window.frameTest !== undefined")
-    page.evaluate(f"frameTest.client.sigma.setIdentity({EXPECTED_BAP_ID!r})")
-
-
-def start(page, name: str, expression: str) -> None:
-    """Begin a call in the page without waiting (the test answers dialogs meanwhile)."""
-    page.evaluate(f"(() => {{ const sigma = frameTest.client.sigma; "
-                  f"const cwi = {{ call: (...args) => frameTest.cwi.call(...args) }}; "
-                  f"frameTest.start({name!r}, () => {expression}); }})()")
-
-
-def outcome(page, name: str, timeout: float = 20.0) -> dict:
-    page.wait_for_function(f"frameTest.results[{name!r}] && frameTest.results[{name!r}].done", timeout=timeout * 1000)
-    return page.evaluate(f"frameTest.results[{name!r}]")
-
-
-def frame_messages(page) -> list[dict]:
-    return page.evaluate("frameTest.messages")
-
-
-def types_of(messages: list[dict]) -> list[str]:
-    return [m.get("type") if not m.get("cwiState") else "CWI:" + m["cwiState"]["status"] for m in messages]
+    frame_parent.open_app(page, url, EXPECTED_BAP_ID)
 
 
 # -- before the desktop signer runs ----------------------------------------------------------------
@@ -210,7 +160,7 @@ def test_calls_through_the_plugin_frame(name: str, approvals: Approvals, apps: A
     result = outcome(page, "second", timeout=10)
     assert result["ok"], result
     call.check(result["value"], node_peer)
-    assert "SIGNER_ERROR" not in types_of(frame_messages(page))
+    assert "SIGNER_ERROR" not in kinds(frame_messages(page))
 
 
 @pytest.mark.parametrize("name", sorted(RELAYED_CALLS))
@@ -222,7 +172,7 @@ def test_calls_through_the_cwi_frame(name: str, approvals: Approvals, apps: Apps
     result = outcome(page, "cwi")
     assert result["ok"], result
     call.check(result["value"], node_peer)
-    assert types_of(frame_messages(page))[0] == "CWI:ready"
+    assert kinds(frame_messages(page))[0] == "CWI:ready"
 
 
 def test_denied_in_sigil_is_a_signer_error(approvals: Approvals, apps: Apps, page) -> None:
@@ -231,7 +181,7 @@ def test_denied_in_sigil_is_a_signer_error(approvals: Approvals, apps: Apps, pag
     approvals.deny()
     result = outcome(page, "denied")
     assert result["ok"] is False and "denied in Sigil" in result["error"]
-    assert "SIGNER_ERROR" in types_of(frame_messages(page))
+    assert "SIGNER_ERROR" in kinds(frame_messages(page))
 
 
 def test_a_locked_wallet_is_announced_then_unlocked_in_sigil(approvals: Approvals, stack: Stack, apps: Apps, page,
@@ -250,6 +200,6 @@ def test_a_locked_wallet_is_announced_then_unlocked_in_sigil(approvals: Approval
     assert result["ok"], result
     RELAYED_CALLS["sign"].check(result["value"], node_peer)
     assert signer_status(stack)["unlocked"] is True
-    kinds = types_of(frame_messages(page))
-    assert kinds.index("WALLET_LOCKED") < kinds.index("WALLET_UNLOCKED")
-    assert "CWI:need_password" in kinds
+    seen = kinds(frame_messages(page))
+    assert seen.index("WALLET_LOCKED") < seen.index("WALLET_UNLOCKED")
+    assert "CWI:need_password" in seen
