@@ -19,19 +19,24 @@
   // -- who we talk to ------------------------------------------------------------------------
   // Only the page that embeds us, and only when its origin is a registered app's (the server's
   // frame-ancestors says the same; this is the second lock on the door).
+  function isAllowed(origin) {
+    return allowedParents.indexOf(origin) >= 0;
+  }
+
   function embeddingOrigin() {
-    if (window.parent === window) return null;
     var origin = null;
     if (window.location.ancestorOrigins && window.location.ancestorOrigins.length) {
       origin = window.location.ancestorOrigins[0];
     } else if (document.referrer) {
       try { origin = new URL(document.referrer).origin; } catch (e) { origin = null; }
     }
-    return allowedParents.indexOf(origin) >= 0 ? origin : null;
+    return isAllowed(origin) ? origin : null;
   }
 
+  if (window.parent === window) return; // opened as a page or a window: say nothing, relay nothing
+  // Known at once where the browser tells (ancestorOrigins, or the referrer); otherwise taken
+  // from the parent's first message, if that comes from an allowed origin.
   var parentOrigin = embeddingOrigin();
-  if (!parentOrigin) return; // opened anywhere else: say nothing, relay nothing
 
   function post(message) {
     window.parent.postMessage(message, parentOrigin);
@@ -448,7 +453,9 @@
   }
 
   window.addEventListener("message", function (event) {
-    if (event.source !== window.parent || event.origin !== parentOrigin) return;
+    if (event.source !== window.parent) return;
+    if (!parentOrigin && isAllowed(event.origin)) parentOrigin = event.origin;
+    if (event.origin !== parentOrigin) return;
     var data = event.data;
     if (!data || typeof data !== "object") return;
     if (data.type === "CWI") onCwi(data);
@@ -456,5 +463,5 @@
   });
 
   // The CWI client waits for a first state message before it sends anything.
-  post({ type: "CWI", cwiState: { status: "ready", hasPermission: false } });
+  if (parentOrigin) post({ type: "CWI", cwiState: { status: "ready", hasPermission: false } });
 })();
