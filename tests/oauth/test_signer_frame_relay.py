@@ -257,3 +257,32 @@ def test_bad_input_is_refused_in_the_frame(rig: Rig, page, expression: str, comp
     result = run(page, "bad", expression)
     assert result["ok"] is False and complaint in result["error"], result
     assert rig.signer.calls == []  # nothing reached the signer, not even a grant request
+
+
+def test_a_parent_with_an_opaque_origin_gets_nothing(rig: Rig, page) -> None:
+    """A sandboxed frame inside a registered page has the origin "null": not a registered one."""
+    open_app(page, rig.app_url, BAP_ID)
+    page.evaluate("""(sigmaUrl) => {
+        window.fromSandbox = [];
+        window.addEventListener("message", (e) => { if (e.origin === "null") fromSandbox.push(e.data); });
+        const inner = `<body><script>
+            const f = document.createElement("iframe");
+            f.src = ${JSON.stringify(sigmaUrl + "/signer")};
+            window.addEventListener("message", (e) => { if (e.source === f.contentWindow) parent.postMessage(e.data, "*"); });
+            f.onload = () => {
+                f.contentWindow.postMessage({type: "SIGN_REQUEST", payload: {requestId: "r1", requestPath: "/x"}}, "*");
+                f.contentWindow.postMessage({type: "CWI", isInvocation: true, id: "c1", call: "signAuthToken",
+                                             args: {requestPath: "/x"}}, "*");
+                parent.postMessage("posted", "*");
+            };
+            document.body.appendChild(f);
+        <\\/script>`;
+        const sandbox = document.createElement("iframe");
+        sandbox.sandbox = "allow-scripts";
+        sandbox.srcdoc = inner;
+        document.body.appendChild(sandbox);
+    }""", rig.server.url)
+    page.wait_for_function("fromSandbox.includes('posted')")
+    page.wait_for_timeout(1500)
+    assert page.evaluate("fromSandbox") == ["posted"]
+    assert rig.signer.calls == []
