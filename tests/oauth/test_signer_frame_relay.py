@@ -286,3 +286,18 @@ def test_a_parent_with_an_opaque_origin_gets_nothing(rig: Rig, page) -> None:
     page.wait_for_timeout(1500)
     assert page.evaluate("fromSandbox") == ["posted"]
     assert rig.signer.calls == []
+
+
+def test_a_grant_revoked_in_sigil_is_asked_for_again_once(rig: Rig, page) -> None:
+    open_app(page, rig.app_url, BAP_ID)
+    value_of(page, "first", "sigma.sign('/api/a')")
+    rig.signer.grants.clear()  # revoked (or expired) in the signer: code 3 from now on
+    value_of(page, "again", "sigma.sign('/api/b')")
+    assert rig.signer.paths() == ["/api/auth", "/api/sign", "/api/auth", "/api/sign"]
+
+    rig.signer.scope_of["/api/sign"] = "nothing_ever_granted"  # a signer that refuses whatever it is given
+    rig.signer.grants.clear()
+    rig.signer.calls.clear()
+    result = run(page, "refused", "sigma.sign('/api/c')")
+    assert result["ok"] is False and "Missing required scopes: nothing_ever_granted" in result["error"]
+    assert rig.signer.paths() == ["/api/auth"]  # one new grant after the revocation, then the refusal is said

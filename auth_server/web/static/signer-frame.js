@@ -204,8 +204,8 @@
       .catch(function (problem) {
         if (!(problem instanceof Problem) || retries <= 0) throw problem;
         if (problem.kind === "grant") {
-          grant = null; // expired or revoked in Sigil: ask again
-          return attempt(op, retries - 1);
+          grant = null; // expired or revoked in Sigil: ask again, once
+          return attempt(op, 0);
         }
         if (problem.kind === "scope") {
           op.scopes = op.scopes.concat(scopesNamedIn(problem.message));
