@@ -21,7 +21,7 @@ import bottle
 from auth_server.config import Settings
 from auth_server.oauth.provider import build_provider
 from auth_server.store import Store
-from auth_server.web import authorize, device, discovery, health, openapi, pages, sessions, signin, tokens
+from auth_server.web import authorize, device, discovery, health, openapi, pages, sessions, signer_frame, signin, tokens
 from auth_server.web.errors import install_error_handling
 from auth_server.web.parts import Installer, ServerParts
 
@@ -34,6 +34,7 @@ INSTALLERS: list[Installer] = [
     discovery.install,
     device.install,
     pages.install,
+    signer_frame.install,
     openapi.install,
 ]
 

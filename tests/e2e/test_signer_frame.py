@@ -1,0 +1,205 @@
+"""The ``/signer`` frame in real chromium, driven by the published Sigma client plugin.
+
+A page on a registered app's origin bundles ``@sigma-auth/better-auth-plugin`` 0.0.75 with
+esbuild and uses it without ``preferLocal``, so the plugin loads ``<issuer>/signer`` in an
+iframe; the frame relays to the real ``sigil`` app on Xvfb, whose dialogs the test answers.
+The CWI protocol of later plugins (not published on npm) is spoken by the same page by hand.
+Tests run in file order on one stack: the first ones run before the desktop signer starts.
+
+To relay one more call end to end, add a row to :data:`RELAYED_CALLS`: the JavaScript that
+makes it through the plugin (and through CWI), and how its answer is checked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import coincurve
+import pytest
+
+from auth_server.serving import ServerThread
+from tests.e2e.conftest import EXPECTED_BAP_ID, EXPECTED_PUBKEY, WALLET_PASSPHRASE, Stack
+from tests.e2e.test_sign_in import Approvals, approvals, desktop, lock_wallet, signer_status  # noqa: F401
+from tests.helpers import frame_parent
+from tests.helpers.frame_parent import bundle_parent_script, frame_messages, kinds, outcome, parent_app, start
+from tests.helpers.node_peer import NodePeer
+
+pytestmark = pytest.mark.e2e
+
+QUIET_SECONDS = 3.0  # how long "nothing arrives" is watched for
+BODY = '{"title":"hello from the frame"}'
+
+
+@dataclass(frozen=True)
+class RelayedCall:
+    """One plugin call through the frame: how to make it, and what a right answer is."""
+
+    plugin_js: str  # an expression on `sigma` (authClient.sigma) giving a promise
+    cwi_js: str  # an expression on `cwi` (frameTest.cwi) giving a promise
+    check: Callable[[Any, NodePeer], None]
+
+
+def check_auth_token(token: Any, peer: NodePeer) -> None:
+    pubkey, scheme, timestamp, path, _signature = token.split("|")
+    assert (pubkey, scheme, path) == (EXPECTED_PUBKEY, "brc77", "/api/posts")
+    assert peer.verify(token, "/api/posts", timestamp, BODY)
+    assert not peer.verify(token, "/api/posts", timestamp, BODY + " ")
+
+
+RELAYED_CALLS: dict[str, RelayedCall] = {
+    "sign": RelayedCall(
+        plugin_js=f"sigma.sign('/api/posts', {BODY!r})",
+        cwi_js=f"cwi.call('signAuthToken', {{requestPath: '/api/posts', body: {BODY!r}, signatureType: 'brc77'}})",
+        check=check_auth_token,
+    ),
+    # signAIP, encrypt, decrypt, getFriendPublicKey: rows like the one above, once the local
+    # API answers /api/sign-aip, /api/encrypt, /api/decrypt and /api/friend-pubkey.
+}
+
+
+# -- the app pages ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Apps:
+    registered: str  # origin of a registered client's redirect URI
+    unregistered: str  # the same page on an origin nobody registered
+
+
+@pytest.fixture(scope="module")
+def apps(stack: Stack) -> Iterator[Apps]:
+    app = parent_app(stack.server_url, bundle_parent_script())
+    registered = ServerThread(app, "127.0.0.1", 0, threads=4).start()
+    unregistered = ServerThread(app, "127.0.0.1", 0, threads=4).start()
+    try:
+        stack.register_client("Frame app", registered.url + "/callback", coincurve.PrivateKey().public_key.format().hex())
+        yield Apps(registered.url, unregistered.url)
+    finally:
+        registered.stop()
+        unregistered.stop()
+
+
+def open_app(page, url: str) -> None:
+    frame_parent.open_app(page, url, EXPECTED_BAP_ID)
+
+
+# -- before the desktop signer runs ----------------------------------------------------------------
+
+
+def test_an_unregistered_origin_gets_nothing(stack: Stack, apps: Apps, page) -> None:
+    assert stack.desktop is None
+    open_app(page, apps.unregistered)
+    start(page, "plugin", RELAYED_CALLS["sign"].plugin_js)
+    start(page, "cwi", RELAYED_CALLS["sign"].cwi_js)
+    page.wait_for_timeout(QUIET_SECONDS * 1000)
+    assert frame_messages(page) == []  # not even the CWI hello
+    assert not page.evaluate("frameTest.results.plugin.done || frameTest.results.cwi.done")
+    # chromium refused to render the frame there (frame-ancestors): no frame has our page
+    assert not [f for f in page.frames if f.url.startswith(stack.server_url + "/signer")
+                and f.evaluate("!!document.getElementById('signer-frame')")]
+
+    # Opened as a window instead of a frame (frame-ancestors does not apply), the page must
+    # still refuse to talk: it answers only the page that embeds it.
+    page.evaluate(f"""() => {{
+        const w = window.open({json.dumps(stack.server_url + '/signer')});
+        setTimeout(() => {{
+            w.postMessage({{type: 'SIGN_REQUEST', payload: {{requestId: 'r1', requestPath: '/x'}}}}, '*');
+            w.postMessage({{type: 'CWI', isInvocation: true, id: 'c1', call: 'signAuthToken',
+                            args: {{requestPath: '/x'}}}}, '*');
+        }}, 1000);
+    }}""")
+    page.wait_for_timeout(QUIET_SECONDS * 1000)
+    assert frame_messages(page) == []
+
+
+def test_no_signer_running_is_a_signer_error(stack: Stack, apps: Apps, page) -> None:
+    assert stack.desktop is None
+    open_app(page, apps.registered)
+    start(page, "plugin", RELAYED_CALLS["sign"].plugin_js)
+    result = outcome(page, "plugin", timeout=10)
+    assert result["ok"] is False
+    assert "No Sigil signer is answering on this computer" in result["error"]
+    assert stack.signer_url in result["error"]
+    errors = [m for m in frame_messages(page) if m.get("type") == "SIGNER_ERROR"]
+    assert errors and "No Sigil signer is answering" in errors[0]["error"]
+
+    start(page, "cwi", RELAYED_CALLS["sign"].cwi_js)
+    result = outcome(page, "cwi", timeout=10)
+    assert result["ok"] is False and "No Sigil signer is answering" in result["error"]
+
+
+def test_a_cwi_call_the_frame_does_not_know_is_an_error(stack: Stack, apps: Apps, page) -> None:
+    open_app(page, apps.registered)
+    start(page, "odd", "cwi.call('createAction', {outputs: []})")
+    result = outcome(page, "odd", timeout=10)
+    assert result == {"done": True, "ok": False, "error": "Unsupported call: createAction"}
+    start(page, "bad", "sigma.signAIP([])")
+    result = outcome(page, "bad", timeout=10)
+    assert result["ok"] is False and "hexArray" in result["error"]
+
+
+# -- with the real desktop signer ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(RELAYED_CALLS))
+def test_calls_through_the_plugin_frame(name: str, approvals: Approvals, apps: Apps, page, node_peer: NodePeer,
+                                        screenshot_dir: Path) -> None:
+    call = RELAYED_CALLS[name]
+    open_app(page, apps.registered)
+    start(page, "first", call.plugin_js)
+    approvals.approve(shot=f"frame-{name}-approve-access.png")
+    result = outcome(page, "first")
+    assert result["ok"], result
+    call.check(result["value"], node_peer)
+    # The grant lives as long as the page: a second call needs no dialog.
+    start(page, "second", call.plugin_js)
+    result = outcome(page, "second", timeout=10)
+    assert result["ok"], result
+    call.check(result["value"], node_peer)
+    assert "SIGNER_ERROR" not in kinds(frame_messages(page))
+
+
+@pytest.mark.parametrize("name", sorted(RELAYED_CALLS))
+def test_calls_through_the_cwi_frame(name: str, approvals: Approvals, apps: Apps, page, node_peer: NodePeer) -> None:
+    call = RELAYED_CALLS[name]
+    open_app(page, apps.registered)
+    start(page, "cwi", call.cwi_js)
+    approvals.approve()
+    result = outcome(page, "cwi")
+    assert result["ok"], result
+    call.check(result["value"], node_peer)
+    assert kinds(frame_messages(page))[0] == "CWI:ready"
+
+
+def test_denied_in_sigil_is_a_signer_error(approvals: Approvals, apps: Apps, page) -> None:
+    open_app(page, apps.registered)
+    start(page, "denied", RELAYED_CALLS["sign"].plugin_js)
+    approvals.deny()
+    result = outcome(page, "denied")
+    assert result["ok"] is False and "denied in Sigil" in result["error"]
+    assert "SIGNER_ERROR" in kinds(frame_messages(page))
+
+
+def test_a_locked_wallet_is_announced_then_unlocked_in_sigil(approvals: Approvals, stack: Stack, apps: Apps, page,
+                                                            node_peer: NodePeer, screenshot_dir: Path) -> None:
+    lock_wallet(stack)
+    open_app(page, apps.registered)
+    start(page, "locked", RELAYED_CALLS["sign"].plugin_js)
+    page.wait_for_function("frameTest.messages.some(m => m.type === 'WALLET_LOCKED')", timeout=10_000)
+    # the plugin shows the frame, which says what to do
+    frame = next(f for f in page.frames if f.url.startswith(stack.server_url + "/signer"))
+    frame.wait_for_selector("#notice:not([hidden])")
+    assert "locked" in frame.inner_text("#notice-text")
+    page.screenshot(path=str(screenshot_dir / "frame-wallet-locked.png"))
+    approvals.unlock_and_approve(WALLET_PASSPHRASE)
+    result = outcome(page, "locked")
+    assert result["ok"], result
+    RELAYED_CALLS["sign"].check(result["value"], node_peer)
+    assert signer_status(stack)["unlocked"] is True
+    seen = kinds(frame_messages(page))
+    assert seen.index("WALLET_LOCKED") < seen.index("WALLET_UNLOCKED")
+    assert "CWI:need_password" in seen
