@@ -43,7 +43,8 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
 
     def device_page() -> Any:
         """The page where a signed-in user enters a device's code and approves it."""
-        user_code = normalize_user_code(bottle.request.query.get("user_code", "") or "")
+        query = bottle.request.query.decode()  # type: ignore[no-untyped-call]  # UTF-8, not bottle's latin-1
+        user_code = normalize_user_code(query.get("user_code", "") or "")
         session = current_session(settings, store)
         if session is None:
             here = "/device" + ("?" + urlencode({"user_code": user_code}) if user_code else "")
