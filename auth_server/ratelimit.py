@@ -78,8 +78,9 @@ class DeviceFlowLimits:
         """Count one user-code lookup; ``None`` when allowed, else seconds until allowed again."""
         if not self.enabled:
             return None
-        retry = self._guesses_by_ip.hit(client_ip)
-        return retry if retry is not None else self._guesses_by_session.hit(session_id)
+        # the session first: a browser already locked out does not spend its network's allowance
+        retry = self._guesses_by_session.hit(session_id)
+        return retry if retry is not None else self._guesses_by_ip.hit(client_ip)
 
     def start_from(self, client_ip: str) -> float | None:
         """Count one device authorization from ``client_ip``; seconds to wait when over."""

@@ -67,6 +67,8 @@ def test_guessing_user_codes_is_cut_off_per_address(limited) -> None:
     first, second = _browser(limited), _browser(limited)
     for _ in range(4):
         assert first.http.get("/device", params={"user_code": WRONG}).status_code == 400
+    for _ in range(5):  # a browser already locked out does not spend the address's allowance
+        _assert_locked_out(first.http.get("/device", params={"user_code": WRONG}))
     for _ in range(2):
         assert second.http.post("/device", data={"user_code": WRONG, "csrf": "x",
                                                  "decision": "approve"}).status_code == 403
