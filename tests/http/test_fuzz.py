@@ -4,8 +4,11 @@ JSON bodies, sent over a raw socket to a real server on loopback; nothing may an
 The routes come from the server's own OpenAPI document (``/api/auth/openapi.json``, built
 from the app's routes), so a route added later is fuzzed without touching this file. Raw
 sockets, because httpx refuses header values that are not printable ASCII, and those are
-exactly the bytes worth sending. Bounded: :data:`EXAMPLES_PER_OPERATION` examples for each
-of the ~30 operations, a few seconds in all (``SIGIL_FUZZ_EXAMPLES=500`` for a long run).
+exactly the bytes worth sending. Two passes: Hypothesis mutates a valid request
+(:data:`EXAMPLES_PER_OPERATION` examples for each of the ~30 operations;
+``SIGIL_FUZZ_EXAMPLES=500`` for a long run), and a sweep puts each hostile kind of value in
+each field and header in turn, which finds what random search reaches too rarely (a
+non-ASCII CSRF token needs every other part of the consent form to be right). About 15 s.
 """
 
 from __future__ import annotations
@@ -42,33 +45,48 @@ CONTENT_TYPES = [b"application/x-www-form-urlencoded", b"application/json", b"ap
 MAX_MUTATIONS = 3
 
 
-@pytest.fixture(scope="module")
-def target(tmp_path_factory) -> Iterator[tuple[RunningServer, dict[str, bytes], dict[str, bytes]]]:
-    """A server with a registered client, a pending device code and a signed-in user.
+class Target:
+    """A server with a registered client, and real values for a request to it.
 
-    Requests start from these real values (a well-formed authorize request, the session
-    cookie, the consent form's CSRF token, a trusted Origin) and the fuzzer drops or
-    replaces a few of them, so its bytes reach the checks deep inside each route rather
-    than only the first "client_id is required".
+    Requests start from these real values (a well-formed authorize request, a live session
+    as cookie and Bearer, the consent form's CSRF token, a pending device code, a trusted
+    Origin) and the fuzzer drops or replaces a few of them, so its bytes reach the checks
+    deep inside each route rather than only the first "client_id is required".
+    :meth:`renew` makes new ones: fuzzing ``/api/auth/sign-out`` ends the session, and
+    fuzzing ``/device`` may approve the device code.
     """
+
+    def __init__(self, server: RunningServer) -> None:
+        self.server = server
+        self.client_id = register(server).client_id
+        self.fields: dict[str, bytes] = {}
+        self.headers: dict[str, bytes] = {}
+        self.renew()
+
+    def renew(self) -> None:
+        server, key = self.server, coincurve.PrivateKey()
+        signed_in = server.request("POST", SIGN_IN, content=b"{}", headers={
+            "Content-Type": "application/json", "X-Auth-Token": make_token(key, SIGN_IN)})
+        assert signed_in.status_code == 200, signed_in.text
+        session = signed_in.json()["token"]
+        device = server.request("POST", "/api/auth/device/code", data={"client_id": self.client_id}).json()
+        csrf = hmac.new(session.encode(), f"consent:{self.client_id}".encode(), hashlib.sha256).hexdigest()
+        fields = {"client_id": self.client_id, "redirect_uri": REDIRECT, "response_type": "code",
+                  "scope": "openid profile", "state": "st", "code_challenge": s256_challenge(VERIFIER),
+                  "code_challenge_method": "S256", "nonce": "n", "csrf": csrf, "decision": "approve",
+                  "user_code": device["user_code"], "grant_type": "authorization_code", "code_verifier": VERIFIER,
+                  "device_code": device["device_code"], "token": session}
+        headers = {"Cookie": f"better-auth.session_token={session}", "Origin": server.url,
+                   "Authorization": f"Bearer {session}", "Content-Type": "application/x-www-form-urlencoded"}
+        self.fields = {k: v.encode() for k, v in fields.items()}
+        self.headers = {k: v.encode() for k, v in headers.items()}
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory) -> Iterator[Target]:
     server = start_server(tmp_path_factory.mktemp("fuzz") / "sigil.db", 4, signer_url="http://127.0.0.1:9")
-    rp = register(server)
-    key = coincurve.PrivateKey()
-    signed_in = server.request("POST", SIGN_IN, content=b"{}", headers={
-        "Content-Type": "application/json", "X-Auth-Token": make_token(key, SIGN_IN)})
-    assert signed_in.status_code == 200, signed_in.text
-    session = signed_in.json()["token"]
-    device = server.request("POST", "/api/auth/device/code", data={"client_id": rp.client_id}).json()
-    csrf = hmac.new(session.encode(), f"consent:{rp.client_id}".encode(), hashlib.sha256).hexdigest()
-    fields = {"client_id": rp.client_id, "redirect_uri": REDIRECT, "response_type": "code", "scope": "openid profile",
-              "state": "st", "code_challenge": s256_challenge(VERIFIER), "code_challenge_method": "S256",
-              "nonce": "n", "csrf": csrf, "decision": "approve", "user_code": device["user_code"],
-              "grant_type": "authorization_code", "code_verifier": VERIFIER, "device_code": device["device_code"],
-              "token": session}
-    headers = {"Cookie": f"better-auth.session_token={session}", "Origin": server.url,
-               "Authorization": f"Bearer {session}", "Content-Type": "application/x-www-form-urlencoded"}
     try:
-        yield server, {k: v.encode() for k, v in fields.items()}, {k: v.encode() for k, v in headers.items()}
+        yield Target(server)
     finally:
         server.stop()
 
@@ -176,14 +194,16 @@ def requests(method: str, path: str, good_fields: dict[str, bytes], good_headers
 
 
 def test_no_route_answers_5xx_to_anything(target) -> None:
-    server, good_fields, good_headers = target
+    server = target.server
     ops = operations(server)
     assert len(ops) >= 25 and ("POST", "/api/auth/device/code") in ops  # the document lists the routes
 
     for method, path in ops:
+        target.renew()
+
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
-        @given(data=requests(method, path, good_fields, good_headers))
+        @given(data=requests(method, path, target.fields, target.headers))
         def fuzz(data: bytes) -> None:
             answer = raw_request(server, data)
             if answer is None:
@@ -193,3 +213,37 @@ def test_no_route_answers_5xx_to_anything(target) -> None:
             assert b"Traceback" not in answer
 
         fuzz()
+
+
+#: one of each kind of value that broke a handler before: non-ASCII text (hmac.compare_digest),
+#: bytes that are not UTF-8, nothing, and too much
+HOSTILE = ["é\u0661\uff11".encode(), b"\xff\xfe\x00", b"", b"x" * 3000]
+TOO_DEEP = b"[" * 5000 + b"]" * 5000  # json.loads recursed into RecursionError on this
+
+
+def test_every_field_and_header_takes_hostile_values(target) -> None:
+    """The sweep the random search may miss: each real field and header of an otherwise valid
+    request, in turn, replaced by each :data:`HOSTILE` value, and a JSON body nested
+    :data:`TOO_DEEP`, on every route."""
+    server = target.server
+    for method, path in operations(server):
+        target.renew()
+        good_fields, good_headers = target.fields, target.headers
+        target_path = re.sub(r"\{[^}]+\}", "x.css", path)
+        cases = ([("field", n, v) for n in good_fields for v in HOSTILE]
+                 + [("header", n, v) for n in good_headers for v in HOSTILE])
+        if method == "POST":
+            cases.append(("body", "json", TOO_DEEP))
+        for where, name, value in cases:
+            fields = dict(good_fields, **{name: value}) if where == "field" else good_fields
+            headers = dict(good_headers, **{name: value}) if where == "header" else good_headers
+            form = form_bytes(fields)
+            body = form if method == "POST" else b""
+            if where == "body":
+                headers, body = dict(headers, **{"Content-Type": b"application/json"}), value
+            head = [f"{method} {target_path}{'' if method == 'POST' else '?' + form.decode()} HTTP/1.1".encode(),
+                    b"Host: 127.0.0.1", *(n.encode() + b": " + v for n, v in headers.items()),
+                    b"Content-Length: " + str(len(body)).encode(), b"Connection: close"]
+            answer = raw_request(server, b"\r\n".join(head) + b"\r\n\r\n" + body)
+            if answer is not None:
+                assert int(answer.split(b" ", 2)[1]) < 500, (method, path, where, name, value[:20], answer[:1000])
