@@ -156,3 +156,18 @@ def test_prompt_separators_are_ascii_spaces(server, rp, browser) -> None:
     assert redirect_params(res)["error"] == "invalid_request"
     res = browser.authorize(rp, prompt="none\u00a0login")  # one unknown prompt value: ignored
     assert res.status_code == 200 and 'name="csrf"' in res.text, res.text  # the consent page
+
+
+def test_bearer_token_whitespace_is_ascii(server, browser) -> None:
+    """str.strip() also took a no-break space, NEL or ideographic space off a Bearer token
+    (bottle reads header values as UTF-8)."""
+    token = browser.sign_in()["token"]
+    def get_session(authorization: bytes) -> bytes:
+        status, answer = raw_request(server.url, b"GET /api/auth/get-session HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                                     + authorization + b"\r\nConnection: close\r\n\r\n")
+        assert status == 200, answer
+        return answer.split(b"\r\n\r\n", 1)[1]
+
+    assert b'"user"' in get_session(b"Bearer  " + token.encode() + b"\t")  # RFC 9110 whitespace is fine
+    for junk in ("\u00a0", "\u0085", "\u3000"):
+        assert get_session(b"Bearer " + token.encode() + junk.encode()) == b"null", junk
