@@ -171,3 +171,20 @@ def test_bearer_token_whitespace_is_ascii(server, browser) -> None:
     assert b'"user"' in get_session(b"Bearer  " + token.encode() + b"\t")  # RFC 9110 whitespace is fine
     for junk in ("\u00a0", "\u0085", "\u3000"):
         assert get_session(b"Bearer " + token.encode() + junk.encode()) == b"null", junk
+
+
+def test_x_auth_token_whitespace_is_ascii(server) -> None:
+    """str.strip() took Unicode spaces off the X-Auth-Token, so a token wrapped in them signed in."""
+    import coincurve
+
+    from auth_server.crypto import make_token
+
+    def sign_in(header: bytes) -> tuple[int, bytes]:
+        return raw_request(server.url, b"POST /api/auth/sign-in/sigma HTTP/1.1\r\nHost: x\r\nX-Auth-Token: " + header
+                           + b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+    key = coincurve.PrivateKey()
+    assert sign_in(make_token(key, "/api/auth/sign-in/sigma").encode() + b"\t")[0] == 200
+    for junk in ("\u00a0", "\u3000", "\u2028"):
+        status, answer = sign_in(make_token(key, "/api/auth/sign-in/sigma").encode() + junk.encode())
+        assert status == 400 and b"MALFORMED" in answer, (junk, answer)
