@@ -47,7 +47,8 @@ def verify_request_token(
     if not header_value:
         raise MissingToken("No auth token provided (X-Auth-Token header)")
     window = settings.token_window_seconds
-    token = verify_token(header_value.strip(), path, body, clock=settings.clock, window_seconds=window)
+    # RFC 9110 whitespace only: str.strip() would also drop no-break and other Unicode spaces
+    token = verify_token(header_value.strip(" \t"), path, body, clock=settings.clock, window_seconds=window)
     if claim:
         claim_token(token, settings, store)
     return token

@@ -49,6 +49,15 @@ class Settings:
     rate_limit_per_ip: int = 60
     rate_limit_per_pubkey: int = 10
     rate_limit_counters: Counters = field(default_factory=MemoryCounters)
+    # device flow (RFC 8628 5.1-5.2), same counters, off with rate_limit_enabled: user codes
+    # looked up (GET /device?user_code=, POST /device) per session and per address, and
+    # device codes started (POST /api/auth/device/code) per client and per address
+    device_guess_window_seconds: float = 600.0
+    device_guesses_per_session: int = 10
+    device_guesses_per_ip: int = 30
+    device_code_window_seconds: float = 60.0
+    device_codes_per_client: int = 120
+    device_codes_per_ip: int = 10
     # serving
     threads: int = 8  # per worker; 0 runs requests on the I/O loop (auth_server/waitress_glue.py)
     workers: int = 1  # >1: pre-forked processes on one port (POSIX)
@@ -190,6 +199,12 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rate_limit_window_seconds": ("SIGIL_RATE_LIMIT_WINDOW_SECONDS", float),
     "rate_limit_per_ip": ("SIGIL_RATE_LIMIT_PER_IP", int),
     "rate_limit_per_pubkey": ("SIGIL_RATE_LIMIT_PER_PUBKEY", int),
+    "device_guess_window_seconds": ("SIGIL_DEVICE_GUESS_WINDOW_SECONDS", float),
+    "device_guesses_per_session": ("SIGIL_DEVICE_GUESSES_PER_SESSION", int),
+    "device_guesses_per_ip": ("SIGIL_DEVICE_GUESSES_PER_IP", int),
+    "device_code_window_seconds": ("SIGIL_DEVICE_CODE_WINDOW_SECONDS", float),
+    "device_codes_per_client": ("SIGIL_DEVICE_CODES_PER_CLIENT", int),
+    "device_codes_per_ip": ("SIGIL_DEVICE_CODES_PER_IP", int),
     "threads": ("SIGIL_THREADS", int),
     "workers": ("SIGIL_WORKERS", int),
     "log_requests": ("SIGIL_LOG_REQUESTS", _bool),

@@ -12,7 +12,7 @@ from auth_server.oauth import pkce
 from auth_server.oauth.clients import active_client, require_redirect_uri
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_request
-from auth_server.oauth.scopes import covers, format_scope, parse_scope
+from auth_server.oauth.scopes import covers, format_scope, parse_scope, scope_words
 from auth_server.oauth.secrets import hash_credential, new_credential
 from auth_server.store.oauth import AuthorizationCode, OAuthClient
 
@@ -92,7 +92,7 @@ class Authorizer:
                 raise OAuthError("unsupported_response_type", "only response_type=code is supported")
             scopes = parse_scope(params.get("scope"))
             challenge = pkce.check_challenge(params.get("code_challenge"), params.get("code_challenge_method"))
-            prompt = frozenset((params.get("prompt") or "").split())
+            prompt = frozenset(scope_words(params.get("prompt")))
             if "none" in prompt and len(prompt) > 1:
                 raise invalid_request("prompt=none cannot be combined with other prompt values")
         except OAuthError as exc:

@@ -12,11 +12,13 @@ class OAuthError(Exception):
     endpoints) or an error page / redirect (authorize). Messages never carry secrets.
     """
 
-    def __init__(self, error: str, description: str = "", status: int = 400) -> None:
+    def __init__(self, error: str, description: str = "", status: int = 400,
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(f"{error}: {description}" if description else error)
         self.error = error
         self.description = description
         self.status = status
+        self.headers = dict(headers or {})  # e.g. Retry-After on a 429
 
     def as_json(self) -> dict[str, str]:
         body = {"error": self.error}

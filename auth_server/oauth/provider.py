@@ -165,9 +165,13 @@ class Provider:
         client = self._authenticator().authenticate(request, claim=single_use)
         return self.introspect(client, request.form.get("token"), request.form.get("token_type_hint"))
 
-    def device_authorization_endpoint(self, request: ClientRequest) -> dict[str, Any]:
-        """RFC 8628 3.1 for a public client (credentials, when sent, must be valid)."""
+    def device_authorization_endpoint(self, request: ClientRequest,
+                                      admit: Callable[[OAuthClient], None] | None = None) -> dict[str, Any]:
+        """RFC 8628 3.1 for a public client (credentials, when sent, must be valid);
+        ``admit`` may refuse the known client (an ``OAuthError``) before a row is written."""
         client = self._authenticator().authenticate_public(request)
+        if admit is not None:
+            admit(client)
         return self.start_device(client, request.form.get("scope"))
 
     def device_token_endpoint(self, request: ClientRequest) -> dict[str, Any]:

@@ -13,11 +13,20 @@ def parse_scope(value: str | None, default: str = DEFAULT_SCOPE) -> tuple[str, .
 
     Unknown scopes are refused (RFC 6749 ``invalid_scope``) rather than silently granted.
     """
-    words = (value if value and value.strip() else default).split()
+    words = scope_words(value) or scope_words(default)
     unknown = sorted({w for w in words if w not in SUPPORTED_SCOPES})
     if unknown:
         raise OAuthError("invalid_scope", f"unknown scope: {' '.join(unknown)}")
     return tuple(s for s in SUPPORTED_SCOPES if s in words)
+
+
+def scope_words(value: str | None) -> list[str]:
+    """The space-separated words of a scope or prompt value (RFC 6749 3.3: ``SP``, and only it).
+
+    Not ``str.split()``: that also splits on no-break and ideographic spaces and the other
+    Unicode separators, so ``openid\u00a0profile`` would pass as two known scopes.
+    """
+    return [word for word in (value or "").split(" ") if word]
 
 
 def format_scope(scopes: tuple[str, ...] | list[str]) -> str:

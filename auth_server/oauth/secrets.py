@@ -34,7 +34,18 @@ def new_user_code() -> str:
     return f"{letters[:4]}-{letters[4:]}"
 
 
+_TYPED_SEPARATORS = str.maketrans("", "", " \t-")
+
+
 def normalize_user_code(value: str) -> str:
-    """What the user typed, tolerant of case, spaces and dashes, in ``ABCD-EFGH`` form."""
-    letters = "".join(ch for ch in value.upper() if ch.isalnum())
+    """What the user typed, tolerant of case, spaces and dashes, in ``ABCD-EFGH`` form.
+
+    ASCII only: ``str.upper`` and ``str.isalnum`` know all of Unicode (``"ſ".upper()`` is
+    ``"S"``, fullwidth and Arabic-Indic characters are alphanumeric), so anything that is
+    not ASCII letters and digits is left as typed, and matches no code.
+    """
+    letters = value.translate(_TYPED_SEPARATORS)
+    if not (letters.isascii() and letters.isalnum()):
+        return value
+    letters = letters.upper()
     return f"{letters[:4]}-{letters[4:]}" if len(letters) == 8 else letters

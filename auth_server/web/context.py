@@ -52,8 +52,9 @@ def bearer_token(request: bottle.BaseRequest | None = None) -> str | None:
     request = request or bottle.request
     header = request.get_header("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
+    value = value.strip(" \t")  # RFC 9110 whitespace, not str.strip()'s Unicode set
+    if scheme.lower() == "bearer" and value:
+        return value
     return None
 
 

@@ -5,10 +5,13 @@ polls ``POST /api/auth/device/token``; the user opens ``/device`` in a browser w
 are signed in (or sign in through their signer), enters the code and approves.
 Device clients are public clients (they cannot keep a key safe on every machine), so the
 client is named by ``client_id``; when the client does send an X-Auth-Token it must be valid.
+Guessing user codes and starting device authorizations are rate limited
+(:class:`auth_server.ratelimit.DeviceFlowLimits`).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,20 +19,52 @@ import bottle
 
 from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.secrets import normalize_user_code
+from auth_server.ratelimit import DeviceFlowLimits, retry_after_header
+from auth_server.store.oauth import OAuthClient
 from auth_server.web.client_auth import client_request
-from auth_server.web.context import check_origin, current_session
+from auth_server.web.context import check_origin, client_ip, current_session
 from auth_server.web.errors import NO_STORE, ApiError, json_response
 from auth_server.web.forms import check_csrf, csrf_token, page_form
 from auth_server.web.pages import describe_scopes, render, sign_in_page
 from auth_server.web.parts import ServerParts
 
 
+def _slow_down(retry: float, source: str) -> OAuthError:
+    """429 for too many device authorizations; ``slow_down`` is RFC 8628's word for it."""
+    return OAuthError("slow_down", f"too many device authorizations from this {source}; "
+                      f"retry in {max(1, math.ceil(retry))} seconds", 429, retry_after_header(retry))
+
+
+def _locked_out(retry: float) -> bottle.HTTPResponse:
+    """The page after too many user codes were tried: how long to wait, and why."""
+    minutes = max(1, math.ceil(retry / 60))
+    page = render("error", 429, title="Too many codes tried", detail="",
+                  message=f"Too many device codes were entered from this browser or network. "
+                          f"Wait {minutes} minute{'s' if minutes > 1 else ''}, then enter the code again.")
+    for name, value in retry_after_header(retry).items():
+        page.set_header(name, value)
+    return page
+
+
 def install(app: bottle.Bottle, parts: ServerParts) -> None:
     settings, store, provider = parts.settings, parts.store, parts.provider
+    limits = DeviceFlowLimits(settings)
+
+    def admit_client(client: OAuthClient) -> None:
+        retry = limits.start_for(client.client_id)
+        if retry is not None:
+            raise _slow_down(retry, "client")
 
     def device_code() -> Any:
-        """Start a device authorization (RFC 8628 3.1): device_code, user_code, verification URIs."""
-        return json_response(provider.device_authorization_endpoint(client_request()), 200, NO_STORE)
+        """Start a device authorization (RFC 8628 3.1): device_code, user_code, verification URIs.
+
+        Limited per address and per client: 429 `slow_down` with Retry-After beyond that.
+        """
+        retry = limits.start_from(client_ip())
+        if retry is not None:
+            raise _slow_down(retry, "address")
+        answer = provider.device_authorization_endpoint(client_request(), admit=admit_client)
+        return json_response(answer, 200, NO_STORE)
 
     def device_token() -> Any:
         """Poll for the tokens (RFC 8628 3.4): authorization_pending, slow_down, expired_token, access_denied."""
@@ -43,13 +78,17 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
 
     def device_page() -> Any:
         """The page where a signed-in user enters a device's code and approves it."""
-        user_code = normalize_user_code(bottle.request.query.get("user_code", "") or "")
+        query = bottle.request.query.decode()  # type: ignore[no-untyped-call]  # UTF-8, not bottle's latin-1
+        user_code = normalize_user_code(query.get("user_code", "") or "")
         session = current_session(settings, store)
         if session is None:
             here = "/device" + ("?" + urlencode({"user_code": user_code}) if user_code else "")
             return sign_in_page(settings.signer_url, here)
         if not user_code:
             return enter_code_page("", "", 200)
+        retry = limits.guess(session.session.id, client_ip())
+        if retry is not None:
+            return _locked_out(retry)
         try:
             record = provider.pending_device(user_code)
         except OAuthError as exc:
@@ -70,6 +109,9 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
             return render("error", 401, title="You are signed out", detail="",
                           message="Your session ended. Open this page again and sign in.")
         user_code = normalize_user_code(form.get("user_code", ""))
+        retry = limits.guess(session.session.id, client_ip())
+        if retry is not None:
+            return _locked_out(retry)
         try:
             check_origin(settings)
             check_csrf(session, "device:" + user_code, form.get("csrf"))

@@ -96,7 +96,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 def oauth_json_error(exc: OAuthError) -> bottle.HTTPResponse:
     """RFC 6749 5.2 ``{"error", "error_description"}``; a 401 names the scheme to use."""
-    headers = dict(NO_STORE)
+    headers = {**NO_STORE, **exc.headers}
     if exc.status == 401:
         headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"' if exc.error == "invalid_token" else "X-Auth-Token"
     return json_response(exc.as_json(), exc.status, headers)

@@ -56,5 +56,11 @@ def csrf_token(session: CurrentSession, purpose: str) -> str:
 
 
 def check_csrf(session: CurrentSession, purpose: str, value: str | None) -> None:
-    if not value or not hmac.compare_digest(csrf_token(session, purpose), value):
+    """403 unless ``value`` is this session's token for ``purpose``.
+
+    Compared as bytes: ``hmac.compare_digest`` raises ``TypeError`` on a ``str`` with
+    non-ASCII characters, and a form field can hold anything (even lone surrogates).
+    """
+    sent = (value or "").encode("utf-8", "surrogatepass")
+    if not sent or not hmac.compare_digest(csrf_token(session, purpose).encode("ascii"), sent):
         raise ApiError(403, "INVALID_CSRF", "the form expired or did not come from this server; reload and retry")
