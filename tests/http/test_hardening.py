@@ -207,6 +207,45 @@ def _wait_for(condition, timeout: float, interval: float = 0.1):
     return condition()
 
 
+def _serving_workers(master: int, port: int) -> set[int]:
+    """Workers of ``master`` holding an accepted connection to ``port`` (Linux /proc).
+
+    A worker accepts only once its server runs, i.e. after it has opened its store: a
+    connection still waiting in the kernel's accept queue has no socket inode yet.
+    """
+    owners: dict[str, int] = {}
+    for pid in _children(master):
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if (target := os.readlink(fd)).startswith("socket:["):
+                        owners[target[8:-1]] = pid
+    serving = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].split(":")[1], 16), fields[3], fields[9]
+        if local_port == port and state == "01" and inode in owners:  # 01: ESTABLISHED
+            serving.add(owners[inode])
+    return serving
+
+
+def _wait_until_serving(master: int, url: str, workers: set[int], timeout: float = 20) -> bool:
+    """Open bare connections (no request: no thread of a worker opens its database) until
+    every one of ``workers`` has accepted one; the kernel hashes each to a worker's socket."""
+    port = int(url.rsplit(":", 1)[1])
+    opened: list[socket.socket] = []
+
+    def all_serving() -> bool:
+        opened.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        return _serving_workers(master, port) >= workers
+
+    try:
+        return bool(_wait_for(all_serving, timeout=timeout))
+    finally:
+        for sock in opened:
+            sock.close()
+
+
 def _status(url: str) -> int | None:
     try:
         return httpx.get(f"{url}/healthz", timeout=2).status_code
@@ -259,21 +298,27 @@ def test_a_worker_that_keeps_crashing_is_restarted_with_a_back_off(tmp_path):
     with serving(tmp_path, "--workers", "2", "--threads", "4", "--quiet") as served:
         proc, url = served.proc, served.url
         workers = _wait_for(lambda: len(_children(proc.pid)) == 2 and _children(proc.pid), timeout=10)
+        # both workers past start-up (store open): else the one meant to survive dies too
+        assert _wait_until_serving(proc.pid, url, workers), served.log()
         db = tmp_path / "served.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         db.write_bytes(b"not a database" * 100)
-        os.kill(min(workers), signal.SIGKILL)
-        time.sleep(2.6)  # restarts at about 0.75 and 2 s; the next one waits 2 s
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        # restarts after 0.5 and 1 s both crash; the third waits 2 s, its slot's socket closed
+        assert _wait_for(lambda: "restarting it in 2.0 s" in served.log(), timeout=20), served.log()
         # the other worker still answers (503: it finds the database unreadable too), and new
         # connections are not left to hang in the backlog of the crashing worker's socket
         # (a connection can still land on the socket of a worker that is just starting to crash)
         statuses = [_status(url) for _ in range(10)]
         assert statuses.count(503) >= 7, (statuses, served.log())
+        assert workers - {victim} <= _children(proc.pid), served.log()  # the survivor never crashed
         time.sleep(1.0)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
         log = served.log()
     restarts = log.count("restarting it in")
     assert 2 <= restarts <= 5, log  # after 0.5, 1, 2 s: three or four in 3.5 s, not hundreds
+    assert re.findall(r"restarting it in ([\d.]+) s", log)[:3] == ["0.5", "1.0", "2.0"], log
     assert "worker" in log and "failed" in log and "Traceback" in log  # why it crashes is logged
