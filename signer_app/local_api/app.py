@@ -86,10 +86,20 @@ def _read_json() -> dict:
         raise bad_request(str(exc)) from None
 
 
+def _header(name: str) -> str:
+    """A request header as WSGI hands it over (latin-1 text, any byte possible).
+
+    Not ``bottle.request.get_header``: bottle re-decodes header values as UTF-8 and raises
+    ``UnicodeDecodeError`` (a 500) on bytes that are not; every check here works on ASCII
+    and refuses anything else.
+    """
+    return bottle.request.environ.get("HTTP_" + name.upper().replace("-", "_"), "") or ""
+
+
 def _origin() -> str:
-    """The Origin header, or ``""``. WSGI hands headers over as latin-1 text, so any byte can
-    arrive; one that is not an ASCII origin is refused here rather than compared later."""
-    value = (bottle.request.get_header("Origin", "") or "").strip()
+    """The Origin header, or ``""``; one that is not an ASCII origin is refused here rather
+    than compared later."""
+    value = _header("Origin").strip()
     if value and not is_opaque_origin(value) and not _ORIGIN.fullmatch(value):
         raise SignerError("The Origin header is not a valid origin", 3, 403)
     return value
@@ -97,7 +107,7 @@ def _origin() -> str:
 
 def _bearer() -> str | None:
     """The access token of ``Authorization: [Bearer ]<token>`` (prefix optional, any case)."""
-    header = (bottle.request.get_header("Authorization", "") or "").strip()
+    header = _header("Authorization").strip()
     scheme, _, rest = header.partition(" ")
     value = rest.strip() if scheme.lower() == "bearer" else header
     if not value:
@@ -123,14 +133,16 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
 
     @app.hook("before_request")
     def _guard() -> None:
-        if not _host_is_loopback(bottle.request.get_header("Host", "") or ""):
+        if not _host_is_loopback(_header("Host")):
             raise _refusal("Requests must address 127.0.0.1 or localhost", 6, 403)
         try:
             request_origin = _origin()
         except SignerError as exc:
             raise _refusal(exc.message, exc.code, exc.status) from None
         path = bottle.request.path
-        if is_opaque_origin(request_origin) and path != "/api/status":
+        if is_opaque_origin(request_origin):
+            if path == "/api/status" and bottle.request.method != "OPTIONS":
+                return  # answered, but without CORS: the opaque page cannot read it
             error = opaque_origin()
             raise _refusal(error.message, error.code, error.status)
         if request_origin and bottle.request.method != "OPTIONS" and not allowed(path, request_origin):
@@ -154,7 +166,7 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
         bottle.response.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
         bottle.response.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization")
         bottle.response.set_header("Access-Control-Max-Age", "600")
-        if bottle.request.get_header("Access-Control-Request-Private-Network", "").lower() == "true":
+        if _header("Access-Control-Request-Private-Network").lower() == "true":
             bottle.response.set_header("Access-Control-Allow-Private-Network", "true")
         bottle.response.status = 204
         return ""

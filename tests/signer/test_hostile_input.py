@@ -1,0 +1,89 @@
+"""Hostile requests against the local API as the desktop app serves it (issue 13): an opaque
+origin, header bytes that are not UTF-8, JSON nested thousands deep. Each answers 4xx with
+the API's error shape; none reaches a dialog or a 500."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from signer_app.approvals import ApprovalDecision
+from signer_app.local_api.app import ENDPOINTS
+
+ORIGIN = "https://app.example"
+NOT_STATUS = [(method, path) for method, path, _, _ in ENDPOINTS if path != "/api/status"]
+JSON_POSTS = [path for method, path, _, _ in ENDPOINTS if method == "POST" and path != "/api/logout"]
+
+
+def raw_request(url: str, head: bytes, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+    """Send bytes exactly as given (httpx would refuse to send non-ASCII header values)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head + b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    data = b"".join(chunks)
+    status_line, _, rest = data.partition(b"\r\n")
+    header_block, _, payload = rest.partition(b"\r\n\r\n")
+    headers = {}
+    for line in header_block.split(b"\r\n"):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, payload
+
+
+@pytest.mark.parametrize("method,path", NOT_STATUS)
+def test_opaque_origin_is_refused_without_a_dialog(api, ctx, user, method, path):
+    token, _ = ctx.service.grants.create("null", "null", ("sign", "encrypt", "decrypt", "write_profile"),
+                                         ctx.wallet.default_identity().bap_id, 600)
+    body = {"host": "x", "path": "/api/auth/sign-in/sigma", "data": ["00"]} if method == "POST" else None
+    answer = api.request(method, path, body, {"Origin": "null", "Authorization": f"Bearer {token}"})
+    assert answer.status == 403 and answer.body["code"] == 3, answer.body
+    assert "access-control-allow-origin" not in answer.headers
+    assert user.seen == [] and ctx.service.broker.pending() == []
+    assert not ctx.wallet.is_locked  # /api/logout from a null page does nothing
+    preflight = api.request("OPTIONS", path, headers={"Origin": "null", "Access-Control-Request-Method": method})
+    assert preflight.status == 403 and "access-control-allow-origin" not in preflight.headers
+
+
+def test_opaque_origin_may_read_status_but_gets_no_cors(api):
+    answer = api.request("GET", "/api/status", headers={"Origin": "null"})
+    assert answer.status == 200 and answer.body["success"] is True
+    assert "access-control-allow-origin" not in answer.headers
+
+
+@pytest.mark.parametrize("method,path", [(m, p) for m, p, _, _ in ENDPOINTS])
+@pytest.mark.parametrize("header", [b"Origin: https://\xff\xfe.example", b"Origin: null\xc3",
+                                    b"Authorization: Bearer \xff\xfe\x80", b"Authorization: \xe9t\xe9"])
+def test_non_utf8_origin_and_authorization_bytes_are_4xx(ctx, user, method, path, header):
+    user.policy = lambda request: ApprovalDecision.deny()  # /api/auth ignores Authorization and asks
+    status, headers, payload = raw_request(
+        ctx.api.url,
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".encode() + header + b"\r\n",
+        b'{"path": "/x", "data": ["00"], "friendBapId": "f"}' if method == "POST" else b"",
+    )
+    # status and logout read no Authorization (logout locks for any caller without an Origin)
+    assert 400 <= status < 500 or (status == 200 and path in ("/api/status", "/api/logout")), (status, payload)
+    if status != 200:
+        assert json.loads(payload)["success"] is False
+    if header.startswith(b"Origin"):
+        assert user.seen == []  # refused before any dialog
+    assert "\ufffd" not in headers.get("access-control-allow-origin", "") and "\xff" not in headers.get(
+        "access-control-allow-origin", "")
+
+
+@pytest.mark.parametrize("path", JSON_POSTS)
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_deeply_nested_json_is_400(api, ctx, user, path, opener):
+    token, _ = ctx.service.grants.create("app.example", ORIGIN, ("sign", "encrypt", "decrypt", "write_profile"),
+                                         ctx.wallet.default_identity().bap_id, 600)
+    status, _, payload = raw_request(
+        ctx.api.url,
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {ORIGIN}\r\nAuthorization: Bearer {token}\r\n".encode(),
+        (opener * 5000).encode(),
+    )
+    assert status == 400, payload
+    assert json.loads(payload)["code"] == 6 and user.seen == []
