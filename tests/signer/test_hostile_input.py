@@ -5,34 +5,16 @@ the API's error shape; none reaches a dialog or a 500."""
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
 from signer_app.approvals import ApprovalDecision
 from signer_app.local_api.app import ENDPOINTS
+from tests.helpers.raw_http import raw_request
 
 ORIGIN = "https://app.example"
 NOT_STATUS = [(method, path) for method, path, _, _ in ENDPOINTS if path != "/api/status"]
 JSON_POSTS = [path for method, path, _, _ in ENDPOINTS if method == "POST" and path != "/api/logout"]
-
-
-def raw_request(url: str, head: bytes, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
-    """Send bytes exactly as given (httpx would refuse to send non-ASCII header values)."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(head + b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    data = b"".join(chunks)
-    status_line, _, rest = data.partition(b"\r\n")
-    header_block, _, payload = rest.partition(b"\r\n\r\n")
-    headers = {}
-    for line in header_block.split(b"\r\n"):
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(status_line.split()[1]), headers, payload
 
 
 @pytest.mark.parametrize("method,path", NOT_STATUS)
