@@ -1,0 +1,110 @@
+"""The local signer API's crypto answers against @bsv/sdk in Node: what Sigil encrypts over
+HTTP decrypts with ``ECIES.electrumDecrypt`` and the key @bsv/sdk derives itself, what
+@bsv/sdk encrypts decrypts through ``/api/decrypt``, and BSM / AIP signatures verify."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import coincurve
+import pytest
+
+from auth_server.crypto.keys import private_key_from_wif, wif_from_private_key
+from signer_app.context import AppContext
+from signer_app.settings import AppSettings, SettingsStore
+from signer_app.wallet import Wallet
+from tests.helpers.node_peer import NodePeer
+from tests.helpers.signer import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC, Api
+
+pytestmark = pytest.mark.interop
+
+ORIGIN = "https://app.example"
+SITE = "app.example"
+FRIEND = "1FriendBapIdXXXXXXXXXXXXXXX"
+
+
+def encrypt_invoice(friend: str | None) -> str:
+    return "2-encrypt-" + hashlib.sha256((friend or "default").encode()).hexdigest()
+
+
+@pytest.fixture
+def signer(tmp_path: Path):
+    """The app's parts on a free port, a Sigil wallet from the test vector, and a full grant."""
+    data = tmp_path / "data"
+    data.mkdir()
+    wallet = Wallet(data, service=f"sigil-test-{uuid.uuid4().hex[:10]}", kdf=FAST_KDF, auto_lock_seconds=None)
+    wallet.import_mnemonic(VECTOR_MNEMONIC, PASSPHRASE, label="Personal")
+    if wallet.is_locked:
+        wallet.unlock(PASSPHRASE)
+    store = SettingsStore(tmp_path / "settings.json")
+    store.save(AppSettings(signer_port=0, server_port=0, start_server=False))
+    context = AppContext.build(data, store, wallet=wallet, approval_timeout=5.0)
+    assert context.start_api()
+    identity = wallet.default_identity()
+    token, _ = context.service.grants.create(SITE, ORIGIN, ("sign", "encrypt", "decrypt"), identity.bap_id, 600,
+                                             site=SITE)
+    api = Api(context.api.url)
+    headers = {"Origin": ORIGIN, "Authorization": f"Bearer {token}"}
+    # the key every derived key of this identity comes from (PROTOCOL.md section 8: its member key)
+    base_wif = wif_from_private_key(wallet._require_keystore().derivation_base(0))
+
+    def call(path: str, body: dict) -> dict:
+        answer = api.request("POST", path, body, headers)
+        assert answer.status == 200, answer.body
+        return answer.body
+
+    yield call, base_wif
+    api.close()
+    context.shutdown()
+
+
+def test_sigil_ciphertexts_for_a_friend_open_with_the_sdk(signer, tokenpass_peer: NodePeer):
+    call, base_wif = signer
+    sealed = call("/api/encrypt", {"data": "hello friend ✓", "friendBapId": FRIEND})["ciphertext"]
+    friend_key = tokenpass_peer.request(op="child", wif=base_wif, invoice=encrypt_invoice(FRIEND))["wif"]
+    opened = tokenpass_peer.request(op="decrypt", wif=friend_key, hex=sealed)["hex"]
+    assert bytes.fromhex(opened).decode() == "hello friend ✓"
+
+
+def test_sigil_ciphertexts_to_a_public_key_open_with_the_sdk(signer, tokenpass_peer: NodePeer):
+    call, _ = signer
+    theirs = coincurve.PrivateKey()
+    sealed = call("/api/encrypt", {"data": "to your key", "theirPublicKey": theirs.public_key.format().hex()})
+    opened = tokenpass_peer.request(op="decrypt", wif=wif_from_private_key(theirs), hex=sealed["ciphertext"])["hex"]
+    assert bytes.fromhex(opened) == b"to your key"
+
+
+def test_sdk_ciphertexts_for_the_friend_key_open_through_the_api(signer, tokenpass_peer: NodePeer):
+    call, base_wif = signer
+    friend_pub = tokenpass_peer.request(op="child", wif=base_wif, invoice=encrypt_invoice(FRIEND))["pub"]
+    sealed = tokenpass_peer.request(op="encrypt", pub=friend_pub, hex="from the sdk ✓".encode().hex())["hex"]
+    assert call("/api/decrypt", {"ciphertext": sealed, "friendBapId": FRIEND})["data"] == "from the sdk ✓"
+
+
+@pytest.mark.parametrize("no_key", [False, True])
+def test_sdk_ciphertexts_from_their_key_open_with_their_public_key(signer, tokenpass_peer: NodePeer, no_key):
+    call, base_wif = signer
+    theirs = coincurve.PrivateKey()
+    their_wif = wif_from_private_key(theirs)
+    our_base_pub = private_key_from_wif(base_wif).public_key.format().hex()
+    # what they compute for us: our base public key's ECDH child for the 2-encrypt invoice
+    to_us = tokenpass_peer.request(op="child-pub", pub=our_base_pub, wif=their_wif,
+                                   invoice=encrypt_invoice(None))["pub"]
+    sealed = tokenpass_peer.request(op="encrypt", pub=to_us, hex=b"ecdh message".hex(), fromWif=their_wif,
+                                    noKey=no_key)["hex"]
+    opened = call("/api/decrypt", {"ciphertext": sealed, "theirPublicKey": theirs.public_key.format().hex()})
+    assert opened["data"] == "ecdh message"
+
+
+def test_message_and_aip_signatures_verify_with_the_sdk(signer, tokenpass_peer: NodePeer):
+    call, base_wif = signer
+    site_key = tokenpass_peer.request(op="child", wif=base_wif, invoice="2-tokenpass-" + SITE)["wif"]
+    signed = call("/api/sign", {"message": "cafe", "encoding": "hex"})
+    assert tokenpass_peer.request(op="bsm-verify", hex="cafe", address=signed["address"], sig=signed["sig"])["valid"]
+    # and the address is @bsv/sdk's per-site key for this host
+    assert tokenpass_peer.request(op="bsm-sign", wif=site_key, hex="cafe")["sig"] == signed["sig"]
+    ops = call("/api/sign-aip", {"data": ["6a", "0102"]})["signedOps"]
+    assert ops[0] == "BITCOIN_ECDSA" and ops[1] == signed["address"]
+    assert tokenpass_peer.request(op="bsm-verify", hex="6a0102", address=ops[1], sig=ops[2])["valid"]
