@@ -1,22 +1,26 @@
 """The local signer API's crypto answers against @bsv/sdk in Node: what Sigil encrypts over
 HTTP decrypts with ``ECIES.electrumDecrypt`` and the key @bsv/sdk derives itself, what
-@bsv/sdk encrypts decrypts through ``/api/decrypt``, and BSM / AIP signatures verify."""
+@bsv/sdk encrypts decrypts through ``/api/decrypt``, and BSM / AIP signatures verify; and
+the published plugin's own client (``LocalServerSigner``) drives every call."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 import uuid
 from pathlib import Path
 
 import coincurve
 import pytest
 
+from auth_server.crypto import verify_token
 from auth_server.crypto.keys import private_key_from_wif, wif_from_private_key
 from signer_app.context import AppContext
 from signer_app.settings import AppSettings, SettingsStore
 from signer_app.wallet import Wallet
-from tests.helpers.node_peer import NodePeer
-from tests.helpers.signer import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC, Api
+from tests.helpers.node_peer import INTEROP_DIR, NodePeer
+from tests.helpers.signer import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC, Api, User
 
 pytestmark = pytest.mark.interop
 
@@ -30,8 +34,8 @@ def encrypt_invoice(friend: str | None) -> str:
 
 
 @pytest.fixture
-def signer(tmp_path: Path):
-    """The app's parts on a free port, a Sigil wallet from the test vector, and a full grant."""
+def app(tmp_path: Path):
+    """The app's parts on a free port, with a Sigil wallet from the test vector."""
     data = tmp_path / "data"
     data.mkdir()
     wallet = Wallet(data, service=f"sigil-test-{uuid.uuid4().hex[:10]}", kdf=FAST_KDF, auto_lock_seconds=None)
@@ -42,22 +46,32 @@ def signer(tmp_path: Path):
     store.save(AppSettings(signer_port=0, server_port=0, start_server=False))
     context = AppContext.build(data, store, wallet=wallet, approval_timeout=5.0)
     assert context.start_api()
-    identity = wallet.default_identity()
+    yield context
+    context.shutdown()
+
+
+def base_wif_of(context: AppContext) -> str:
+    """The key every derived key of the identity comes from (PROTOCOL.md section 8: its member key)."""
+    return wif_from_private_key(context.wallet._require_keystore().derivation_base(0))
+
+
+@pytest.fixture
+def signer(app: AppContext):
+    """A full grant for ORIGIN, and a caller of the API that sends it."""
+    context = app
+    identity = context.wallet.default_identity()
     token, _ = context.service.grants.create(SITE, ORIGIN, ("sign", "encrypt", "decrypt"), identity.bap_id, 600,
                                              site=SITE)
     api = Api(context.api.url)
     headers = {"Origin": ORIGIN, "Authorization": f"Bearer {token}"}
-    # the key every derived key of this identity comes from (PROTOCOL.md section 8: its member key)
-    base_wif = wif_from_private_key(wallet._require_keystore().derivation_base(0))
 
     def call(path: str, body: dict) -> dict:
         answer = api.request("POST", path, body, headers)
         assert answer.status == 200, answer.body
         return answer.body
 
-    yield call, base_wif
+    yield call, base_wif_of(context)
     api.close()
-    context.shutdown()
 
 
 def test_sigil_ciphertexts_for_a_friend_open_with_the_sdk(signer, tokenpass_peer: NodePeer):
@@ -108,3 +122,38 @@ def test_message_and_aip_signatures_verify_with_the_sdk(signer, tokenpass_peer: 
     ops = call("/api/sign-aip", {"data": ["6a", "0102"]})["signedOps"]
     assert ops[0] == "BITCOIN_ECDSA" and ops[1] == signed["address"]
     assert tokenpass_peer.request(op="bsm-verify", hex="6a0102", address=ops[1], sig=ops[2])["valid"]
+
+
+def test_the_published_plugin_client_works_against_the_api(app: AppContext, tokenpass_peer: NodePeer):
+    """LocalServerSigner of @sigma-auth/better-auth-plugin 0.0.75, run in Node: authenticate
+    (approved by a thread playing the user), sign, signAIP, encrypt, decrypt, getFriendPublicKey."""
+    person = User(app.service.broker)
+    theirs = coincurve.PrivateKey()
+    request = {"baseUrl": app.api.url.replace("127.0.0.1", "localhost"), "host": "plugin.example:8443",
+               "path": "/api/orders", "body": '{"n":1}', "hexArray": ["6a", "cafe"], "data": "for a friend ✓",
+               "friendBapId": FRIEND, "theirPublicKey": theirs.public_key.format().hex()}
+    try:
+        done = subprocess.run(["node", "local_signer_client.mjs", json.dumps(request)], cwd=INTEROP_DIR,
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        person.close()
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["probe"] is True and out["status"]["unlocked"] is True and out["authenticated"] is True
+    (grant_request,) = person.seen
+    assert grant_request.scopes == ("sign", "encrypt", "decrypt") and grant_request.duration_seconds == 3600
+    # Node sends no Origin: a program, keyed by the host it names (shown as such in the dialog)
+    site_key = tokenpass_peer.request(op="child", wif=base_wif_of(app), invoice="2-tokenpass-plugin.example:8443")
+    assert verify_token(out["token"], "/api/orders", '{"n":1}').pubkey == site_key["pub"]
+    assert out["signedOps"][0] == "BITCOIN_ECDSA"
+    assert tokenpass_peer.request(op="bsm-verify", hex="6acafe", address=out["signedOps"][1],
+                                  sig=out["signedOps"][2])["valid"]
+    friend_key = tokenpass_peer.request(op="child", wif=base_wif_of(app), invoice=encrypt_invoice(FRIEND))["wif"]
+    assert bytes.fromhex(tokenpass_peer.request(op="decrypt", wif=friend_key, hex=out["ciphertext"])["hex"]).decode() \
+        == "for a friend ✓"
+    assert out["decrypted"] == "for a friend ✓"
+    to_them = tokenpass_peer.request(op="decrypt", wif=wif_from_private_key(theirs), hex=out["toTheirKey"])["hex"]
+    assert bytes.fromhex(to_them).decode() == "for a friend ✓"
+    friend_pub = tokenpass_peer.request(
+        op="child", wif=base_wif_of(app), invoice="2-friend-" + hashlib.sha256(FRIEND.encode()).hexdigest())["pub"]
+    assert out["friendPublicKey"] == friend_pub
