@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from signer_app.approvals import ApprovalDecision
-from tests.helpers.raw_http import raw_request
+from tests.helpers.wire import raw_request
 
 ORIGIN = "https://app.example"
 FIELDS = ["host", "scopes", "expiry", "expire", "path", "body", "signatureType", "message", "encoding", "data",
