@@ -23,7 +23,7 @@ from signer_app.wallet import Wallet, WalletError
 
 # What each scope lets the site do, in the words the dialog shows (one line each).
 SCOPE_WORDS = {
-    "sign": "sign requests and messages as you (a key of its own for this site)",
+    "sign": "sign requests, messages and data as you",
     "encrypt": "encrypt messages for your friends or for a public key",
     "decrypt": "decrypt messages sent to you",
     "write_profile": "change the profile (name, paymail, logo) it shows for you",
@@ -83,11 +83,10 @@ class ApprovalDialog(QDialog):
         if request.claimed_host and request.claimed_host != request.host:
             form.addRow(label("Says it is", "muted"), self._value(request.claimed_host))
         if request.kind == "grant":
-            self.scopes_label = self._value(scope_lines(request.scopes))
-            form.addRow(label("It may", "muted"), self.scopes_label)
+            form.addRow(label("It may", "muted"), self._value(scope_lines(request.scopes)))
             form.addRow(label("How long", "muted"), self._value(format_duration(request.duration_seconds)))
         elif request.kind == "sign-in":
-            form.addRow(label("Signs", "muted"), self._value(f"a one-time sign-in token for {request.path}", mono=False))
+            form.addRow(label("Signs", "muted"), self._value(f"a one-time sign-in token for {request.path}"))
         else:
             form.addRow(label("Path", "muted"), self._value(request.path, mono=True))
             if request.body_summary:
