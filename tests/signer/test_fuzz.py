@@ -41,7 +41,7 @@ def deny_everything(user):
     return user
 
 
-@settings(max_examples=400, deadline=None, database=None,
+@settings(max_examples=300, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_no_route_answers_5xx(ctx, deny_everything, data):
