@@ -10,6 +10,7 @@ with :meth:`ApprovalBroker.subscribe` and hops to its own thread (a queued signa
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -48,7 +49,7 @@ class ApprovalRequest:
         """One line for the activity log and the tray: what is being approved."""
         if self.kind == "grant":
             scopes = ", ".join(self.scopes) or "sign"
-            return f"access grant ({scopes}) for {format_duration(self.duration_seconds)}"
+            return f"access grant ({scopes}) {duration_phrase(self.duration_seconds)}"
         if self.kind == "sign-in":
             return f"sign-in token for {self.path}"
         return f"signature for {self.path}"
@@ -75,6 +76,8 @@ def format_duration(seconds: float | None) -> str:
     """``3600`` -> ``1 hour``; the dialog and the log speak in words."""
     if seconds is None:
         return "this request"
+    if math.isinf(seconds):
+        return "until you revoke it"
     seconds = int(seconds)
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size and seconds % size == 0:
@@ -83,6 +86,12 @@ def format_duration(seconds: float | None) -> str:
     if seconds >= 60:
         return f"{seconds // 60} minutes"
     return f"{seconds} seconds"
+
+
+def duration_phrase(seconds: float | None) -> str:
+    """``for 1 hour`` / ``until you revoke it``: a grant's duration inside a sentence."""
+    words = format_duration(seconds)
+    return words if seconds is not None and math.isinf(seconds) else f"for {words}"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import secrets
 import sqlite3
@@ -23,12 +24,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_GRANT_SECONDS = 30 * 86400
+MONTH_SECONDS = 30 * 86400
+MAX_GRANT_SECONDS = MONTH_SECONDS  # for numeric durations; ``forever`` is asked for by name
 DEFAULT_GRANT_SECONDS = 3600
-KNOWN_SCOPES = ("sign", "encrypt", "decrypt")
+FOREVER = math.inf  # a grant that lasts until the user revokes it
+ONCE_SECONDS = 10  # TokenPass's ``once``: long enough for the one request that follows
+KNOWN_SCOPES = ("sign", "encrypt", "decrypt", "write_profile")
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)?\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# TokenPass's words first; then "<n><unit>" with s, min, h, d, w and m = MONTH (TokenPass
+# reads "1m" as one month, so Sigil does too; minutes are "min").
+_NAMED = {"once": ONCE_SECONDS, "forever": FOREVER}
+_DURATION = re.compile(r"\s*([0-9]+)\s*(s|min|h|d|w|m)?\s*", re.IGNORECASE | re.ASCII)
+_UNITS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "m": MONTH_SECONDS}
 
 
 class GrantError(Exception):
@@ -54,29 +61,74 @@ class Grant:
     bap_id: str
     created: float
     expires: float
+    site: str = ""  # the host the per-site key is derived for (the Origin's host, or a program's claim)
 
     def expired(self, now: float) -> bool:
         return now >= self.expires
 
+    @property
+    def forever(self) -> bool:
+        """Granted until the user revokes it (TokenPass's ``forever``)."""
+        return math.isinf(self.expires)
 
-def parse_expiry(value: object) -> int:
-    """``"1h"``, ``"30m"``, ``"7d"``, ``3600`` -> seconds, clamped to 1 s .. 30 days."""
+    @property
+    def expire_time_ms(self) -> int:
+        """``expireTime`` of the ``/api/auth`` answer: ms since the epoch, 0 for never."""
+        return 0 if self.forever else int(self.expires * 1000)
+
+    def missing_scopes(self, *needed: str) -> list[str]:
+        return [scope for scope in needed if scope not in self.scopes]
+
+
+def parse_expiry(value: object) -> float:
+    """``"once"``, ``"1h"``, ``"1d"``, ``"1w"``, ``"1m"`` (a month), ``"forever"``, ``3600`` -> seconds.
+
+    Numeric durations are clamped to 1 s .. 30 days; ``forever`` is :data:`FOREVER`
+    (``math.inf``). Anything else raises ``ValueError`` naming the accepted words.
+    """
     if value is None or value == "":
         return DEFAULT_GRANT_SECONDS
     if isinstance(value, bool):
-        raise ValueError("expiry must be a duration like '1h'")
+        raise ValueError(_EXPIRY_HELP)
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(_EXPIRY_HELP)
         seconds = int(value)
     elif isinstance(value, str):
-        match = _DURATION.match(value)
+        named = _NAMED.get(value.strip().lower())
+        if named is not None:
+            return named
+        match = _DURATION.fullmatch(value)
         if not match:
-            raise ValueError("expiry must be a duration like '15m', '1h' or '7d'")
+            raise ValueError(_EXPIRY_HELP)
         seconds = int(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
     else:
-        raise ValueError("expiry must be a duration like '1h'")
+        raise ValueError(_EXPIRY_HELP)
     if seconds <= 0:
         raise ValueError("expiry must be positive")
     return min(seconds, MAX_GRANT_SECONDS)
+
+
+_EXPIRY_HELP = "expiry must be once, 1h, 1d, 1w, 1m (a month), forever, or a number of seconds"
+
+
+def parse_scopes(value: object) -> tuple[str, ...]:
+    """Scopes as a list (``["sign", "encrypt"]``) or a comma string (``"sign, encrypt"``).
+
+    Defaults to ``("sign",)``; duplicates are dropped; an unknown scope raises ``ValueError``.
+    """
+    if value is None:
+        return ("sign",)
+    if isinstance(value, str):
+        items: list[str] = [part.strip() for part in value.split(",") if part.strip()]
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        items = [item.strip() for item in value]
+    else:
+        raise ValueError("scopes must be a list of strings or a comma-separated string")
+    unknown = [item for item in items if item not in KNOWN_SCOPES]
+    if unknown:
+        raise ValueError(f"unknown scope {unknown[0][:40]!r}; known: {', '.join(KNOWN_SCOPES)}")
+    return tuple(dict.fromkeys(items)) or ("sign",)
 
 
 def hash_token(token: str) -> str:
@@ -95,6 +147,9 @@ class GrantStore:
             " origin TEXT NOT NULL, scopes TEXT NOT NULL, bap_id TEXT NOT NULL,"
             " created REAL NOT NULL, expires REAL NOT NULL)"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(grants)")}
+        if "site" not in columns:  # files written before per-site keys
+            self._db.execute("ALTER TABLE grants ADD COLUMN site TEXT NOT NULL DEFAULT ''")
         with self._lock:
             self._purge_expired()
         self._listeners: list[Callable[[], None]] = []
@@ -114,16 +169,17 @@ class GrantStore:
             except Exception:
                 pass
 
-    def create(self, host: str, origin: str, scopes: tuple[str, ...], bap_id: str, seconds: int) -> tuple[str, Grant]:
+    def create(self, host: str, origin: str, scopes: tuple[str, ...], bap_id: str, seconds: float,
+               site: str = "") -> tuple[str, Grant]:
         """Issue a grant; returns the raw bearer token (shown to the app once) and the grant."""
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        grant = Grant(hash_token(token), host, origin, tuple(scopes), bap_id, now, now + seconds)
+        grant = Grant(hash_token(token), host, origin, tuple(scopes), bap_id, now, now + seconds, site)
         with self._lock:
             self._purge_expired()
             self._db.execute(
-                "INSERT INTO grants VALUES (?,?,?,?,?,?,?)",
-                (grant.token_hash, host, origin, json.dumps(list(scopes)), bap_id, now, grant.expires),
+                f"INSERT INTO grants ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                (grant.token_hash, host, origin, json.dumps(list(scopes)), bap_id, now, grant.expires, site),
             )
         self._changed()
         return token, grant
@@ -131,7 +187,7 @@ class GrantStore:
     def lookup(self, token: str) -> Grant:
         """The live grant for a bearer token; raises GrantInvalid / GrantExpired."""
         with self._lock:
-            row = self._db.execute("SELECT * FROM grants WHERE token_hash = ?", (hash_token(token),)).fetchone()
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM grants WHERE token_hash = ?", (hash_token(token),)).fetchone()
         if row is None:
             raise GrantInvalid("invalid access token")
         grant = _row_to_grant(row)
@@ -143,7 +199,7 @@ class GrantStore:
         """Unexpired grants, newest first (what the GUI lists)."""
         now = self._clock()
         with self._lock:
-            rows = self._db.execute("SELECT * FROM grants WHERE expires > ? ORDER BY created DESC", (now,)).fetchall()
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM grants WHERE expires > ? ORDER BY created DESC", (now,)).fetchall()
         return [_row_to_grant(row) for row in rows]
 
     def origin_has_live_grant(self, origin: str) -> bool:
@@ -165,6 +221,9 @@ class GrantStore:
             self._db.close()
 
 
+_COLUMNS = "token_hash, host, origin, scopes, bap_id, created, expires, site"
+
+
 def _row_to_grant(row: tuple) -> Grant:
-    token_hash, host, origin, scopes, bap_id, created, expires = row
-    return Grant(token_hash, host, origin, tuple(json.loads(scopes)), bap_id, created, expires)
+    token_hash, host, origin, scopes, bap_id, created, expires, site = row
+    return Grant(token_hash, host, origin, tuple(json.loads(scopes)), bap_id, created, expires, site)

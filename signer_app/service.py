@@ -4,7 +4,13 @@ The local API (``local_api/``) translates HTTP to these calls; the GUI answers t
 approval requests they raise through the :class:`~signer_app.approvals.ApprovalBroker`.
 A key is used only after the user approved: an access grant needs approval, a
 sign-in token (a path ending in ``/sign-in/sigma``) always needs approval, and other
-paths are signed without a prompt for the live grant's host and duration.
+requests are answered without a prompt within the live grant's scopes, host and duration.
+
+Which key answers (PROTOCOL.md section 7): X-Auth-Tokens (``/api/sign {path}``) are signed
+by the identity's member key, which is what a Sigma server binds to the BAP ID; only a wallet
+imported from TokenPass signs other sites' tokens with TokenPass's per-site key, so the sites
+that knew it keep knowing it. Plain messages, AIP and the crypto endpoints use the keys
+derived for the grant's site (``Wallet.sign_site_*`` and friends), as TokenPass does.
 """
 
 from __future__ import annotations
@@ -16,14 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from auth_server.crypto.encoding import decode_hex, decode_message
+from auth_server.crypto.errors import CodedError
 from signer_app.activity import ActivityLog
 from signer_app.approvals import ApprovalBroker, ApprovalRequest, format_duration
-from signer_app.grants import KNOWN_SCOPES, GrantError, GrantStore, parse_expiry
+from signer_app.grants import Grant, GrantError, GrantStore, parse_expiry, parse_scopes
+from signer_app.profiles import ProfileError, ProfileStore, validate_profile
 from signer_app.wallet import NoWallet, Wallet, WalletError, WalletLocked
 
 SIGN_IN_SUFFIX = "/sign-in/sigma"
 MAX_PATH = 2048
 MAX_BODY = 1_000_000
+MAX_AIP_ITEMS = 1000
+TOKENPASS_KINDS = frozenset({"tokenpass", "tokenpass-xprv"})
+MAX_ID = 200  # a BAP ID is 27 characters; friend ids are opaque strings, kept short
 
 
 class SignerError(Exception):
@@ -60,6 +72,19 @@ def no_wallet() -> SignerError:
     return SignerError("No wallet yet: create one in the Sigil app", 7, 409)
 
 
+def opaque_origin() -> SignerError:
+    return SignerError("A page with an opaque origin (Origin: null) cannot use the signer", 3, 403)
+
+
+def missing_scopes(names: list[str]) -> SignerError:
+    return SignerError(f"Missing required scopes: {', '.join(names)}", 6, 401)
+
+
+def is_opaque_origin(origin: str | None) -> bool:
+    """``Origin: null`` (a sandboxed frame, a ``file://`` page, some redirects): no site to bind to."""
+    return origin is not None and origin.strip().lower() == "null"
+
+
 def host_of(origin: str | None) -> str:
     """``https://app.example:8443`` -> ``app.example:8443`` (empty for no origin)."""
     if not origin or origin == "null":
@@ -87,8 +112,9 @@ def summarize_body(body: str | None, limit: int = 240) -> str:
 @dataclass(frozen=True)
 class GrantResult:
     access_token: str
-    expire_time_ms: int
+    expire_time_ms: int  # 0 = until revoked
     host: str
+    bap_id: str
 
 
 class SignerService:
@@ -107,6 +133,7 @@ class SignerService:
         self.broker = broker or ApprovalBroker()
         self.grants = GrantStore(Path(data_dir) / "grants.sqlite", clock=clock)
         self.activity = ActivityLog(Path(data_dir) / "activity.sqlite", clock=clock)
+        self.profiles = ProfileStore(Path(data_dir) / "profiles.json")
         self._clock = clock
         # Given by AppContext.build when the app embeds the auth server: its origin may use
         # every endpoint, and its registered OAuth clients give names to the hosts that ask.
@@ -134,17 +161,22 @@ class SignerService:
 
     def request_grant(self, origin: str, claimed_host: str, scopes: object, expiry: object) -> GrantResult:
         """Ask the user for an access grant; blocks until approved, denied or timed out."""
+        if is_opaque_origin(origin):
+            raise opaque_origin()
         if not self._wallet_exists():
             raise no_wallet()
-        scope_list = self._parse_scopes(scopes)
         try:
+            scope_list = parse_scopes(scopes)
             seconds = parse_expiry(expiry)
         except ValueError as exc:
             raise bad_request(str(exc)) from None
         if not isinstance(claimed_host, str):
             claimed_host = ""
-        claimed_host = claimed_host[:253]
+        claimed_host = "".join(c for c in claimed_host[:253] if c.isprintable())
         host = host_of(origin) or (f"local program ({claimed_host})" if claimed_host else "local program")
+        # The per-site key belongs to the page's real origin; only a program without one
+        # (no Origin header) is keyed by what it says it is, as the dialog shows.
+        site = host_of(origin) or claimed_host or "local program"
         request = ApprovalRequest(
             kind="grant", origin=origin, host=host, claimed_host=claimed_host,
             app_name=self._app_name(origin), scopes=scope_list, duration_seconds=seconds,
@@ -158,12 +190,45 @@ class SignerService:
         bap_id = decision.bap_id or self._default_bap_id()
         if bap_id is None:
             raise locked()
-        token, grant = self.grants.create(host, origin, scope_list, bap_id, seconds)
+        token, grant = self.grants.create(host, origin, scope_list, bap_id, seconds, site=site)
         self.activity.record("approved", origin or host, request.what(), bap_id)
-        return GrantResult(token, int(grant.expires * 1000), host)
+        return GrantResult(token, grant.expire_time_ms, host, bap_id)
 
-    def sign(self, origin: str, bearer: str | None, path: object, body: object, scheme: object) -> str:
-        """An X-Auth-Token for ``path``/``body`` made with the grant's identity."""
+    def sign_in(self, origin: str, path: object, scheme: object, app_name: object = None,
+                bap_id: object = None) -> tuple[str, str]:
+        """One decision for one sign-in: a dialog naming the site, the app and the identity.
+
+        For the authorize page of a Sigil server: no access grant is created, the token
+        (for a path ending in ``/sign-in/sigma`` only) is signed by the chosen identity's
+        member key. Returns ``(token, bap_id)``.
+        """
+        if is_opaque_origin(origin):
+            raise opaque_origin()
+        if not self._wallet_exists():
+            raise no_wallet()
+        path, _, scheme = self._parse_sign(path, None, scheme)
+        if not path.split("?", 1)[0].endswith(SIGN_IN_SUFFIX):
+            raise bad_request(f"path must be a sign-in path ending in {SIGN_IN_SUFFIX}")
+        claimed_app = app_name if isinstance(app_name, str) else ""
+        claimed_app = "".join(c for c in claimed_app[:100] if c.isprintable()).strip()
+        proposed = bap_id if isinstance(bap_id, str) and bap_id in self._bap_ids() else self._default_bap_id()
+        host = host_of(origin) or "a program on this computer"
+        request = ApprovalRequest(
+            kind="sign-in", origin=origin, host=host, app_name=claimed_app or self._app_name(origin),
+            path=path, bap_id=proposed,
+        )
+        request, decision = self.broker.submit(request)
+        if not decision.approved:
+            self._record_denial(request, decision.outcome)
+            raise self._denial_error(decision.outcome)
+        self._touch()
+        chosen = decision.bap_id or proposed
+        token = self._wallet_call(lambda: self.wallet.sign_token(path, None, scheme=scheme, bap_id=chosen))
+        self.activity.record("approved", origin or host, request.what(), chosen)
+        return token, str(chosen or self._default_bap_id() or "")
+
+    def authorize(self, origin: str, bearer: str | None, *scopes: str) -> Grant:
+        """The live grant behind ``bearer`` for this origin, holding every scope in ``scopes``."""
         if not bearer:
             raise missing_authorization()
         try:
@@ -172,14 +237,22 @@ class SignerService:
             raise SignerError(str(exc), exc.code, 401) from None
         if origin and origin != grant.origin:
             raise SignerError("This access token belongs to another origin", 3, 401)
-        if "sign" not in grant.scopes:
-            raise SignerError("This access token does not allow signing", 3, 403)
+        missing = grant.missing_scopes(*scopes)
+        if missing:
+            raise missing_scopes(missing)
+        return grant
+
+    def sign(self, origin: str, bearer: str | None, path: object, body: object, scheme: object) -> str:
+        """An X-Auth-Token for ``path``/``body`` by the identity's member key; a wallet imported
+        from TokenPass signs other sites' requests with TokenPass's per-site key instead."""
+        grant = self.authorize(origin, bearer, "sign")
         path, body, scheme = self._parse_sign(path, body, scheme)
         bap_id = grant.bap_id
         bare_path = path.split("?", 1)[0]
-        needs_prompt = bare_path.endswith(SIGN_IN_SUFFIX) or self._is_locked()
+        is_sign_in = bare_path.endswith(SIGN_IN_SUFFIX)
+        needs_prompt = is_sign_in or self._is_locked()
         if needs_prompt:
-            kind = "sign-in" if bare_path.endswith(SIGN_IN_SUFFIX) else "sign"
+            kind = "sign-in" if is_sign_in else "sign"
             request = ApprovalRequest(
                 kind=kind, origin=origin, host=grant.host, app_name=self._app_name(origin or grant.origin),
                 path=path, body_summary=summarize_body(body), bap_id=bap_id,
@@ -193,16 +266,103 @@ class SignerService:
             outcome, what = "approved", request.what()
         else:
             outcome, what = "signed (grant)", f"signature for {path}"
-        try:
-            token = self.wallet.sign_token(path, body, scheme=scheme, bap_id=bap_id)
-        except WalletLocked:
-            raise locked() from None
-        except NoWallet:
-            raise no_wallet() from None
-        except WalletError as exc:
-            raise SignerError(str(exc), 3, 409) from None
+        if is_sign_in or not self._keeps_tokenpass_site_keys() or self._is_own_server(origin or grant.origin):
+            token = self._wallet_call(lambda: self.wallet.sign_token(path, body, scheme=scheme, bap_id=bap_id))
+        else:
+            token = self._wallet_call(lambda: self.wallet.sign_site_token(
+                self._site(grant), path, body, scheme=scheme, bap_id=bap_id))
         self.activity.record(outcome, origin or grant.host, what, bap_id)
         return token
+
+    # -- the crypto and profile endpoints (no prompt: the grant's scopes decide) -------------
+
+    def sign_message(self, origin: str, bearer: str | None, message: object, encoding: object) -> dict:
+        """``/api/sign {message, encoding}``: a BSM signature by the site's key."""
+        grant = self._unlocked_grant(origin, bearer, "sign")
+        if encoding is None:
+            encoding = "utf8"
+        if not isinstance(message, str) or not isinstance(encoding, str):
+            raise bad_request("message and encoding must be strings")
+        if len(message) > MAX_BODY:
+            raise bad_request("message is too large")
+        raw = self._input(lambda: decode_message(message, encoding))
+        address, sig = self._wallet_call(lambda: self.wallet.sign_site_message(self._site(grant), raw, grant.bap_id))
+        self.activity.record("signed (grant)", origin or grant.host, f"message signature ({len(raw)} bytes)", grant.bap_id)
+        return {"address": address, "message": message, "sig": sig, "ts": int(self._clock() * 1000)}
+
+    def sign_aip(self, origin: str, bearer: str | None, data: object) -> list[str]:
+        """``/api/sign-aip {data: [hex, ...]}``: AIP ``signedOps`` by the site's key."""
+        grant = self._unlocked_grant(origin, bearer, "sign")
+        if not isinstance(data, list) or not data or not all(isinstance(item, str) for item in data):
+            raise bad_request("data must be a non-empty list of hex strings")
+        if len(data) > MAX_AIP_ITEMS or sum(len(item) for item in data) > 2 * MAX_BODY:
+            raise bad_request("data is too large")
+        for item in data:
+            self._input(lambda item=item: decode_hex(item))
+        ops = self._wallet_call(lambda: self.wallet.sign_site_aip(self._site(grant), list(data), grant.bap_id))
+        self.activity.record("signed (grant)", origin or grant.host, f"AIP signature ({len(data)} items)", grant.bap_id)
+        return ops
+
+    def encrypt(self, origin: str, bearer: str | None, data: object, friend_bap_id: object,
+                their_public_key: object) -> str:
+        """``/api/encrypt``: BIE1 hex of UTF-8 ``data``, to ``theirPublicKey`` or to the friend key."""
+        grant = self._unlocked_grant(origin, bearer, "encrypt")
+        if not isinstance(data, str):
+            raise bad_request("data must be a string")
+        if len(data) > MAX_BODY:
+            raise bad_request("data is too large")
+        plaintext = data.encode("utf-8", "surrogatepass")
+        if their_public_key is not None:
+            pubkey = self._text(their_public_key, "theirPublicKey")
+            ciphertext = self._wallet_call(lambda: self.wallet.encrypt_to_pubkey(plaintext, pubkey))
+            what = "encryption to a public key"
+        else:
+            friend = self._text(friend_bap_id, "friendBapId", "send friendBapId or theirPublicKey")
+            ciphertext = self._wallet_call(lambda: self.wallet.encrypt_for_friend(plaintext, friend, grant.bap_id))
+            what = f"encryption for {friend}"
+        self.activity.record("encrypted (grant)", origin or grant.host, what, grant.bap_id)
+        return ciphertext.hex()
+
+    def decrypt(self, origin: str, bearer: str | None, ciphertext: object, friend_bap_id: object,
+                their_public_key: object) -> str:
+        """``/api/decrypt``: the UTF-8 text of a BIE1 ciphertext (hex)."""
+        grant = self._unlocked_grant(origin, bearer, "decrypt")
+        if not isinstance(ciphertext, str) or len(ciphertext) > 2 * MAX_BODY:
+            raise bad_request("ciphertext must be a hex string")
+        raw = self._input(lambda: decode_hex(ciphertext))
+        if their_public_key is None and friend_bap_id is None:
+            raise bad_request("send friendBapId or theirPublicKey")
+        pubkey = self._text(their_public_key, "theirPublicKey") if their_public_key is not None else None
+        friend = self._text(friend_bap_id, "friendBapId") if friend_bap_id is not None else None
+        plaintext = self._wallet_call(lambda: self.wallet.decrypt(raw, friend, pubkey, grant.bap_id))
+        try:
+            text = plaintext.decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad_request("the decrypted data is not UTF-8 text") from None
+        self.activity.record("decrypted (grant)", origin or grant.host, f"decryption ({len(raw)} bytes)", grant.bap_id)
+        return text
+
+    def friend_public_key(self, origin: str, bearer: str | None, friend_bap_id: object) -> str:
+        """``/api/friend-pubkey``: the public key this identity shows ``friendBapId``."""
+        grant = self._unlocked_grant(origin, bearer)
+        friend = self._text(friend_bap_id, "friendBapId")
+        return self._wallet_call(lambda: self.wallet.friend_public_key(friend, grant.bap_id))
+
+    def profile(self, origin: str, bearer: str | None) -> dict:
+        """``GET /api/profile``: the grant identity's stored profile."""
+        grant = self.authorize(origin, bearer)
+        return self.profiles.get(grant.bap_id)
+
+    def update_profile(self, origin: str, bearer: str | None, data: dict) -> dict:
+        """``POST /api/profile``: validate every field first, then store (``write_profile``)."""
+        grant = self.authorize(origin, bearer, "write_profile")
+        try:
+            changes = validate_profile(data)
+        except ProfileError as exc:
+            raise bad_request(str(exc)) from None
+        record = self.profiles.update(grant.bap_id, changes)
+        self.activity.record("profile updated (grant)", origin or grant.host, ", ".join(changes) or "no change", grant.bap_id)
+        return record
 
     def lock(self, origin: str = "", reason: str = "locked") -> None:
         """Lock the wallet (``/api/logout``, the tray, the lock button, auto-lock)."""
@@ -278,17 +438,62 @@ class SignerService:
         except Exception:
             return ""
 
+    def _bap_ids(self) -> set[str]:
+        try:
+            return {identity.bap_id for identity in self.wallet.identities()}
+        except WalletError:
+            return set()
+
+    def _keeps_tokenpass_site_keys(self) -> bool:
+        """A wallet imported from TokenPass (its rootPk or legacy xprv) signs like TokenPass did."""
+        try:
+            return self.wallet.kind in TOKENPASS_KINDS
+        except WalletError:
+            return False
+
+    def _is_own_server(self, origin: str) -> bool:
+        own = self.server_origin()
+        return bool(origin and own and origin.rstrip("/") == own.rstrip("/"))
+
     @staticmethod
-    def _parse_scopes(scopes: object) -> tuple[str, ...]:
-        if scopes is None:
-            return ("sign",)
-        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-            raise bad_request("scopes must be a list of strings")
-        unknown = [s for s in scopes if s not in KNOWN_SCOPES]
-        if unknown:
-            raise bad_request(f"unknown scope {unknown[0][:40]!r}; known: {', '.join(KNOWN_SCOPES)}")
-        result = tuple(dict.fromkeys(scopes))
-        return result or ("sign",)
+    def _site(grant: Grant) -> str:
+        """The host the grant's per-site key is derived for (older grants: their host)."""
+        return grant.site or grant.host
+
+    def _unlocked_grant(self, origin: str, bearer: str | None, *scopes: str) -> Grant:
+        """The crypto endpoints answer ``locked`` (code 1) instead of asking, as TokenPass does."""
+        grant = self.authorize(origin, bearer, *scopes)
+        if self._is_locked():
+            raise locked()
+        return grant
+
+    def _wallet_call(self, call: Callable[[], object]):
+        """Run a wallet operation, its failures mapped to the API's codes (never a 500)."""
+        try:
+            return call()
+        except WalletLocked:
+            raise locked() from None
+        except NoWallet:
+            raise no_wallet() from None
+        except CodedError as exc:  # malformed hex, bad ciphertext or MAC, bad public key
+            raise bad_request(str(exc)) from None
+        except WalletError as exc:
+            raise SignerError(str(exc), 3, 409) from None
+
+    @staticmethod
+    def _input(call: Callable[[], bytes]) -> bytes:
+        try:
+            return call()
+        except CodedError as exc:
+            raise bad_request(str(exc)) from None
+
+    @staticmethod
+    def _text(value: object, name: str, missing: str = "") -> str:
+        if value is None and missing:
+            raise bad_request(missing)
+        if not isinstance(value, str) or not value or len(value) > MAX_ID:
+            raise bad_request(f"{name} must be a non-empty string of at most {MAX_ID} characters")
+        return value
 
     @staticmethod
     def _parse_sign(path: object, body: object, scheme: object) -> tuple[str, str | None, str]:
@@ -319,4 +524,5 @@ class SignerService:
         return denied()
 
 
-__all__ = ["GrantResult", "SignerError", "SignerService", "format_duration", "host_of", "summarize_body"]
+__all__ = ["GrantResult", "SignerError", "SignerService", "format_duration", "host_of", "is_opaque_origin",
+           "summarize_body"]

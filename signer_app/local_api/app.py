@@ -1,24 +1,48 @@
 """The TokenPass-compatible local signer API (PROTOCOL.md section 7) as a bottle app.
 
-Browser access rules: ``GET /api/status`` and ``POST /api/auth`` answer any origin
-(asking for a grant is what the approval dialog is for, and it shows the origin);
-every other endpoint answers only origins that hold a live grant, or the embedded
-server's own origin. Requests whose ``Host`` is not a loopback name are refused, so a
-DNS-rebinding page cannot reach the API under its own origin.
+Browser access rules: ``GET /api/status``, ``POST /api/auth`` and ``POST /api/sign-in``
+answer any named origin (asking for a grant or a sign-in is what the approval dialog is
+for, and it shows the origin); every other endpoint answers only origins that hold a live
+grant, or the embedded server's own origin. An opaque origin (``Origin: null``) has no site
+to bind a grant to: it is refused everywhere but ``/api/status``, before any dialog, and is
+never echoed in ``Access-Control-Allow-Origin``. Requests whose ``Host`` is not a loopback
+name are refused, so a DNS-rebinding page cannot reach the API under its own origin.
+
+The handlers are thin: each reads its JSON fields and calls one method of
+:class:`~signer_app.service.SignerService`, which owns every rule.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import bottle
 
 from auth_server.json_input import JSONInputError, load_json_object
-from signer_app.service import SignerError, SignerService, bad_request
+from signer_app.service import SignerError, SignerService, bad_request, is_opaque_origin, opaque_origin
 
-PUBLIC_PATHS = frozenset({"/api/status", "/api/auth"})
+PUBLIC_PATHS = frozenset({"/api/status", "/api/auth", "/api/sign-in"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 MAX_REQUEST_BYTES = 1_200_000
+# An origin as browsers serialize it: scheme://host[:port], ASCII (IDNs arrive as punycode)
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[A-Za-z0-9._~\-\[\]:]+", re.ASCII)
+_TOKEN = re.compile(r"[\x21-\x7e]+", re.ASCII)
+
+ENDPOINTS: tuple[tuple[str, str, str, str], ...] = (
+    # method, path, scope, what it does (the README's table is written from this list)
+    ("GET", "/api/status", "–", "whether a wallet exists and is unlocked; nothing else"),
+    ("POST", "/api/auth", "–", "ask the user for an access grant: {host, scopes, expiry}"),
+    ("POST", "/api/sign-in", "–", "Sigil's one-dialog sign-in for its authorize page: {path, app?, bapId?}"),
+    ("POST", "/api/sign", "sign", "an X-Auth-Token {path, body?, signatureType}, or a BSM of {message, encoding}"),
+    ("POST", "/api/sign-aip", "sign", "AIP signedOps over {data: [hex, ...]}"),
+    ("POST", "/api/encrypt", "encrypt", "BIE1 ciphertext of {data} for {friendBapId} or {theirPublicKey}"),
+    ("POST", "/api/decrypt", "decrypt", "the text of a BIE1 {ciphertext} from {friendBapId} or {theirPublicKey}"),
+    ("POST", "/api/friend-pubkey", "–", "the public key this identity shows {friendBapId}"),
+    ("GET", "/api/profile", "–", "the identity's stored profile"),
+    ("POST", "/api/profile", "write_profile", "store {displayName, paymail, logo, icon}"),
+    ("POST", "/api/logout", "–", "lock the wallet"),
+)
 
 
 def _error(message: str, code: int, status: int) -> str:
@@ -29,7 +53,12 @@ def _error(message: str, code: int, status: int) -> str:
 
 def _ok(payload: dict) -> str:
     bottle.response.content_type = "application/json"
-    return json.dumps(payload)
+    return json.dumps({**payload, "success": True})
+
+
+def _refusal(message: str, code: int, status: int) -> bottle.HTTPResponse:
+    return bottle.HTTPResponse(json.dumps({"error": message, "code": code, "success": False}), status,
+                               {"Content-Type": "application/json"})
 
 
 def _host_is_loopback(host_header: str) -> bool:
@@ -57,12 +86,35 @@ def _read_json() -> dict:
         raise bad_request(str(exc)) from None
 
 
+def _header(name: str) -> str:
+    """A request header as WSGI hands it over (latin-1 text, any byte possible).
+
+    Not ``bottle.request.get_header``: bottle re-decodes header values as UTF-8 and raises
+    ``UnicodeDecodeError`` (a 500) on bytes that are not; every check here works on ASCII
+    and refuses anything else.
+    """
+    return bottle.request.environ.get("HTTP_" + name.upper().replace("-", "_"), "") or ""
+
+
+def _origin() -> str:
+    """The Origin header, or ``""``; one that is not an ASCII origin is refused here rather
+    than compared later."""
+    value = _header("Origin").strip()
+    if value and not is_opaque_origin(value) and not _ORIGIN.fullmatch(value):
+        raise SignerError("The Origin header is not a valid origin", 3, 403)
+    return value
+
+
 def _bearer() -> str | None:
-    header = bottle.request.get_header("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    """The access token of ``Authorization: [Bearer ]<token>`` (prefix optional, any case)."""
+    header = _header("Authorization").strip()
+    scheme, _, rest = header.partition(" ")
+    value = rest.strip() if scheme.lower() == "bearer" else header
+    if not value:
         return None
-    return value.strip()
+    if not _TOKEN.fullmatch(value):
+        raise SignerError("invalid access token", 3, 401)
+    return value
 
 
 def create_signer_api(service: SignerService) -> bottle.Bottle:
@@ -70,10 +122,9 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
     app = bottle.Bottle()
     app.config["json.enable"] = False
 
-    def origin() -> str:
-        return bottle.request.get_header("Origin", "") or ""
-
     def allowed(path: str, request_origin: str) -> bool:
+        if is_opaque_origin(request_origin):
+            return False
         return path in PUBLIC_PATHS or service.origin_may_use_api(request_origin)
 
     def set_cors(request_origin: str) -> None:
@@ -82,30 +133,40 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
 
     @app.hook("before_request")
     def _guard() -> None:
-        if not _host_is_loopback(bottle.request.get_header("Host", "")):
-            raise bottle.HTTPResponse(_error("Requests must address 127.0.0.1 or localhost", 6, 403), 403,
-                                      {"Content-Type": "application/json"})
-        request_origin = origin()
-        if request_origin and bottle.request.method != "OPTIONS" and not allowed(bottle.request.path, request_origin):
-            raise bottle.HTTPResponse(_error("This origin has no access grant", 3, 403), 403,
-                                      {"Content-Type": "application/json"})
+        if not _host_is_loopback(_header("Host")):
+            raise _refusal("Requests must address 127.0.0.1 or localhost", 6, 403)
+        try:
+            request_origin = _origin()
+        except SignerError as exc:
+            raise _refusal(exc.message, exc.code, exc.status) from None
+        path = bottle.request.path
+        if is_opaque_origin(request_origin):
+            if path == "/api/status" and bottle.request.method != "OPTIONS":
+                return  # answered, but without CORS: the opaque page cannot read it
+            error = opaque_origin()
+            raise _refusal(error.message, error.code, error.status)
+        if request_origin and bottle.request.method != "OPTIONS" and not allowed(path, request_origin):
+            raise _refusal("This origin has no access grant", 3, 403)
 
     @app.hook("after_request")
     def _cors() -> None:
-        request_origin = origin()
+        try:
+            request_origin = _origin()
+        except SignerError:
+            return
         if request_origin and bottle.request.method != "OPTIONS" and allowed(bottle.request.path, request_origin):
             set_cors(request_origin)
 
     @app.route("/api/<name:path>", method="OPTIONS")
     def preflight(name: str) -> str:
-        request_origin = origin()
+        request_origin = _origin()
         if not request_origin or not allowed(f"/api/{name}", request_origin):
             return _error("This origin has no access grant", 3, 403)
         set_cors(request_origin)
         bottle.response.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
         bottle.response.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization")
         bottle.response.set_header("Access-Control-Max-Age", "600")
-        if bottle.request.get_header("Access-Control-Request-Private-Network", "").lower() == "true":
+        if _header("Access-Control-Request-Private-Network").lower() == "true":
             bottle.response.set_header("Access-Control-Allow-Private-Network", "true")
         bottle.response.status = 204
         return ""
@@ -129,23 +190,79 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
     @handle
     def auth() -> str:
         data = _read_json()
-        result = service.request_grant(origin(), data.get("host", ""), data.get("scopes"), data.get("expiry"))
+        expiry = data.get("expiry", data.get("expire"))
+        result = service.request_grant(_origin(), data.get("host", ""), data.get("scopes"), expiry)
         return _ok({"accessToken": result.access_token, "expireTime": result.expire_time_ms,
-                    "host": result.host, "success": True})
+                    "host": result.host, "bapId": result.bap_id})
+
+    @app.post("/api/sign-in")
+    @handle
+    def sign_in() -> str:
+        data = _read_json()
+        token, bap_id = service.sign_in(_origin(), data.get("path"), data.get("signatureType"),
+                                        data.get("app"), data.get("bapId"))
+        return _ok({"token": token, "bapId": bap_id})
 
     @app.post("/api/sign")
     @handle
     def sign() -> str:
         bearer = _bearer()
         data = _read_json()
-        token = service.sign(origin(), bearer, data.get("path"), data.get("body"), data.get("signatureType"))
-        return _ok({"token": token, "success": True})
+        if "message" in data:
+            return _ok(service.sign_message(_origin(), bearer, data.get("message"), data.get("encoding")))
+        token = service.sign(_origin(), bearer, data.get("path"), data.get("body"), data.get("signatureType"))
+        return _ok({"token": token})
+
+    @app.post("/api/sign-aip")
+    @handle
+    def sign_aip() -> str:
+        bearer = _bearer()
+        data = _read_json()
+        return _ok({"signedOps": service.sign_aip(_origin(), bearer, data.get("data"))})
+
+    @app.post("/api/encrypt")
+    @handle
+    def encrypt() -> str:
+        bearer = _bearer()
+        data = _read_json()
+        ciphertext = service.encrypt(_origin(), bearer, data.get("data"), data.get("friendBapId"),
+                                     data.get("theirPublicKey"))
+        return _ok({"ciphertext": ciphertext})
+
+    @app.post("/api/decrypt")
+    @handle
+    def decrypt() -> str:
+        bearer = _bearer()
+        data = _read_json()
+        text = service.decrypt(_origin(), bearer, data.get("ciphertext"), data.get("friendBapId"),
+                               data.get("theirPublicKey"))
+        return _ok({"data": text})
+
+    @app.post("/api/friend-pubkey")
+    @handle
+    def friend_pubkey() -> str:
+        bearer = _bearer()
+        data = _read_json()
+        return _ok({"publicKey": service.friend_public_key(_origin(), bearer, data.get("friendBapId"))})
+
+    @app.get("/api/profile")
+    @handle
+    def profile() -> str:
+        return _ok(service.profile(_origin(), _bearer()))
+
+    @app.post("/api/profile")
+    @handle
+    def update_profile() -> str:
+        bearer = _bearer()
+        data = _read_json()
+        service.update_profile(_origin(), bearer, data)
+        return _ok({})
 
     @app.post("/api/logout")
     @handle
     def logout() -> str:
-        service.lock(origin(), reason="locked (api)")
-        return _ok({"success": True})
+        service.lock(_origin(), reason="locked (api)")
+        return _ok({})
 
     def json_error(err: bottle.HTTPError) -> str:
         bottle.response.content_type = "application/json"

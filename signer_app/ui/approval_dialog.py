@@ -16,12 +16,23 @@ from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLin
 
 from signer_app.ui.qtcompat import emit
 
-from signer_app.approvals import ApprovalDecision, ApprovalRequest, format_duration
+from signer_app.approvals import ApprovalDecision, ApprovalRequest, duration_phrase, format_duration
 from signer_app.ui.unlock import try_unlock
 from signer_app.ui.widgets import button, card, label
 from signer_app.wallet import Wallet, WalletError
 
-SCOPE_WORDS = {"sign": "sign API requests", "encrypt": "encrypt data", "decrypt": "decrypt data"}
+# What each scope lets the site do, in the words the dialog shows (one line each).
+SCOPE_WORDS = {
+    "sign": "sign requests, messages and data as you",
+    "encrypt": "encrypt messages for your friends or for a public key",
+    "decrypt": "decrypt messages sent to you",
+    "write_profile": "change the profile (name, paymail, logo) it shows for you",
+}
+
+
+def scope_lines(scopes: tuple[str, ...]) -> str:
+    """The scopes of a grant request as a bulleted list in words (unknown ones by name)."""
+    return "\n".join(f"• {SCOPE_WORDS.get(scope, scope)}" for scope in scopes)
 
 
 def headline(request: ApprovalRequest) -> str:
@@ -29,7 +40,8 @@ def headline(request: ApprovalRequest) -> str:
     if request.kind == "grant":
         return f"{who} asks for access"
     if request.kind == "sign-in":
-        return f"Sign in to {request.host or 'a server'}?"
+        where = request.host or "a server"
+        return f"Sign in to {request.app_name} through {where}?" if request.app_name else f"Sign in to {where}?"
     return f"{who} asks for a signature"
 
 
@@ -65,15 +77,16 @@ class ApprovalDialog(QDialog):
         form.setHorizontalSpacing(16)
         form.setVerticalSpacing(6)
         origin = request.origin or "none (a program on this computer, not a web page)"
-        form.addRow(label("Origin", "muted"), self._value(origin))
+        form.addRow(label("Site", "muted"), self._value(origin))
         if request.app_name:
             form.addRow(label("App", "muted"), self._value(request.app_name))
         if request.claimed_host and request.claimed_host != request.host:
             form.addRow(label("Says it is", "muted"), self._value(request.claimed_host))
         if request.kind == "grant":
-            scopes = ", ".join(SCOPE_WORDS.get(s, s) for s in request.scopes)
-            form.addRow(label("Scopes", "muted"), self._value(scopes))
-            form.addRow(label("For", "muted"), self._value(format_duration(request.duration_seconds)))
+            form.addRow(label("It may", "muted"), self._value(scope_lines(request.scopes)))
+            form.addRow(label("How long", "muted"), self._value(format_duration(request.duration_seconds)))
+        elif request.kind == "sign-in":
+            form.addRow(label("Signs", "muted"), self._value(f"a one-time sign-in token for {request.path}"))
         else:
             form.addRow(label("Path", "muted"), self._value(request.path, mono=True))
             if request.body_summary:
@@ -139,10 +152,11 @@ class ApprovalDialog(QDialog):
     def _explanation(self) -> str:
         r = self.request
         if r.kind == "grant":
-            return ("If you approve, this site can have requests signed with the identity below for "
-                    f"{format_duration(r.duration_seconds)} without asking again. Signing in always asks.")
+            return ("If you approve, this site may do the following as the identity below, "
+                    f"{duration_phrase(r.duration_seconds)}, without asking again. Signing in always asks.")
         if r.kind == "sign-in":
-            return "This signs a one-time sign-in token that proves you control the identity below."
+            return ("One approval signs you in: Sigil signs a one-time token that proves to this site "
+                    "that you control the identity below. Nothing else is granted.")
         return "This signs one request with the identity below."
 
     def _sync_lock_state(self) -> None:

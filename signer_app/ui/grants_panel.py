@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from PySide6.QtWidgets import (
@@ -17,6 +18,8 @@ from signer_app.ui.widgets import button, label, read_only_table
 
 
 def _expires_in(seconds: float) -> str:
+    if math.isinf(seconds):
+        return "until you revoke it"
     seconds = max(0, int(seconds))
     if seconds >= 86400:
         return f"in {seconds // 86400} d {seconds % 86400 // 3600} h"

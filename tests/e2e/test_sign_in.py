@@ -64,6 +64,10 @@ class Approvals:
         self.hand.key("Escape")  # the dialog treats Escape (and closing it) as Deny
         self.hand.wait_gone(window, DIALOG)
 
+    def expect_no_more(self) -> None:
+        """No approval dialog is open beyond those answered (call it once the page moved on)."""
+        assert [w for w in self.hand.find_windows(DIALOG) if w not in self.seen] == []
+
     def unlock_and_approve(self, passphrase: str, shot: str | None = None) -> None:
         """A locked wallet: the dialog asks for the passphrase first; Return approves."""
         window = self.next_dialog()
@@ -145,9 +149,9 @@ def test_deny_in_the_signer_then_deny_consent(approvals: Approvals, stack: Stack
     page.screenshot(path=screenshot_dir / "e2e-07-denied-in-signer.png")
 
     page.click("#retry")
-    approvals.approve()
-    approvals.approve()
+    approvals.approve()  # a sign-in is one decision in the signer
     page.wait_for_selector("button[value=deny]")
+    approvals.expect_no_more()
     page.click("button[value=deny]")
     page.wait_for_url(stack.demo.url + "/callback?**")
     assert page.inner_text("#error") == "access_denied"
@@ -158,10 +162,10 @@ def test_sign_in_to_the_demo_app(approvals: Approvals, stack: Stack, page, scree
     start_demo_sign_in(page, stack, shots=screenshot_dir)
     page.wait_for_selector("#status:not([hidden])")
     page.screenshot(path=screenshot_dir / "e2e-02-authorize-asks-signer.png")
-    approvals.approve(shot="e2e-03-approve-access.png")
-    approvals.approve(shot="e2e-04-approve-sign-in.png")
+    approvals.approve(shot="e2e-03-approve-sign-in.png")  # the one dialog: site, app, identity
 
     page.wait_for_selector("button[value=approve]")
+    approvals.expect_no_more()
     assert "Demo app" in page.inner_text("h1")
     page.screenshot(path=screenshot_dir / "e2e-05-consent.png")
     page.click("button[value=approve]")
@@ -180,12 +184,12 @@ def test_locked_wallet_asks_for_the_passphrase_then_signs_in(approvals: Approval
     start_demo_sign_in(page, stack)
     approvals.unlock_and_approve(WALLET_PASSPHRASE, shot="e2e-10-unlock-prompt.png")
     assert signer_status(stack)["unlocked"] is True
-    approvals.approve()
     # Consent was given in the previous test, so no consent page now (unless this test runs alone).
     page.wait_for_selector("#bap-id, button[value=approve]")
     if page.query_selector("button[value=approve]"):
         page.click("button[value=approve]")
     expect_signed_in(page, stack.demo.url)
+    approvals.expect_no_more()  # unlocking and signing in: still one dialog
     page.screenshot(path=screenshot_dir / "e2e-11-signed-in-after-unlock.png")
 
 
@@ -196,8 +200,8 @@ def test_the_published_sigma_client_signs_in(approvals: Approvals, stack: Stack,
     page.click("#sign-in")
     page.wait_for_url(stack.server_url + "/oauth2/authorize?**")
     approvals.approve()
-    approvals.approve()
     page.wait_for_selector("button[value=approve]")
+    approvals.expect_no_more()
     page.click("button[value=approve]")
     page.wait_for_url(stack.sigma.url + "/auth/sigma/callback?**")
     page.wait_for_selector("#user:not([hidden])")

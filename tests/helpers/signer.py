@@ -5,7 +5,10 @@ threads. ``tests/signer`` and ``tests/gui`` both take their fixtures from here."
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from signer_app.approvals import ApprovalBroker, ApprovalDecision, ApprovalRequest
 from signer_app.context import AppContext
 from signer_app.settings import AppSettings, SettingsStore
 from signer_app.wallet import KdfParams, Wallet
@@ -23,7 +27,7 @@ VECTOR_MNEMONIC = "abandon " * 11 + "about"
 
 # what a conftest takes with ``from tests.helpers.signer import *`` (fixtures included)
 __all__ = ["FAST_KDF", "PASSPHRASE", "VECTOR_MNEMONIC", "Answer", "Api",
-           "_isolated_env", "api", "ctx", "data_dir", "make_wallet", "wallet"]
+           "User", "_isolated_env", "api", "ctx", "data_dir", "make_wallet", "user", "wallet"]
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +113,41 @@ def api(ctx):
     yield client
     ctx.service.broker.deny_all()
     client.close()
+
+
+Policy = Callable[[ApprovalRequest], "ApprovalDecision | None"]  # None: leave it unanswered
+
+
+class User:
+    """Answers approvals in its own thread, with the policy the test sets; records what it saw."""
+
+    def __init__(self, broker: ApprovalBroker) -> None:
+        self.broker = broker
+        self.policy: Policy = lambda request: ApprovalDecision.approve(request.bap_id)
+        self.seen: list[ApprovalRequest] = []
+        self._inbox: queue.Queue[ApprovalRequest | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        broker.subscribe(self._on_event)
+        self._thread.start()
+
+    def _on_event(self, event: str, request: ApprovalRequest) -> None:
+        if event == "submitted":  # in the HTTP thread: only hand it over
+            self._inbox.put(request)
+
+    def _run(self) -> None:
+        while (request := self._inbox.get()) is not None:
+            self.seen.append(request)
+            decision = self.policy(request)
+            if decision is not None:
+                self.broker.decide(request.id, decision)
+
+    def close(self) -> None:
+        self._inbox.put(None)
+        self._thread.join(5)
+
+
+@pytest.fixture
+def user(ctx) -> Iterator[User]:
+    person = User(ctx.service.broker)
+    yield person
+    person.close()

@@ -22,7 +22,7 @@ SHOTS = Path(os.environ.get("SIGIL_E2E_SCREENSHOT_DIR") or Path(__file__).resolv
 
 
 def fake_signer(key: coincurve.PrivateKey, calls: list[str]) -> bottle.Bottle:
-    """Approves everything: /api/auth hands out an access token, /api/sign signs with ``key``."""
+    """Approves everything: /api/sign-in (the one-approval sign-in) signs with ``key``."""
     app = bottle.Bottle()
     cors = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type, Authorization",
             "Access-Control-Allow-Methods": "POST, GET, OPTIONS", "Content-Type": "application/json"}
@@ -31,18 +31,12 @@ def fake_signer(key: coincurve.PrivateKey, calls: list[str]) -> bottle.Bottle:
     def preflight(path: str):
         return bottle.HTTPResponse("", 204, cors)
 
-    @app.post("/api/auth")
-    def auth():
-        calls.append("auth:" + json.load(bottle.request.body)["host"])
-        return bottle.HTTPResponse(json.dumps({"accessToken": "t0k", "expireTime": 0, "success": True}), 200, cors)
-
-    @app.post("/api/sign")
-    def sign():
-        assert bottle.request.get_header("Authorization") == "Bearer t0k"
+    @app.post("/api/<name>")
+    def call(name: str):
         req = json.load(bottle.request.body)
-        calls.append("sign:" + req["path"])
+        calls.append(f"{name}:{req.get('path') or req.get('host')}:{req.get('app', '')}")
         token = make_token(key, req["path"], scheme=req.get("signatureType", "brc77"))
-        return bottle.HTTPResponse(json.dumps({"token": token, "success": True}), 200, cors)
+        return bottle.HTTPResponse(json.dumps({"token": token, "bapId": "x", "success": True}), 200, cors)
 
     return app
 
@@ -84,7 +78,8 @@ def test_sign_in_page_retry_consent_and_redirect(server, chromium) -> None:
     with ServerThread(fake_signer(user, calls), "127.0.0.1", signer_port, threads=2):
         page.get_by_role("button", name="Retry").click()
         page.get_by_role("heading", name="Demo App wants to sign you in").wait_for()
-    assert calls == [f"auth:127.0.0.1:{server.url.rsplit(':', 1)[1]}", "sign:/api/auth/sign-in/sigma"]
+    # one call, so one approval in the signer: the sign-in itself, naming the app
+    assert calls == ["sign-in:/api/auth/sign-in/sigma:Demo App"]
     assert page.get_by_text("localhost").first.is_visible()
     page.screenshot(path=str(SHOTS / "oauth-consent.png"))
     page.get_by_role("button", name="Allow").click()

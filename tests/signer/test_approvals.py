@@ -3,55 +3,12 @@ the user, answering each request through the broker as the dialog would."""
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Iterator
-
-import pytest
-
 from auth_server.crypto import verify_token
-from signer_app.approvals import ApprovalBroker, ApprovalDecision, ApprovalRequest
+from signer_app.approvals import ApprovalDecision, ApprovalRequest
 from tests.helpers.signer import PASSPHRASE
 
 ORIGIN = "https://app.example"
 VECTOR_BAP_ID = "VpdSWHprjixzq5dX2kno1gEmw4C"
-
-Answer = Callable[[ApprovalRequest], "ApprovalDecision | None"]  # None: leave it unanswered
-
-
-class User:
-    """Answers approvals in its own thread, with the policy the test sets; records what it saw."""
-
-    def __init__(self, broker: ApprovalBroker) -> None:
-        self.broker = broker
-        self.policy: Answer = lambda request: ApprovalDecision.approve(request.bap_id)
-        self.seen: list[ApprovalRequest] = []
-        self._inbox: queue.Queue[ApprovalRequest | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        broker.subscribe(self._on_event)
-        self._thread.start()
-
-    def _on_event(self, event: str, request: ApprovalRequest) -> None:
-        if event == "submitted":  # in the HTTP thread: only hand it over
-            self._inbox.put(request)
-
-    def _run(self) -> None:
-        while (request := self._inbox.get()) is not None:
-            self.seen.append(request)
-            decision = self.policy(request)
-            if decision is not None:
-                self.broker.decide(request.id, decision)
-
-    def close(self) -> None:
-        self._inbox.put(None)
-        self._thread.join(5)
-
-
-@pytest.fixture
-def user(ctx) -> Iterator[User]:
-    person = User(ctx.service.broker)
-    yield person
-    person.close()
 
 
 def grant(api, origin: str = ORIGIN) -> str:

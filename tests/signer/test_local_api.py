@@ -77,7 +77,9 @@ def test_bad_sign_requests_are_400(api, ctx, body, message):
     assert answer.status == 400 and answer.body["code"] == 6 and message in answer.body["error"]
 
 
-@pytest.mark.parametrize("body", [{"scopes": "sign"}, {"scopes": ["root"]}, {"expiry": "forever"}, {"expiry": -5}])
+# (TokenPass's comma string "sign" and "forever" are accepted now: see test_tokenpass_api.py)
+@pytest.mark.parametrize("body", [{"scopes": "sign,root"}, {"scopes": 5}, {"scopes": ["root"]},
+                                  {"expiry": "eternity"}, {"expire": "2y"}, {"expiry": -5}])
 def test_bad_grant_requests_are_400_without_a_prompt(api, ctx, body):
     answer = api.request("POST", "/api/auth", body)
     assert answer.status == 400 and answer.body["code"] == 6
@@ -92,7 +94,7 @@ def test_garbage_and_unknown_paths_never_500(api):
         assert client.post("/api/auth", content=b"[1,2]").status_code == 400
         unknown = client.get("/nope")
         assert unknown.status_code == 404 and unknown.json()["success"] is False
-        not_yet = client.post("/api/encrypt")
+        not_yet = client.post("/api/wallet-dump")
         assert not_yet.status_code in (404, 405) and not_yet.json()["code"] == 6
         wrong_method = client.get("/api/sign")
         assert wrong_method.status_code == 405 and wrong_method.json()["code"] == 6

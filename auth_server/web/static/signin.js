@@ -1,5 +1,6 @@
-// Sign-in page: ask the local Sigil signer for a sign-in token, post it to this server,
-// then continue to where the user was going. No framework; see PROTOCOL.md section 7.
+// Sign-in page: ask the local Sigil signer for a sign-in token (one approval in the signer:
+// POST /api/sign-in), post it to this server, then continue to where the user was going.
+// No framework; see PROTOCOL.md section 7.
 (function () {
   "use strict";
   var box = document.getElementById("signin");
@@ -9,6 +10,8 @@
   var signer = box.dataset.signerUrl.replace(/\/$/, "");
   var signInPath = box.dataset.signInPath;
   var continueUrl = box.dataset.continueUrl;
+  var appName = box.dataset.clientName || "";
+  var bapId = box.dataset.bapId || "";
 
   var SIGNER_ERRORS = {
     1: "Your Sigil signer is locked. Unlock it, then press Retry.",
@@ -27,9 +30,8 @@
 
   function NoSigner() {}
 
-  function signerCall(path, body, accessToken) {
+  function signerCall(path, body) {
     var headers = { "Content-Type": "application/json" };
-    if (accessToken) headers.Authorization = "Bearer " + accessToken;
     return fetch(signer + path, { method: "POST", headers: headers, body: JSON.stringify(body) })
       .catch(function () { throw new NoSigner(); })
       .then(function (res) {
@@ -45,12 +47,11 @@
 
   function run() {
     show("Waiting for you to approve in your Sigil signer…", "");
-    signerCall("/api/auth", { host: window.location.host, scopes: ["sign"], expiry: "1h" })
-      .then(function (auth) {
-        show("Signing in…", "");
-        return signerCall("/api/sign", { path: signInPath, signatureType: "brc77" }, auth.accessToken);
-      })
+    var request = { path: signInPath, signatureType: "brc77", app: appName };
+    if (bapId) request.bapId = bapId;
+    signerCall("/api/sign-in", request)
       .then(function (signed) {
+        show("Signing in…", "");
         return fetch(signInPath, {
           method: "POST",
           credentials: "same-origin",
