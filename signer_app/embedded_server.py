@@ -141,9 +141,9 @@ class EmbeddedServer:
     def register_client(self, name: str, redirect_uris: list[str], member_pubkey: str,
                         owner_bap_id: str | None = None) -> RegisteredClient:
         """Register an OAuth client; ValueError names the first bad field."""
-        client = admin.register_client(self._open_store(), name, redirect_uris, member_pubkey,
-                                       owner_bap_id=owner_bap_id)
-        return _registered(client)
+        new = admin.register_client(self._open_store(), name, redirect_uris, member_pubkey,
+                                    owner_bap_id=owner_bap_id)
+        return _registered(new.client)
 
     def app_name_for(self, origin: str) -> str:
         """The name of the registered client whose redirect URI shares ``origin``."""

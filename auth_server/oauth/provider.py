@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from auth_server.oauth import introspection, revocation, userinfo
 from auth_server.oauth.authorize import AuthorizationRequest, Authorizer, RedirectableError
-from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest
+from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, MethodDeps, confidential
 from auth_server.oauth.context import ProviderConfig, ProviderContext, UserDirectory
 from auth_server.oauth.errors import OAuthError, invalid_request
 from auth_server.oauth.grants import GRANTS, device_code
@@ -162,7 +162,7 @@ class Provider:
         """A replayed introspection can only repeat a question about a token the replayer
         already holds (it is in the signed body), so the client's proof is single use only
         when asked: without the claim this read makes no database write."""
-        client = self._authenticator().authenticate(request, claim=single_use)
+        client = confidential(self._authenticator().authenticate(request, claim=single_use))
         return self.introspect(client, request.form.get("token"), request.form.get("token_type_hint"))
 
     def device_authorization_endpoint(self, request: ClientRequest) -> dict[str, Any]:
@@ -180,8 +180,10 @@ class Provider:
 
 def build_provider(settings: Settings, store: Store) -> Provider:
     """The provider of a server: configuration from ``settings`` (whose base URL must be
-    settled, i.e. the socket bound), X-Auth-Token client authentication on ``store``."""
+    settled, i.e. the socket bound), every client-authentication method on ``store`` (the
+    replay guard remembers X-Auth-Tokens and client-assertion jtis)."""
     from auth_server.auth_token import verify_request_token
+    from auth_server.oauth.endpoints import TOKEN_PATH
     from auth_server.oauth.users import StoreUserDirectory
 
     def verify(header: str | None, path: str, body: bytes, claim: bool) -> AuthToken:
@@ -191,7 +193,10 @@ def build_provider(settings: Settings, store: Store) -> Provider:
     return Provider(
         store.oauth, users, SigningKeys(settings.data_dir, settings.id_token_alg),
         ProviderConfig.from_settings(settings), settings.clock,
-        client_auth=ClientAuthenticator.build(store.oauth.clients, verify),
+        client_auth=ClientAuthenticator.build(MethodDeps(
+            clients=store.oauth.clients, verify=verify, claim_once=store.replay.claim,
+            issuer=settings.base_url, token_endpoint=settings.base_url + TOKEN_PATH, clock=settings.clock,
+        )),
         transaction=store.write,
     )
 

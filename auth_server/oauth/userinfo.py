@@ -14,7 +14,7 @@ def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> 
     """The user claims a scope set allows: identity always, profile/email by scope."""
     claims: dict[str, Any] = {"sub": profile["sub"], "pubkey": profile.get("pubkey"), "bap_id": profile.get("bap_id")}
     if "profile" in scopes:
-        for name in ("name", "given_name", "family_name", "picture"):
+        for name in ("name", "given_name", "family_name", "preferred_username", "picture"):
             if profile.get(name) is not None:
                 claims[name] = profile[name]
     if profile.get("subscriptionTier") is not None:  # only present when the server enables it

@@ -16,7 +16,13 @@ def _bap_id(pubkey: str) -> str:
 
 
 class StoreUserDirectory:
-    """Claims from the ``user`` table: ``sub`` is the user id, the identity is the pubkey."""
+    """Claims from the ``user`` table: ``sub`` is the user id, the identity is the pubkey.
+
+    ``name`` (and ``given_name``, for apps that want one) is the user's display name, by
+    default their Bitcoin address; ``preferred_username`` is the BAP ID, a stable handle
+    apps may use as a login name; ``email`` is the address the user set on the identity,
+    never verified by Sigil (``email_verified`` is false).
+    """
 
     def __init__(self, users: UserRepository, *, subscription: bool = False) -> None:
         self.users = users
@@ -26,13 +32,15 @@ class StoreUserDirectory:
         user = self.users.get(user_id)
         if user is None:
             return None
+        bap_id = user.bap_id or _bap_id(user.pubkey)
         claims: dict[str, Any] = {
             "sub": user.id,
             "name": user.name,
             "given_name": user.name,
+            "preferred_username": bap_id,
             "picture": user.image,
             "pubkey": user.pubkey,
-            "bap_id": user.bap_id or _bap_id(user.pubkey),
+            "bap_id": bap_id,
             "email": user.email,
             "email_verified": user.email_verified,
         }

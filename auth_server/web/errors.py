@@ -95,10 +95,16 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def oauth_json_error(exc: OAuthError) -> bottle.HTTPResponse:
-    """RFC 6749 5.2 ``{"error", "error_description"}``; a 401 names the scheme to use."""
+    """RFC 6749 5.2 ``{"error", "error_description"}``; a 401 names the scheme to use: the one
+    the error chose (the scheme the client tried), Bearer for access tokens, else Basic."""
     headers = dict(NO_STORE)
     if exc.status == 401:
-        headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"' if exc.error == "invalid_token" else "X-Auth-Token"
+        if exc.challenge:
+            headers["WWW-Authenticate"] = exc.challenge
+        elif exc.error == "invalid_token":
+            headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"'
+        else:
+            headers["WWW-Authenticate"] = 'Basic realm="sigil"'
     return json_response(exc.as_json(), exc.status, headers)
 
 

@@ -10,12 +10,11 @@ from typing import Any
 
 import bottle
 
+from auth_server.oauth.endpoints import TOKEN_PATH
 from auth_server.web.client_auth import client_request
 from auth_server.web.context import bearer_token
 from auth_server.web.errors import NO_STORE, json_response
 from auth_server.web.parts import ServerParts
-
-TOKEN_PATH = "/api/auth/oauth2/token"
 
 
 def install(app: bottle.Bottle, parts: ServerParts) -> None:
@@ -24,7 +23,8 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
     def token_endpoint() -> Any:
         """OAuth 2.0 token endpoint: authorization_code, refresh_token and device_code grants.
 
-        The client authenticates with X-Auth-Token signed by its member key over the exact body.
+        The client authenticates with its registered method: client_secret_basic, client_secret_post,
+        private_key_jwt, none (public, PKCE) or X-Auth-Token signed by its member key over the exact body.
         """
         return json_response(provider.token_endpoint(client_request()), 200, NO_STORE)
 

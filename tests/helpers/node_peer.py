@@ -18,20 +18,24 @@ PEER_SCRIPT = INTEROP_DIR / "bitcoin_auth_peer.mjs"
 
 
 class NodePeerError(RuntimeError):
-    """The reference implementation answered with an error."""
+    """The reference implementation answered with an error (its whole answer in ``answer``)."""
+
+    def __init__(self, message: str, answer: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.answer = answer or {}
 
 
 class NodePeer:
-    """Talks to ``bitcoin_auth_peer.mjs``; safe to share between threads."""
+    """Talks to ``bitcoin_auth_peer.mjs`` (or another line-protocol script); safe to share between threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: Path = PEER_SCRIPT, package: str = "bitcoin-auth") -> None:
         node = shutil.which("node")
         if node is None:
             raise RuntimeError("node is not installed; the interop tests need Node.js")
-        if not (INTEROP_DIR / "node_modules" / "bitcoin-auth").is_dir():
+        if not (INTEROP_DIR / "node_modules" / package).is_dir():
             raise RuntimeError("npm packages missing: run `make test` (it runs npm ci in tests/interop)")
         self._proc = subprocess.Popen(
-            [node, str(PEER_SCRIPT)],
+            [node, str(script)],
             cwd=INTEROP_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -42,6 +46,7 @@ class NodePeer:
         self._lock = threading.Lock()
 
     def request(self, **payload: Any) -> dict[str, Any]:
+        """One request; the answer, or :class:`NodePeerError` carrying the peer's error answer."""
         with self._lock:
             assert self._proc.stdin and self._proc.stdout
             self._proc.stdin.write(json.dumps(payload) + "\n")
@@ -51,7 +56,7 @@ class NodePeer:
             raise NodePeerError("the node peer exited")
         answer = json.loads(line)
         if "error" in answer:
-            raise NodePeerError(answer["error"])
+            raise NodePeerError(answer["error"], answer)
         return answer
 
     def key(self) -> tuple[str, str]:
@@ -82,3 +87,14 @@ class NodePeer:
                 self._proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+
+
+OPENID_CLIENT_SCRIPT = INTEROP_DIR / "openid_client_peer.mjs"
+
+
+class OpenIDClientPeer(NodePeer):
+    """``openid-client`` (the certified OIDC relying-party library) in Node, one process;
+    each relying party it plays is named by ``rp`` (see ``openid_client_peer.mjs``)."""
+
+    def __init__(self) -> None:
+        super().__init__(OPENID_CLIENT_SCRIPT, "openid-client")
