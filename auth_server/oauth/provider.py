@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from auth_server.oauth import introspection, revocation, userinfo
+from auth_server.oauth import introspection, logout, revocation, userinfo
 from auth_server.oauth.authorize import AuthorizationRequest, Authorizer, RedirectableError
 from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, MethodDeps, confidential
 from auth_server.oauth.context import ProviderConfig, ProviderContext, UserDirectory
@@ -88,6 +88,9 @@ class Provider:
 
     def deny(self, request: AuthorizationRequest) -> str:
         return self.authorizer.deny(request)
+
+    def parse_logout(self, params: Mapping[str, str]) -> logout.LogoutRequest:
+        return logout.parse_logout(self.context, params)
 
     # -- for an authenticated client -------------------------------------
 

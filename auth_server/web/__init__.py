@@ -21,7 +21,9 @@ import bottle
 from auth_server.config import Settings
 from auth_server.oauth.provider import build_provider
 from auth_server.store import Store
-from auth_server.web import authorize, device, discovery, health, openapi, pages, sessions, signin, tokens
+from auth_server.web import (
+    authorize, device, discovery, health, logout, openapi, pages, sessions, signin, tokens,
+)
 from auth_server.web.errors import install_error_handling
 from auth_server.web.parts import Installer, ServerParts
 
@@ -33,6 +35,7 @@ INSTALLERS: list[Installer] = [
     tokens.install,
     discovery.install,
     device.install,
+    logout.install,
     pages.install,
     openapi.install,
 ]

@@ -41,6 +41,7 @@ def metadata(parts: ServerParts) -> dict[str, Any]:
         "revocation_endpoint": b + endpoints.REVOCATION_PATH,
         "introspection_endpoint": b + endpoints.INTROSPECTION_PATH,
         "device_authorization_endpoint": b + endpoints.DEVICE_AUTHORIZATION_PATH,
+        "end_session_endpoint": b + endpoints.END_SESSION_PATH,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANTS),

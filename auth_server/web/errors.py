@@ -16,7 +16,7 @@ import bottle
 from auth_server.api import ApiError
 from auth_server.crypto import MalformedToken, TokenError
 from auth_server.oauth.errors import OAuthError, invalid_request
-from auth_server.web.pages import oauth_error_page
+from auth_server.web.pages import carry_cookies, oauth_error_page
 
 log = logging.getLogger("sigil.server")
 
@@ -29,11 +29,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     """A JSON answer that carries the cookies already set on ``bottle.response``."""
     res = bottle.HTTPResponse(_COMPACT_JSON.encode(data), status, headers)
     res.content_type = "application/json"
-    # HTTPResponse replaces bottle.response, so copy cookies set during the request.
-    if bottle.response._cookies:  # type: ignore[attr-defined]
-        for morsel in bottle.response._cookies.values():  # type: ignore[attr-defined]
-            res.add_header("Set-Cookie", morsel.OutputString())
-    return res
+    return carry_cookies(res)  # HTTPResponse replaces bottle.response: keep cookies set during the request
 
 
 def token_error_status(exc: TokenError) -> tuple[int, str, str]:

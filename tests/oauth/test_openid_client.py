@@ -168,3 +168,17 @@ def test_authlib_client_secret_basic(server, browser) -> None:
     with pytest.raises(AuthlibOAuthError) as err:
         wrong.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"])
     assert err.value.error == "invalid_client"
+
+
+def test_openid_client_rp_initiated_logout(server, browser, openid_client) -> None:
+    from tests.oauth.standard_clients import LOGOUT_REDIRECT
+
+    client = register_standard(server, "client_secret_basic")
+    rp = "logout-" + server.url
+    discover(openid_client, server, client, rp)
+    url = openid_client.request(op="authorize_url", rp=rp, scope="openid")["url"]
+    openid_client.request(op="callback", rp=rp, url=sign_in_through(browser, url))
+    end = openid_client.request(op="end_session_url", rp=rp, postLogoutRedirectUri=LOGOUT_REDIRECT, state="later")["url"]
+    res = browser.http.get(end, headers={"Origin": "http://localhost:3000"})
+    assert res.status_code == 302 and res.headers["location"] == LOGOUT_REDIRECT + "?state=later"
+    assert browser.http.get("/api/auth/get-session").json() is None
