@@ -79,6 +79,9 @@ class Provider:
     def parse_authorization(self, params: Mapping[str, str]) -> AuthorizationRequest:
         return self.authorizer.parse(params)
 
+    def needs_sign_in(self, request: AuthorizationRequest, auth_time: int | None) -> bool:
+        return self.authorizer.needs_sign_in(request, auth_time)
+
     def needs_consent(self, request: AuthorizationRequest, user_id: str) -> bool:
         return self.authorizer.needs_consent(request, user_id)
 

@@ -14,6 +14,7 @@ from typing import Any
 import bottle
 
 from auth_server.oauth import endpoints
+from auth_server.oauth.authorize import SUPPORTED_PROMPTS
 from auth_server.oauth.client_auth import ASSERTION_ALGORITHMS
 from auth_server.oauth.grants import GRANTS
 from auth_server.oauth.models import PUBLIC
@@ -56,7 +57,7 @@ def metadata(parts: ServerParts) -> dict[str, Any]:
         "revocation_endpoint_auth_signing_alg_values_supported": algs,
         "introspection_endpoint_auth_methods_supported": [m for m in methods if m != PUBLIC],
         "introspection_endpoint_auth_signing_alg_values_supported": algs,
-        "prompt_values_supported": ["none", "login", "consent"],
+        "prompt_values_supported": list(SUPPORTED_PROMPTS),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

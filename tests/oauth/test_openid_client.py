@@ -182,3 +182,26 @@ def test_openid_client_rp_initiated_logout(server, browser, openid_client) -> No
     res = browser.http.get(end, headers={"Origin": "http://localhost:3000"})
     assert res.status_code == 302 and res.headers["location"] == LOGOUT_REDIRECT + "?state=later"
     assert browser.http.get("/api/auth/get-session").json() is None
+
+
+def test_openid_client_max_age(server, browser, openid_client) -> None:
+    """An old session and max_age: the user signs in again, and openid-client accepts auth_time."""
+    import html
+    import re
+
+    client = register_standard(server, "client_secret_post")
+    rp = "max-age-" + server.url
+    discover(openid_client, server, client, rp)
+    server.clock.advance(-200)
+    try:
+        browser.sign_in()
+    finally:
+        server.clock.advance(200)
+    url = openid_client.request(op="authorize_url", rp=rp, scope="openid", extra={"max_age": "60"})["url"]
+    page = browser.http.get(url)
+    assert page.status_code == 200 and 'id="signin"' in page.text
+    browser.sign_in()  # what the sign-in page does through the signer
+    next_url = html.unescape(re.search(r'data-continue-url="([^"]+)"', page.text).group(1))
+    callback = sign_in_through(browser, next_url)
+    got = openid_client.request(op="callback", rp=rp, url=callback)
+    assert server.clock() - got["claims"]["auth_time"] < 60
