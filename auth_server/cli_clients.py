@@ -98,6 +98,23 @@ def _cmd_rotate_secret(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_registration_token(args: argparse.Namespace) -> int:
+    from auth_server.oauth.registration import issue_registration_token
+
+    with _open(args) as store:
+        try:
+            token = issue_registration_token(store, args.ttl)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps({"initial_access_token": token, "expires_in": args.ttl}))
+    else:
+        print(f"initial access token (one client, {args.ttl:g} seconds; shown this once):")
+        print(token)
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     with _open(args) as store:
         clients = admin.clients(store)
@@ -181,6 +198,12 @@ def add_client_commands(sub: argparse._SubParsersAction) -> None:
     rotate.add_argument("--grace", type=float, default=0.0, metavar="SECONDS",
                         help="let the old secret keep working this long (default: stop it now)")
     rotate.add_argument("--json", action="store_true")
+
+    token = command("registration-token", "make an initial access token for one dynamic registration (RFC 7591; "
+                    "serve with SIGIL_DYNAMIC_REGISTRATION=token or public)", _cmd_registration_token)
+    token.add_argument("--ttl", type=float, default=24 * 3600, metavar="SECONDS",
+                       help="how long it may be used (default: a day)")
+    token.add_argument("--json", action="store_true")
 
     lst = command("list", "list clients", _cmd_list)
     lst.add_argument("--json", action="store_true")

@@ -205,6 +205,16 @@ def _client_auth_methods(schema: Schema) -> None:
         schema.execute(f"ALTER TABLE oauth_client ADD COLUMN {column}")
 
 
+def _registration_tokens(schema: Schema) -> None:
+    """Initial access tokens for dynamic client registration (RFC 7591), by hash, single use."""
+    schema.execute("""CREATE TABLE IF NOT EXISTS oauth_registration_token (
+        token_hash TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        used_at REAL
+    )""")
+
+
 #: Every migration the server knows, in the order they are applied.
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: user, session, replay_guard, sigma_challenge", _core_schema),
@@ -213,6 +223,7 @@ MIGRATIONS: list[Migration] = [
     Migration(101, "oauth codes, tokens, consents, device codes", _oauth_grants),
     Migration(102, "expiry indexes for the purger", _expiry_indexes),
     Migration(103, "oauth clients: authentication methods, secrets, JWKS, logout URIs", _client_auth_methods),
+    Migration(104, "oauth registration tokens (RFC 7591)", _registration_tokens),
 ]
 
 _VERSION_TABLE = (

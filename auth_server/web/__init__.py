@@ -22,7 +22,7 @@ from auth_server.config import Settings
 from auth_server.oauth.provider import build_provider
 from auth_server.store import Store
 from auth_server.web import (
-    authorize, device, discovery, health, logout, openapi, pages, sessions, signin, tokens,
+    authorize, device, discovery, health, logout, openapi, pages, registration, sessions, signin, tokens,
 )
 from auth_server.web.errors import install_error_handling
 from auth_server.web.parts import Installer, ServerParts
@@ -36,6 +36,7 @@ INSTALLERS: list[Installer] = [
     discovery.install,
     device.install,
     logout.install,
+    registration.install,
     pages.install,
     openapi.install,
 ]

@@ -62,6 +62,8 @@ def metadata(parts: ServerParts) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
     }
+    if settings.dynamic_registration != "off":
+        doc["registration_endpoint"] = b + endpoints.REGISTRATION_PATH
     return doc
 
 

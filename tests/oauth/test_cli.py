@@ -100,3 +100,16 @@ def test_clients_add_every_method_with_json(tmp_path, capsys) -> None:
                  "--auth-method", "private_key_jwt", "--jwks-file", str(private)]) == 2
     assert "public keys only" in capsys.readouterr().err
     assert main(["clients", "rotate-secret", "--db", db, "nobody"]) == 1
+
+
+def test_registration_token_command(tmp_path, capsys) -> None:
+    from auth_server.oauth.registration import register
+    from auth_server.store import Store
+
+    db = str(tmp_path / "reg.db")
+    assert main(["clients", "registration-token", "--db", db, "--ttl", "600", "--json"]) == 0
+    token = json.loads(capsys.readouterr().out)["initial_access_token"]
+    with Store.open(db) as store:
+        new = register(store, "token", {"redirect_uris": ["https://app.example/cb"]}, token)
+        assert new.client_secret and store.oauth.clients.get(new.client_id) is not None
+    assert main(["clients", "registration-token", "--db", db, "--ttl", "0"]) == 2
