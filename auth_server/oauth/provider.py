@@ -112,6 +112,13 @@ class Provider:
     def userinfo(self, access_token: str | None) -> dict[str, Any]:
         return userinfo.userinfo(self.context, access_token)
 
+    def client_of_access_token(self, access_token: str) -> OAuthClient | None:
+        """The client a live access token was issued to (None for anything else), for CORS."""
+        try:
+            return self.store.clients.get(userinfo.active_access_token(self.context, access_token).client_id)
+        except OAuthError:
+            return None
+
     def revoke(self, client: OAuthClient, value: str | None, hint: str | None = None) -> None:
         revocation.revoke(self.context, client, value, hint)
 

@@ -24,6 +24,7 @@ from auth_server.store import Store
 from auth_server.web import (
     authorize, device, discovery, health, logout, openapi, pages, registration, sessions, signin, tokens,
 )
+from auth_server.web.cors import CorsPlugin
 from auth_server.web.errors import install_error_handling
 from auth_server.web.parts import Installer, ServerParts
 
@@ -46,7 +47,7 @@ def create_app(settings: Settings, store: Store) -> bottle.Bottle:
     """A ready-to-serve WSGI app for ``settings`` on ``store``."""
     app = bottle.Bottle(catchall=True)
     app.config["json.enable"] = False  # answers go through errors.json_response
-    install_error_handling(app)
+    install_error_handling(app, around_oauth=(CorsPlugin(),))
     parts = ServerParts(settings, store, build_provider(settings, store))  # a bad id_token_alg fails here
     for install in INSTALLERS:
         install(app, parts)

@@ -140,8 +140,12 @@ class OAuthErrorsPlugin:
         return page_wrapper
 
 
-def install_error_handling(app: bottle.Bottle) -> None:
+def install_error_handling(app: bottle.Bottle, around_oauth: tuple[Any, ...] = ()) -> None:
+    """The error plugins; ``around_oauth`` are plugins that must see the OAuth error answers
+    (they run inside the JSON-errors plugin and outside the OAuth one)."""
     app.catchall = True
     app.install(_json_errors_plugin)
+    for plugin in around_oauth:
+        app.install(plugin)
     app.install(OAuthErrorsPlugin())  # after, so it runs inside _json_errors_plugin
     app.default_error_handler = _default_error_handler  # type: ignore[method-assign]

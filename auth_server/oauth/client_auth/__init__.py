@@ -86,11 +86,13 @@ class ClientAuthenticator:
         """
         method = self._method_of(request)
         try:
-            return method.authenticate(request, claim=claim)
+            client = method.authenticate(request, claim=claim)
         except OAuthError as exc:
             if exc.status == 401 and method.name in CHALLENGES:
                 exc.challenge = CHALLENGES[method.name]
             raise
+        request.notes["client"] = client
+        return client
 
     def authenticate_public(self, request: ClientRequest) -> OAuthClient:
         """The device endpoints: a public client by ``client_id``, and so (as before this
@@ -100,6 +102,7 @@ class ClientAuthenticator:
         if method.name == PUBLIC:
             client = active_client(self.clients, request.form.get("client_id"))
             if client.token_endpoint_auth_method == X_AUTH_TOKEN:
+                request.notes["client"] = client
                 return client
         return self.authenticate(request)
 

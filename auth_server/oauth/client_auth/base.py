@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from auth_server.crypto import AuthToken
 from auth_server.oauth.clients import active_client
@@ -23,6 +23,8 @@ class ClientRequest:
 
     ``headers`` must look names up case-insensitively (a WSGI header dict does);
     ``body`` is the raw body exactly as sent (signatures cover it), ``form`` its parsed form.
+    ``notes`` is where authentication leaves what it learned (``"client"``: the client it
+    proved), for the web layer's answer (CORS) also when the endpoint then fails.
     """
 
     method: str
@@ -30,6 +32,7 @@ class ClientRequest:
     headers: Mapping[str, str]
     body: bytes
     form: Mapping[str, str]
+    notes: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name) or None
