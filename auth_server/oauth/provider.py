@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from auth_server.oauth import introspection, logout, revocation, userinfo
+from auth_server.oauth import consents, introspection, logout, revocation, userinfo
 from auth_server.oauth.authorize import AuthorizationRequest, Authorizer, RedirectableError
 from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, MethodDeps, confidential
 from auth_server.oauth.context import ProviderConfig, ProviderContext, UserDirectory
@@ -94,6 +94,13 @@ class Provider:
 
     def parse_logout(self, params: Mapping[str, str]) -> logout.LogoutRequest:
         return logout.parse_logout(self.context, params)
+
+    def consents(self, user_id: str) -> list[consents.Consent]:
+        return consents.consents_of(self.store, user_id)
+
+    def withdraw_consent(self, user_id: str, client_id: str) -> bool:
+        """Forget a consent and revoke the app's tokens for the user, in one transaction."""
+        return self.committed_even_on_error(lambda: consents.withdraw(self.store, user_id, client_id))
 
     # -- for an authenticated client -------------------------------------
 

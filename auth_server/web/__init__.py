@@ -22,7 +22,7 @@ from auth_server.config import Settings
 from auth_server.oauth.provider import build_provider
 from auth_server.store import Store
 from auth_server.web import (
-    authorize, device, discovery, health, logout, openapi, pages, registration, sessions, signin, tokens,
+    authorize, consents, device, discovery, health, logout, openapi, pages, registration, sessions, signin, tokens,
 )
 from auth_server.web.cors import CorsPlugin
 from auth_server.web.errors import install_error_handling
@@ -38,6 +38,7 @@ INSTALLERS: list[Installer] = [
     device.install,
     logout.install,
     registration.install,
+    consents.install,
     pages.install,
     openapi.install,
 ]

@@ -1,0 +1,52 @@
+"""``/oauth2/consents``: the signed-in user's consents, each with a Withdraw button
+(rules: :mod:`auth_server.oauth.consents`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import bottle
+
+from auth_server.oauth.endpoints import CONSENTS_PATH
+from auth_server.web.context import CurrentSession, check_origin, current_session
+from auth_server.web.errors import ApiError
+from auth_server.web.forms import check_csrf, csrf_token, page_form
+from auth_server.web.pages import error_page, render, sign_in_page
+from auth_server.web.parts import ServerParts
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def install(app: bottle.Bottle, parts: ServerParts) -> None:
+    settings, store, provider = parts.settings, parts.store, parts.provider
+
+    def page(session: CurrentSession, notice: str = "") -> bottle.HTTPResponse:
+        return render("consents", user_name=session.user.name, consents=provider.consents(session.user.id),
+                      action=CONSENTS_PATH, csrf=csrf_token(session, "consents"), notice=notice, when=_when)
+
+    def consents_page() -> Any:
+        """The apps the signed-in user allowed to sign them in, with Withdraw."""
+        session = current_session(settings, store)
+        if session is None:
+            return sign_in_page(settings.signer_url, CONSENTS_PATH)
+        return page(session)
+
+    def withdraw() -> Any:
+        """Withdraw the consent given to `client_id`: its tokens for this user are revoked."""
+        form = page_form()
+        session = current_session(settings, store)
+        if session is None:
+            return error_page("You are signed out", "Sign in again to manage the apps you allowed.", 401)
+        try:
+            check_origin(settings)
+            check_csrf(session, "consents", form.get("csrf"))
+        except ApiError as exc:
+            return error_page("Request refused", exc.message, exc.status)
+        withdrawn = provider.withdraw_consent(session.user.id, form.get("client_id", ""))
+        return page(session, "Withdrawn: the app's access has ended." if withdrawn else "Nothing to withdraw.")
+
+    app.route(CONSENTS_PATH, "GET", consents_page, oauth="page")
+    app.route(CONSENTS_PATH, "POST", withdraw, oauth="page")
