@@ -145,6 +145,38 @@ def users(store: Store, limit: int = 1000, offset: int = 0) -> list[User]:
     return store.users.list(limit=limit, offset=offset)
 
 
+def set_user_email(store: Store, pubkey: str, email: str | None) -> bool:
+    """The e-mail apps see for the identity ``pubkey`` (claim ``email``, never verified);
+    False when that identity never signed in here. ``ValueError`` for a bad or taken address."""
+    from auth_server.oauth.users import clean_email
+
+    user = store.users.get_by_pubkey(pubkey)
+    if user is None:
+        return False
+    if not store.users.set_email(user.id, clean_email(email), store.clock()):
+        raise ValueError("another identity on this server uses that e-mail address")
+    return True
+
+
+def consents(store: Store, pubkey: str) -> list[Any]:
+    """The apps the identity ``pubkey`` allowed (:class:`auth_server.oauth.consents.Consent`)."""
+    from auth_server.oauth.consents import consents_of
+
+    user = store.users.get_by_pubkey(pubkey)
+    return consents_of(store.oauth, user.id) if user else []
+
+
+def withdraw_consent(store: Store, pubkey: str, client_id: str) -> bool:
+    """Withdraw the identity's consent for ``client_id`` and revoke that app's tokens for it."""
+    from auth_server.oauth.consents import withdraw
+
+    user = store.users.get_by_pubkey(pubkey)
+    if user is None:
+        return False
+    with store.write():
+        return withdraw(store.oauth, user.id, client_id)
+
+
 def revoke_sessions(store: Store, user_id: str) -> int:
     """Sign a user out everywhere; returns how many sessions ended. :class:`NoSuchUser` otherwise."""
     if store.users.get(user_id) is None:

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
 from auth_server.crypto import bap_id_from_pubkey
 from auth_server.store.users import UserRepository
+
+
+_EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+")
+MAX_EMAIL_LENGTH = 254
+
+
+def clean_email(value: str | None) -> str | None:
+    """An e-mail address as the user typed it (trimmed, domain lower-cased), None for empty;
+    ``ValueError`` when it does not look like ``name@host.domain``. It is never verified."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if len(text) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(text):
+        raise ValueError("that does not look like an e-mail address (name@example.org)")
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
 
 
 @lru_cache(maxsize=4096)

@@ -12,11 +12,11 @@ from tests.oauth.conftest import REDIRECT, VERIFIER, Browser, authorize_params, 
 from tests.oauth.standard_clients import StandardClient, register_standard
 
 
-def code_for(browser: Browser, client: StandardClient) -> str:
+def code_for(browser: Browser, client: StandardClient, scope: str = "openid profile offline_access") -> str:
     if browser.http.cookies.get("better-auth.session_token") is None:
         browser.sign_in()
     res = browser.http.get("/oauth2/authorize", params=authorize_params(
-        type("RP", (), {"client_id": client.client_id})(), scope="openid profile offline_access"))
+        type("RP", (), {"client_id": client.client_id})(), scope=scope))
     if res.status_code == 200:
         res = browser.consent(res)
     return redirect_params(res)["code"]

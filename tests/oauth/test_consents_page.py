@@ -56,3 +56,39 @@ def test_signed_out_users_are_sent_to_sign_in(server) -> None:
     res = server.request("GET", CONSENTS_PATH)
     assert res.status_code == 200 and 'id="signin"' in res.text
     assert server.request("POST", CONSENTS_PATH, data={"client_id": "x"}).status_code == 401
+
+
+def test_email_set_on_the_account_page_reaches_apps_unverified(server, browser) -> None:
+    from auth_server import admin
+
+    wiki = register_standard(server, "client_secret_post")
+    code_for(browser, wiki)
+    csrf = form_of(browser.http.get(CONSENTS_PATH))["csrf"]
+    for bad in ("not-an-address", "a@b", "x@example.org\n<script>", "a" * 250 + "@example.org"):
+        res = browser.http.post(CONSENTS_PATH, data={"email": bad, "csrf": csrf})
+        assert res.status_code == 400, bad
+    saved = browser.http.post(CONSENTS_PATH, data={"email": " Alice@Example.ORG ", "csrf": csrf})
+    assert saved.status_code == 200 and "Saved" in saved.text and 'value="Alice@example.org"' in saved.text
+    assert browser.http.post(CONSENTS_PATH, data={"email": "x@example.org", "csrf": "0" * 64}).status_code == 403
+
+    tokens = wiki.post(server, TOKEN_PATH, exchange_form(code_for(browser, wiki, "openid email"))).json()
+    info = server.request("GET", USERINFO_PATH, headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    assert info["email"] == "Alice@example.org" and info["email_verified"] is False
+
+    other = Browser(server)
+    try:
+        other.sign_in()
+        other_csrf = form_of(other.http.get(CONSENTS_PATH))["csrf"]
+        taken = other.http.post(CONSENTS_PATH, data={"email": "Alice@example.org", "csrf": other_csrf})
+        assert taken.status_code == 400 and "Another identity" in taken.text
+        try:
+            admin.set_user_email(server.store, other.pubkey, "Alice@example.org")
+            raise AssertionError("a taken address was accepted")
+        except ValueError:
+            pass
+        assert admin.set_user_email(server.store, other.pubkey, "bob@example.org") is True
+    finally:
+        other.close()
+    assert admin.set_user_email(server.store, "02" + "44" * 32, "c@example.org") is False  # never signed in
+    cleared = browser.http.post(CONSENTS_PATH, data={"email": "", "csrf": csrf})
+    assert "Removed" in cleared.text and server.store.users.get_by_pubkey(browser.pubkey).email is None

@@ -1,9 +1,21 @@
-% rebase('layout', title='Apps you allowed', static=static)
-<h1>Apps you allowed</h1>
-<p class="lead">Signed in as <strong>{{user_name}}</strong>. These apps may sign you in without asking again.</p>
+% rebase('layout', title='Your account', static=static)
+<h1>Your account on Sigil</h1>
+<p class="lead">Signed in as <strong>{{user_name}}</strong>.</p>
 % if notice:
 <p class="notice">{{notice}}</p>
 % end
+% if problem:
+<p class="problem">{{problem}}</p>
+% end
+<section>
+  <div class="label">E-mail apps may see (optional, never verified)</div>
+  <form method="post" action="{{action}}">
+    <input class="text" type="email" name="email" value="{{email}}" placeholder="you@example.org" autocomplete="email">
+    <input type="hidden" name="csrf" value="{{csrf}}">
+    <div class="actions"><button type="submit">Save e-mail</button></div>
+  </form>
+</section>
+<div class="label">Apps you allowed (they sign you in without asking again)</div>
 % if not consents:
 <p class="muted">You have not allowed any app yet.</p>
 % end
