@@ -43,6 +43,10 @@ class ClientMetadata:
     jwks_uri: str | None
 
 
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def _uris(body: dict[str, Any], name: str, required: bool) -> list[str]:
     value = body.get(name)
     if value is None and not required:
@@ -65,10 +69,10 @@ def parse_metadata(body: dict[str, Any]) -> ClientMetadata:
     if method not in REGISTRABLE_METHODS:
         raise metadata_error(f"token_endpoint_auth_method must be one of {', '.join(REGISTRABLE_METHODS)}")
     grant_types = body.get("grant_types", ["authorization_code"])
-    if not isinstance(grant_types, list) or not set(grant_types) <= set(GRANTS):
+    if not _strings(grant_types) or not set(grant_types) <= set(GRANTS):
         raise metadata_error(f"grant_types must be among {', '.join(GRANTS)}")
     response_types = body.get("response_types", ["code"])
-    if not isinstance(response_types, list) or not set(response_types) <= {"code"}:
+    if not _strings(response_types) or not set(response_types) <= {"code"}:
         raise metadata_error("response_types must be [\"code\"]")
     name = body.get("client_name", "")
     if not isinstance(name, str) or len(name) > 200:
