@@ -46,13 +46,17 @@ def validate_redirect_uri(uri: str, *, web_only: bool = False) -> str:
     return uri
 
 
-def validate_jwks_uri(uri: str) -> str:
-    """Where a ``private_key_jwt`` client publishes its keys: https, or http on loopback."""
+def validate_jwks_uri(uri: str, *, https_only: bool = False) -> str:
+    """Where a ``private_key_jwt`` client publishes its keys: https, or (registered by the
+    admin, not by dynamic registration, which must not make the server fetch from its own
+    machine) http on loopback."""
     parts = urlsplit(uri)
     if parts.scheme == "https" and parts.netloc:
         return uri
-    if parts.scheme == "http" and is_loopback(parts.hostname):
+    if parts.scheme == "http" and is_loopback(parts.hostname) and not https_only:
         return uri
+    if https_only:
+        raise ValueError(f"jwks_uri must be an https URL: {uri!r}")
     raise ValueError(f"jwks_uri must be an https URL (or http on a loopback host): {uri!r}")
 
 
@@ -128,7 +132,7 @@ def new_client(
         if (jwks is None) == (jwks_uri is None):
             raise ValueError("private_key_jwt clients need either jwks or jwks_uri (one of them)")
         keys = validate_jwks(jwks) if jwks is not None else None
-        keys_uri = validate_jwks_uri(jwks_uri) if jwks_uri is not None else None
+        keys_uri = validate_jwks_uri(jwks_uri, https_only=web_only) if jwks_uri is not None else None
     elif jwks is not None or jwks_uri is not None:
         raise ValueError("jwks and jwks_uri are only for private_key_jwt clients")
     return OAuthClient(

@@ -3,6 +3,8 @@
 // a thrown error answers {"error", "code"?, "status"?, "oauth"?}.
 //   {"op":"discover", "rp", "issuer", "clientId", "auth": {"method", "secret"?, "jwk"?, "kid"?}, "redirectUri"}
 //        -> {"metadata"}        one configuration per `rp` name, id_token signatures checked (JWKS)
+//   {"op":"register", "rp", "issuer", "metadata", "initialAccessToken", "auth"}
+//        -> {"clientId", "clientSecret"?}   RFC 7591 registration, then used like a discovered one
 //   {"op":"authorize_url", "rp", "scope", "extra"?}      -> {"url"}    PKCE S256, state, nonce kept here
 //   {"op":"callback", "rp", "url", "maxAge"?}            -> {"tokens", "claims"}  code exchange, all checks
 //   {"op":"refresh", "rp"}                               -> {"tokens", "claims"}
@@ -50,6 +52,15 @@ async function handle(req) {
       client.enableNonRepudiationChecks(config);  // id_token signatures checked against the JWKS
       rps.set(req.rp, { config, redirectUri: req.redirectUri });
       return { metadata: config.serverMetadata() };
+    }
+    case "register": {
+      const config = await client.dynamicClientRegistration(new URL(req.issuer), req.metadata,
+        req.auth ? await clientAuth(req.auth) : undefined,
+        { initialAccessToken: req.initialAccessToken, execute: [client.allowInsecureRequests] });
+      client.enableNonRepudiationChecks(config);
+      rps.set(req.rp, { config, redirectUri: req.metadata.redirect_uris[0] });
+      const metadata = config.clientMetadata();
+      return { clientId: metadata.client_id, clientSecret: metadata.client_secret };
     }
     case "authorize_url": {
       rp.verifier = client.randomPKCECodeVerifier();

@@ -205,3 +205,30 @@ def test_openid_client_max_age(server, browser, openid_client) -> None:
     callback = sign_in_through(browser, next_url)
     got = openid_client.request(op="callback", rp=rp, url=callback)
     assert server.clock() - got["claims"]["auth_time"] < 60
+
+
+def test_openid_client_registers_itself_and_signs_in(request, tmp_path, openid_client) -> None:
+    """RFC 7591 through openid-client: register with the admin's initial access token, then
+    the code flow with the secret that came back (openid-client then uses client_secret_post)."""
+    from auth_server.oauth.registration import issue_registration_token
+    from tests.oauth.conftest import Browser
+
+    running = start_server(database_for_test(request, tmp_path / "reg.db"), 4, signer_url="http://127.0.0.1:9",
+                           dynamic_registration="token")
+    browser = Browser(running)
+    try:
+        rp = "registered-" + running.url
+        got = openid_client.request(op="register", rp=rp, issuer=running.url,
+                                    initialAccessToken=issue_registration_token(running.store),
+                                    metadata={"redirect_uris": [REDIRECT], "client_name": "Self-registered",
+                                              "token_endpoint_auth_method": "client_secret_post"})
+        assert got["clientId"] and got["clientSecret"]
+        url = openid_client.request(op="authorize_url", rp=rp, scope="openid profile")["url"]
+        tokens = openid_client.request(op="callback", rp=rp, url=sign_in_through(browser, url))["tokens"]
+        check_id_token(running, got["clientId"], tokens["id_token"])
+        with pytest.raises(NodePeerError):  # without a token: refused
+            openid_client.request(op="register", rp=rp + "-2", issuer=running.url, initialAccessToken=None,
+                                  metadata={"redirect_uris": [REDIRECT]})
+    finally:
+        browser.close()
+        running.stop()

@@ -90,7 +90,10 @@ def test_bad_redirect_uris_are_invalid_redirect_uri(token_server, uri) -> None:
                                     {"client_name": 7}, {"token_endpoint_auth_method": "private_key_jwt"},
                                     {"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [{"kty": "oct",
                                                                                                        "k": "AA"}]}},
-                                    {"redirect_uris": "https://wiki.example/cb"}])
+                                    {"redirect_uris": "https://wiki.example/cb"},
+                                    # a registrant may not make the server fetch from its own machine
+                                    {"token_endpoint_auth_method": "private_key_jwt",
+                                     "jwks_uri": "http://127.0.0.1:9/jwks.json"}])
 def test_bad_metadata(token_server, change) -> None:
     token = issue_registration_token(token_server.store)
     res = post(token_server, {**WIKI, **change}, token)

@@ -38,10 +38,20 @@ JWKS_TTL = 300
 MAX_JWKS_BYTES = 64 * 1024
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A jwks_uri is fetched where it was registered, never where a redirect points."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def fetch_url(url: str) -> bytes:
     """GET a client's jwks_uri (https, or http on loopback: checked at registration)."""
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 (scheme checked at registration)
+    with _OPENER.open(request, timeout=5) as answer:
         data = answer.read(MAX_JWKS_BYTES + 1)
     if len(data) > MAX_JWKS_BYTES:
         raise ValueError("jwks_uri answered more than 64 KiB")
