@@ -18,7 +18,7 @@ from auth_server.oauth.endpoints import END_SESSION_PATH
 from auth_server.oauth.logout import LogoutRequest
 from auth_server.web.context import check_origin, clear_session_cookie, current_session
 from auth_server.web.errors import ApiError
-from auth_server.web.forms import check_csrf, csrf_token, page_form
+from auth_server.web.forms import check_csrf, csrf_token, single_valued
 from auth_server.web.pages import carry_cookies, error_page, redirect, render
 from auth_server.web.parts import ServerParts
 
@@ -37,10 +37,8 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
 
     def end_session() -> Any:
         """RP-initiated logout: end the Sigil session, then back to the app's registered logout URI."""
-        if bottle.request.method == "POST":
-            params = page_form()
-        else:
-            params = dict(bottle.request.query.decode().items())  # type: ignore[no-untyped-call]
+        source = bottle.request.forms if bottle.request.method == "POST" else bottle.request.query
+        params = single_valued(source.decode())  # type: ignore[no-untyped-call]
         request = provider.parse_logout(params)
         session = current_session(settings, store)
         if session is None or session.via != "cookie":

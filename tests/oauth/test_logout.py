@@ -81,3 +81,10 @@ def test_signed_out_page_and_bad_hints(server, browser) -> None:
     with server.http() as http:
         meta = http.get("/.well-known/openid-configuration").json()
     assert meta["end_session_endpoint"] == server.url + END_SESSION_PATH
+
+
+def test_repeated_logout_parameters_are_refused(server, browser) -> None:
+    client, id_token = signed_in_with_id_token(server, browser)
+    res = browser.http.get(END_SESSION_PATH, params=[("id_token_hint", id_token), ("post_logout_redirect_uri",
+                                                     LOGOUT_REDIRECT), ("post_logout_redirect_uri", "https://evil.example/")])
+    assert res.status_code == 400 and "location" not in res.headers and session_of(browser) is not None

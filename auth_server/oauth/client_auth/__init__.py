@@ -37,7 +37,8 @@ from auth_server.store.oauth import ClientRepository, OAuthClient
 
 __all__ = [
     "ASSERTION_ALGORITHMS", "CLIENT_ASSERTION_ALGS", "ClientAuthMethod", "ClientAuthenticator", "ClientRequest",
-    "DEFAULT_METHOD", "METHOD_FACTORIES", "MethodDeps", "TokenVerifier", "XAuthTokenMethod", "new_client_secret",
+    "DEFAULT_METHOD", "METHOD_FACTORIES", "MethodDeps", "TokenVerifier", "XAuthTokenMethod", "confidential",
+    "new_client_secret", "registered_for",
 ]
 
 MethodFactory = Callable[[MethodDeps], ClientAuthMethod]
@@ -113,5 +114,3 @@ def confidential(client: OAuthClient) -> OAuthClient:
         raise invalid_client("public clients cannot use token introspection")
     return client
 
-
-__all__ += ["confidential", "registered_for"]
