@@ -1,8 +1,9 @@
 // A line-oriented bridge to `openid-client` (the certified relying-party library), for Sigil's
 // interop tests. Each stdin line is a JSON request, each stdout line its JSON answer, in order;
 // a thrown error answers {"error", "code"?, "status"?, "oauth"?}.
-//   {"op":"discover", "rp", "issuer", "clientId", "auth": {"method", "secret"?, "jwk"?, "kid"?}, "redirectUri"}
-//        -> {"metadata"}        one configuration per `rp` name, id_token signatures checked (JWKS)
+//   {"op":"discover", "rp", "issuer", "clientId", "auth": {"method", "secret"?, "jwk"?, "kid"?, "wif"?}, "redirectUri"}
+//        -> {"metadata"}        one configuration per `rp` name, id_token signatures checked (JWKS);
+//        method x_auth_token: the README's recipe, a customFetch that signs each POST's path and body
 //   {"op":"register", "rp", "issuer", "metadata", "initialAccessToken", "auth"}
 //        -> {"clientId", "clientSecret"?}   RFC 7591 registration, then used like a discovered one
 //   {"op":"authorize_url", "rp", "scope", "extra"?}      -> {"url"}    PKCE S256, state, nonce kept here
@@ -16,6 +17,7 @@
 //   {"op":"end_session_url", "rp", "postLogoutRedirectUri", "state"} -> {"url"}
 import readline from "node:readline";
 import * as client from "openid-client";
+import { getAuthToken } from "bitcoin-auth";
 
 const rps = new Map();
 
@@ -31,9 +33,22 @@ async function clientAuth(auth) {
     case "client_secret_basic": return client.ClientSecretBasic(auth.secret);
     case "client_secret_post": return client.ClientSecretPost(auth.secret);
     case "private_key_jwt": return client.PrivateKeyJwt({ key: await privateKey(auth.jwk), kid: auth.kid });
-    case "none": return client.None();
+    case "none": case "x_auth_token": return client.None();  // None() names the client by client_id
     default: throw new Error(`unknown auth method ${auth.method}`);
   }
+}
+
+// A Sigma client with a standard library: sign the exact path and form body of every POST.
+function xAuthTokenFetch(wif) {
+  return (url, options) => {
+    if (options.method === "POST" && options.body) {
+      const body = options.body.toString();
+      const headers = new Headers(options.headers);
+      headers.set("X-Auth-Token", getAuthToken({ privateKeyWif: wif, requestPath: new URL(url).pathname, body }));
+      return fetch(url, { ...options, headers, body });
+    }
+    return fetch(url, options);
+  };
 }
 
 function tokensOf(rp, tokens) {
@@ -47,8 +62,10 @@ async function handle(req) {
   const rp = rps.get(req.rp);
   switch (req.op) {
     case "discover": {
+      const options = { execute: [client.allowInsecureRequests] };
+      if (req.auth.method === "x_auth_token") options[client.customFetch] = xAuthTokenFetch(req.auth.wif);
       const config = await client.discovery(new URL(req.issuer), req.clientId, { redirect_uris: [req.redirectUri] },
-        await clientAuth(req.auth), { execute: [client.allowInsecureRequests] });
+        await clientAuth(req.auth), options);
       client.enableNonRepudiationChecks(config);  // id_token signatures checked against the JWKS
       rps.set(req.rp, { config, redirectUri: req.redirectUri });
       return { metadata: config.serverMetadata() };

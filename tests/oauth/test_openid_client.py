@@ -232,3 +232,22 @@ def test_openid_client_registers_itself_and_signs_in(request, tmp_path, openid_c
     finally:
         browser.close()
         running.stop()
+
+
+def test_openid_client_as_a_sigma_client_with_the_readme_recipe(server, browser, openid_client, node_peer) -> None:
+    """x_auth_token through openid-client: a customFetch signs each POST (bitcoin-auth)."""
+    from auth_server import admin
+
+    wif, pubkey = node_peer.key()
+    new = admin.register_client(server.store, "Sigma via openid-client", [REDIRECT], pubkey)
+    assert new.client.token_endpoint_auth_method == "x_auth_token"
+    rp = "x-auth-" + server.url
+    openid_client.request(op="discover", rp=rp, issuer=server.url, clientId=new.client_id,
+                          auth={"method": "x_auth_token", "wif": wif}, redirectUri=REDIRECT)
+    url = openid_client.request(op="authorize_url", rp=rp, scope=SCOPE)["url"]
+    got = openid_client.request(op="callback", rp=rp, url=sign_in_through(browser, url))
+    check_id_token(server, new.client_id, got["tokens"]["id_token"])
+    refreshed = openid_client.request(op="refresh", rp=rp)["tokens"]
+    intro = openid_client.request(op="introspect", rp=rp, token=refreshed["access_token"])["introspection"]
+    assert intro["active"] is True
+    openid_client.request(op="revoke", rp=rp, token=refreshed["refresh_token"])
