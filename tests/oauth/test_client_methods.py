@@ -216,3 +216,21 @@ def test_x_auth_token_client_cannot_use_a_secret(server, rp, browser) -> None:
     res = server.request("POST", TOKEN_PATH, data={**exchange_form(code), "client_id": rp.client_id,
                                                    "client_secret": "guess"})
     assert res.status_code == 401 and res.headers["www-authenticate"] == "X-Auth-Token"
+
+
+def test_secrets_never_appear_in_answers_or_logs(server, browser, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    client = register_standard(server, "client_secret_basic")
+    guess = "guessed-secret-" + "q" * 30
+    answers = [
+        server.request("POST", TOKEN_PATH, data=exchange_form(code_for(browser, client)),
+                       headers=basic(client.client_id, guess)),
+        server.request("POST", TOKEN_PATH, data={**exchange_form("x"), "client_id": client.client_id,
+                                                 "client_secret": guess}),
+        client.post(server, TOKEN_PATH, exchange_form(code_for(browser, client))),
+    ]
+    for res in answers:
+        assert guess not in res.text and (client.secret or "") not in res.text
+    assert guess not in caplog.text and (client.secret or "") not in caplog.text
