@@ -11,7 +11,7 @@ and reads "now" from its clock, so tests move time instead of sleeping.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the desktop imports this module at start; the store code loads with the store
     from auth_server.store import Store
@@ -30,6 +30,29 @@ class ServerStats:
 
 class ClientExists(ValueError):
     """``register_client`` was given a ``client_id`` that is already taken."""
+
+
+class NoSuchClient(LookupError):
+    """An administrative action named a client id the store does not know."""
+
+
+@dataclass(frozen=True)
+class NewClient:
+    """A registered client and, for the secret methods, its secret: shown this once, never
+    stored (the store keeps its hash), never logged."""
+
+    client: OAuthClient
+    client_secret: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        return self.client.client_id
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.client.as_dict()
+        if self.client_secret is not None:
+            data["client_secret"] = self.client_secret
+        return data
 
 
 class NoSuchUser(LookupError):
@@ -56,24 +79,56 @@ def register_client(
     store: Store,
     name: str,
     redirect_uris: list[str],
-    member_pubkey: str,
+    member_pubkey: str | None = None,
     *,
+    auth_method: str | None = None,
+    jwks: Any = None,
+    jwks_uri: str | None = None,
+    post_logout_redirect_uris: list[str] | tuple[str, ...] = (),
     owner_bap_id: str | None = None,
     trusted: bool = False,
     client_id: str | None = None,
-) -> OAuthClient:
-    """Validate and store a new OAuth client.
+    web_only: bool = False,
+) -> NewClient:
+    """Validate and store a new OAuth client; for the secret methods make its secret.
 
-    ``ValueError`` names the first bad field; :class:`ClientExists` when ``client_id`` is taken.
+    ``auth_method`` defaults to ``x_auth_token`` with a member pubkey, else
+    ``client_secret_basic``. ``ValueError`` names the first bad field;
+    :class:`ClientExists` when ``client_id`` is taken.
     """
+    from auth_server.oauth.client_auth import new_client_secret
     from auth_server.oauth.clients import new_client
+    from auth_server.oauth.models import SECRET_METHODS, X_AUTH_TOKEN
 
+    method = auth_method or (X_AUTH_TOKEN if member_pubkey else "client_secret_basic")
+    secret, secret_hash = new_client_secret() if method in SECRET_METHODS else (None, None)
     new = new_client(name, redirect_uris, member_pubkey, now=store.clock(), owner_bap_id=owner_bap_id,
-                     trusted=trusted, client_id=client_id)
+                     trusted=trusted, client_id=client_id, auth_method=method, secret_hash=secret_hash,
+                     jwks=jwks, jwks_uri=jwks_uri, post_logout_redirect_uris=post_logout_redirect_uris,
+                     web_only=web_only)
     if store.oauth.clients.get(new.client_id) is not None:
         raise ClientExists(f"a client with id {new.client_id!r} exists already")
     store.oauth.clients.add(new)
-    return new
+    return NewClient(new, secret)
+
+
+def rotate_client_secret(store: Store, client_id: str, grace_seconds: float = 0.0) -> str:
+    """A new secret for a secret client (returned once); the old one keeps working for
+    ``grace_seconds`` (0: stops at once). :class:`NoSuchClient`; ``ValueError`` for a
+    client that has no secret."""
+    from auth_server.oauth.client_auth import new_client_secret
+
+    client = store.oauth.clients.get(client_id)
+    if client is None:
+        raise NoSuchClient(f"no client {client_id!r}")
+    if grace_seconds < 0:
+        raise ValueError("the grace period cannot be negative")
+    secret, secret_hash = new_client_secret()
+    until = store.clock() + grace_seconds if grace_seconds > 0 else None
+    if not store.oauth.clients.rotate_secret(client_id, secret_hash, until):
+        raise ValueError(f"client {client_id!r} authenticates with {client.token_endpoint_auth_method}: "
+                         "it has no secret to rotate")
+    return secret
 
 
 def set_client_disabled(store: Store, client_id: str, disabled: bool) -> bool:
@@ -88,6 +143,38 @@ def remove_client(store: Store, client_id: str) -> bool:
 
 def users(store: Store, limit: int = 1000, offset: int = 0) -> list[User]:
     return store.users.list(limit=limit, offset=offset)
+
+
+def set_user_email(store: Store, pubkey: str, email: str | None) -> bool:
+    """The e-mail apps see for the identity ``pubkey`` (claim ``email``, never verified);
+    False when that identity never signed in here. ``ValueError`` for a bad or taken address."""
+    from auth_server.oauth.users import clean_email
+
+    user = store.users.get_by_pubkey(pubkey)
+    if user is None:
+        return False
+    if not store.users.set_email(user.id, clean_email(email), store.clock()):
+        raise ValueError("another identity on this server uses that e-mail address")
+    return True
+
+
+def consents(store: Store, pubkey: str) -> list[Any]:
+    """The apps the identity ``pubkey`` allowed (:class:`auth_server.oauth.consents.Consent`)."""
+    from auth_server.oauth.consents import consents_of
+
+    user = store.users.get_by_pubkey(pubkey)
+    return consents_of(store.oauth, user.id) if user else []
+
+
+def withdraw_consent(store: Store, pubkey: str, client_id: str) -> bool:
+    """Withdraw the identity's consent for ``client_id`` and revoke that app's tokens for it."""
+    from auth_server.oauth.consents import withdraw
+
+    user = store.users.get_by_pubkey(pubkey)
+    if user is None:
+        return False
+    with store.write():
+        return withdraw(store.oauth, user.id, client_id)
 
 
 def revoke_sessions(store: Store, user_id: str) -> int:

@@ -15,6 +15,7 @@ from auth_server import admin
 from auth_server.config import Settings
 from auth_server.server_commands import DB_HELP
 from auth_server.store import Store
+from auth_server.oauth.models import AUTH_METHODS
 from auth_server.store.oauth import OAuthClient
 
 
@@ -29,12 +30,16 @@ def _when(seconds: float) -> str:
 
 def _describe(client: OAuthClient) -> str:
     flags = [f for f, on in (("trusted", client.trusted), ("DISABLED", client.disabled)) if on]
+    keys = client.jwks_uri or (f"{len(client.jwks['keys'])} key(s) registered inline" if client.jwks else "")
     lines = [
         f"client_id:      {client.client_id}",
         f"name:           {client.name}",
+        f"auth method:    {client.token_endpoint_auth_method}",
         f"redirect URIs:  {client.redirect_uris[0]}",
         *(f"                {uri}" for uri in client.redirect_uris[1:]),
-        f"member pubkey:  {client.member_pubkey}",
+        *([f"logout URIs:    {' '.join(client.post_logout_redirect_uris)}"] if client.post_logout_redirect_uris else []),
+        *([f"member pubkey:  {client.member_pubkey}"] if client.member_pubkey else []),
+        *([f"keys (JWKS):    {keys}"] if keys else []),
         f"owner BAP ID:   {client.owner_bap_id or '-'}",
         f"flags:          {', '.join(flags) or '-'}",
         f"created:        {_when(client.created_at)}",
@@ -42,17 +47,71 @@ def _describe(client: OAuthClient) -> str:
     return "\n".join(lines)
 
 
+def _read_jwks(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise ValueError(f"--jwks-file: {exc.strerror}: {path}") from None
+
+
 def _cmd_add(args: argparse.Namespace) -> int:
     with _open(args) as store:
         try:
-            client = admin.register_client(store, args.name, args.redirect_uri, args.member_pubkey,
-                                           owner_bap_id=args.owner_bap_id, trusted=args.trusted,
-                                           client_id=args.client_id)
+            new = admin.register_client(
+                store, args.name, args.redirect_uri, args.member_pubkey, auth_method=args.auth_method,
+                jwks=_read_jwks(args.jwks_file), jwks_uri=args.jwks_uri,
+                post_logout_redirect_uris=args.post_logout_redirect_uri or [],
+                owner_bap_id=args.owner_bap_id, trusted=args.trusted, client_id=args.client_id)
         except ValueError as exc:  # a bad field, or admin.ClientExists
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    print(_describe(client))
-    print(client.client_id)  # alone on the last line, for scripts
+    if args.json:
+        print(json.dumps(new.as_dict(), indent=2))
+        return 0
+    print(_describe(new.client))
+    if new.client_secret is not None:
+        print(f"client_secret:  {new.client_secret}")
+        print("                (shown this once: store it in the app's settings now; Sigil keeps only a hash)")
+    print(new.client_id)  # alone on the last line, for scripts
+    return 0
+
+
+def _cmd_rotate_secret(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        try:
+            secret = admin.rotate_client_secret(store, args.client_id, args.grace)
+        except admin.NoSuchClient:
+            print(f"error: no client {args.client_id!r}", file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps({"client_id": args.client_id, "client_secret": secret,
+                          "previous_secret_valid_for": args.grace}))
+    else:
+        old = f"keeps working for {args.grace:g} seconds" if args.grace > 0 else "stopped working"
+        print(f"client_secret:  {secret}\n                (shown this once; the old secret {old})")
+    return 0
+
+
+def _cmd_registration_token(args: argparse.Namespace) -> int:
+    from auth_server.oauth.registration import issue_registration_token
+
+    with _open(args) as store:
+        try:
+            token = issue_registration_token(store, args.ttl)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps({"initial_access_token": token, "expires_in": args.ttl}))
+    else:
+        print(f"initial access token (one client, {args.ttl:g} seconds; shown this once):")
+        print(token)
     return 0
 
 
@@ -64,12 +123,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return 0
     if not clients:
         print("no clients registered; add one with: sigil-server clients add --name ... --redirect-uri ... "
-              "--member-pubkey ...")
+              "--auth-method ...")
         return 0
     width = max(len(c.client_id) for c in clients)
     for c in clients:
         state = "disabled" if c.disabled else ("trusted" if c.trusted else "")
-        print(f"{c.client_id:<{width}}  {c.name}  {' '.join(c.redirect_uris)}  {state}".rstrip())
+        print(f"{c.client_id:<{width}}  {c.token_endpoint_auth_method:<19}  {c.name}  {' '.join(c.redirect_uris)}"
+              f"  {state}".rstrip())
     return 0
 
 
@@ -117,11 +177,33 @@ def add_client_commands(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--name", required=True, help="shown to users on the consent page")
     add.add_argument("--redirect-uri", required=True, action="append",
                      help="exact redirect URI (repeat for several); https, or http on localhost")
-    add.add_argument("--member-pubkey", required=True,
-                     help="compressed pubkey (hex) whose X-Auth-Token authenticates the client")
+    add.add_argument("--auth-method", choices=AUTH_METHODS, default=None,
+                     help="how the client authenticates at the token endpoint (default: x_auth_token with "
+                          "--member-pubkey, else client_secret_basic); none = public client (PKCE only)")
+    add.add_argument("--member-pubkey", default=None,
+                     help="compressed pubkey (hex) whose X-Auth-Token authenticates the client (x_auth_token)")
+    keys = add.add_mutually_exclusive_group()
+    keys.add_argument("--jwks-uri", default=None, help="private_key_jwt: where the client publishes its keys")
+    keys.add_argument("--jwks-file", default=None, help="private_key_jwt: a file holding the client's public JWKS")
+    add.add_argument("--post-logout-redirect-uri", action="append", default=None,
+                     help="exact URI the app may return to after sign-out (repeat for several)")
+    add.add_argument("--json", action="store_true",
+                     help="print one JSON object (with client_secret for the secret methods)")
     add.add_argument("--trusted", action="store_true", help="skip the consent screen for this client")
     add.add_argument("--owner-bap-id", default=None, help="BAP ID of the client's owner")
     add.add_argument("--client-id", default=None, help="choose the client_id (default: random)")
+
+    rotate = command("rotate-secret", "give a secret client a new secret (printed once)", _cmd_rotate_secret)
+    rotate.add_argument("client_id")
+    rotate.add_argument("--grace", type=float, default=0.0, metavar="SECONDS",
+                        help="let the old secret keep working this long (default: stop it now)")
+    rotate.add_argument("--json", action="store_true")
+
+    token = command("registration-token", "make an initial access token for one dynamic registration (RFC 7591; "
+                    "serve with SIGIL_DYNAMIC_REGISTRATION=token or public)", _cmd_registration_token)
+    token.add_argument("--ttl", type=float, default=24 * 3600, metavar="SECONDS",
+                       help="how long it may be used (default: a day)")
+    token.add_argument("--json", action="store_true")
 
     lst = command("list", "list clients", _cmd_list)
     lst.add_argument("--json", action="store_true")

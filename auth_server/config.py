@@ -80,6 +80,10 @@ class Settings:
     device_code_ttl: int = 600
     device_poll_interval: int = 5
     signer_url: str = "http://127.0.0.1:21000"  # the local signer the sign-in page asks
+    # dynamic client registration (RFC 7591): "off"; "token" (an initial access token from
+    # `sigil-server clients registration-token` for every registration); "public" (public
+    # clients may register without one, every other client still needs one)
+    dynamic_registration: str = "off"
     resolve_bap_id: BapIdResolver = derive_bap_id
     cache: Cache = field(default_factory=MemoryCache)
     # injectable time source (seconds since the epoch)
@@ -96,6 +100,8 @@ class Settings:
             raise ValueError("workers must be 1 or more")
         if not self.head_timeout_seconds > 0:
             raise ValueError("head_timeout_seconds (SIGIL_HEAD_TIMEOUT_SECONDS) must be positive")
+        if self.dynamic_registration not in REGISTRATION_MODES:
+            raise ValueError(f"dynamic_registration must be one of {', '.join(REGISTRATION_MODES)}")
         if not self.base_url:
             self.base_url = f"http://{self.host}:{self.port}"
         self.base_url = self.base_url.rstrip("/")
@@ -144,6 +150,9 @@ class Settings:
             if value is not None:
                 kwargs[name] = value
         return cls(**kwargs)
+
+
+REGISTRATION_MODES = ("off", "token", "public")
 
 
 def origin_of(url: str) -> str:
@@ -220,4 +229,5 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "device_code_ttl": ("SIGIL_DEVICE_CODE_TTL", int),
     "device_poll_interval": ("SIGIL_DEVICE_POLL_INTERVAL", int),
     "signer_url": ("SIGIL_SIGNER_URL", str),
+    "dynamic_registration": ("SIGIL_DYNAMIC_REGISTRATION", str),
 }

@@ -1,15 +1,17 @@
 """Code exchanges and introspections per second against ``sigil-server serve``.
 
 Starts the real server as a subprocess (temp database, rate limits off, no access log),
-registers a client and writes authorization codes straight into its database (the
-authorize step is a browser round trip and not what is measured here), pre-signs one
-X-Auth-Token per request with the client's member key (every token is single use), then
-drives ``POST /api/auth/oauth2/token`` (authorization_code with PKCE; each answer carries
-an RS256 id_token) and ``POST /api/auth/oauth2/introspect`` over keep-alive connections
-(bench/load.py). Prints req/s, p50, p99 and the server's CPU per request.
+registers two clients and writes authorization codes straight into its database (the
+authorize step is a browser round trip and not what is measured here), then drives
+``POST /api/auth/oauth2/token`` (authorization_code with PKCE; each answer carries an
+RS256 id_token) and ``POST /api/auth/oauth2/introspect`` over keep-alive connections
+(bench/load.py): once for a Sigma client, with one X-Auth-Token pre-signed per request by
+its member key (every token is single use), and once for a standard client
+authenticating with ``client_secret_basic``. Prints req/s, p50, p99 and the server's CPU
+per request.
 
-    .venv/bin/python -m bench.token [--codes 4000] [--introspections 12000] [--concurrency 32] [--workers 3]
-        [--db postgresql[://...]]
+    .venv/bin/python -m bench.token [--codes 4000] [--basic-codes 4000] [--introspections 12000]
+        [--concurrency 32] [--workers 3] [--db postgresql[://...]]
 
 Targets: 800 code exchanges/s and 5,000 introspections/s on a 2-core machine (for scale:
 Ory Hydra publishes 513 client-credentials grants/s on 2 vCPU). The load generator runs
@@ -19,6 +21,7 @@ on the same two cores as the server, so the figures are lower bounds.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -30,6 +33,7 @@ from urllib.parse import urlencode
 
 import coincurve
 
+from auth_server import admin
 from auth_server.crypto import make_token
 from auth_server.oauth.clients import new_client
 from auth_server.oauth.pkce import s256_challenge
@@ -60,9 +64,33 @@ def signed(host: str, port: int, key: coincurve.PrivateKey, path: str, form: dic
     return build_request("POST", path, host, port, headers, body.encode())
 
 
+def basic(host: str, port: int, client_id: str, secret: str, path: str, form: dict[str, str]) -> bytes:
+    """A form POST authenticated with ``client_secret_basic``, as a standard OIDC library sends it."""
+    credentials = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {credentials}"}
+    return build_request("POST", path, host, port, headers, urlencode(form).encode())
+
+
+def add_codes(store: Store, client_id: str, users: list, count: int) -> list[str]:
+    """``count`` fresh authorization codes of ``client_id`` (PKCE challenge of VERIFIER)."""
+    challenge = s256_challenge(VERIFIER)
+    now = time.time()
+    codes = []
+    for i in range(count):
+        code = secrets.token_urlsafe(32)
+        user = users[i % len(users)]
+        store.oauth.codes.add(AuthorizationCode(
+            hash_secret(code), client_id, user.id, user.bap_id, REDIRECT, "openid profile",
+            challenge, "nonce", int(now), secrets.token_hex(16), now + 600, None))
+        codes.append(code)
+    return codes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codes", type=int, default=4000)
+    parser.add_argument("--basic-codes", type=int, default=None,
+                        help="code exchanges of the client_secret_basic client (default: as many as --codes)")
     parser.add_argument("--introspections", type=int, default=12000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=3,
@@ -86,19 +114,17 @@ def main() -> int:
             store.oauth.clients.add(client)
             users = [store.users.create(coincurve.PrivateKey().public_key.format().hex(), f"user{i}", time.time())[0]
                      for i in range(50)]
-            print(f"preparing {args.codes} codes and signed requests...", file=sys.stderr)
-            challenge = s256_challenge(VERIFIER)
-            exchanges: list[bytes] = []
-            now = time.time()
-            for i in range(args.codes):
-                code = secrets.token_urlsafe(32)
-                user = users[i % len(users)]
-                store.oauth.codes.add(AuthorizationCode(
-                    hash_secret(code), client.client_id, user.id, user.bap_id, REDIRECT, "openid profile",
-                    challenge, "nonce", int(now), secrets.token_hex(16), now + 600, None))
-                exchanges.append(signed(host, port, member, TOKEN_PATH, {
-                    "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-                    "client_id": client.client_id, "code_verifier": VERIFIER}))
+            standard = admin.register_client(store, "Bench standard", [REDIRECT], auth_method="client_secret_basic")
+            basic_count = args.codes if args.basic_codes is None else args.basic_codes
+            print(f"preparing {args.codes} + {basic_count} codes and signed requests...", file=sys.stderr)
+            exchanges = [signed(host, port, member, TOKEN_PATH, {
+                "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                "client_id": client.client_id, "code_verifier": VERIFIER})
+                for code in add_codes(store, client.client_id, users, args.codes)]
+            basic_exchanges = [basic(host, port, standard.client_id, standard.client_secret or "", TOKEN_PATH, {
+                "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                "code_verifier": VERIFIER})
+                for code in add_codes(store, standard.client_id, users, basic_count)]
             store.close()
 
             load = os.getloadavg()[0]
@@ -107,6 +133,10 @@ def main() -> int:
             print(f"server: {args.workers} workers, {threads}, id_token {args.alg}; clients: {args.concurrency} "
                   f"keep-alive connections from 2 processes on the same machine (load average before: {load:.2f})")
             report("code exchange", exchanged, 800)
+            basic_exchanged = drive(host, port, basic_exchanges, args.concurrency, server_pid=proc.pid,
+                                    keep_bodies=True)
+            assert all("id_token" in json.loads(b) for b in basic_exchanged.bodies)
+            report("exchange (basic)", basic_exchanged, 800)
             access_tokens = [json.loads(b)["access_token"] for b in exchanged.bodies]
 
             introspections = [signed(host, port, member, INTROSPECT_PATH, {

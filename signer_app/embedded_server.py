@@ -28,7 +28,19 @@ class RegisteredClient:
     client_id: str
     name: str
     redirect_uris: tuple[str, ...]
-    member_pubkey: str
+    member_pubkey: str | None
+    auth_method: str = "x_auth_token"
+    client_secret: str | None = None  # only right after registering a secret client: shown once
+
+
+@dataclass(frozen=True)
+class IdentityConsent:
+    """An app one of the wallet's identities allowed (on this embedded server)."""
+
+    pubkey: str
+    client_id: str
+    client_name: str
+    scopes: tuple[str, ...]
 
 
 class EmbeddedServerError(Exception):
@@ -138,12 +150,47 @@ class EmbeddedServer:
             return []
         return [_registered(c) for c in rows]
 
-    def register_client(self, name: str, redirect_uris: list[str], member_pubkey: str,
-                        owner_bap_id: str | None = None) -> RegisteredClient:
-        """Register an OAuth client; ValueError names the first bad field."""
-        client = admin.register_client(self._open_store(), name, redirect_uris, member_pubkey,
-                                       owner_bap_id=owner_bap_id)
-        return _registered(client)
+    def register_client(self, name: str, redirect_uris: list[str], member_pubkey: str | None,
+                        owner_bap_id: str | None = None, *, auth_method: str | None = None,
+                        jwks_uri: str | None = None) -> RegisteredClient:
+        """Register an OAuth client of any method (as ``sigil-server clients add``); ValueError
+        names the first bad field. A secret client's secret is in the answer, this once."""
+        new = admin.register_client(self._open_store(), name, redirect_uris, member_pubkey or None,
+                                    owner_bap_id=owner_bap_id, auth_method=auth_method, jwks_uri=jwks_uri or None)
+        return _registered(new.client, new.client_secret)
+
+    def consents(self, pubkeys: list[str]) -> list[IdentityConsent]:
+        """The apps these identities allowed to sign them in here (for the Access tab)."""
+        try:
+            store = self._open_store()
+            return [IdentityConsent(pubkey, c.client_id, c.client_name, c.scopes)
+                    for pubkey in pubkeys for c in admin.consents(store, pubkey)]
+        except Exception:
+            return []
+
+    def withdraw_consent(self, pubkey: str, client_id: str) -> bool:
+        """Withdraw an identity's consent; the app's tokens for it stop working at once."""
+        return admin.withdraw_consent(self._open_store(), pubkey, client_id)
+
+    def sync_emails(self, emails: dict[str, str]) -> None:
+        """Give identities that signed in here the e-mail set on them in the wallet (where it
+        differs); an address taken by another identity is skipped, nothing raises."""
+        try:
+            store = self._open_store()
+            for pubkey, email in emails.items():
+                user = store.users.get_by_pubkey(pubkey)
+                if user is not None and user.email != email:
+                    try:
+                        admin.set_user_email(store, pubkey, email)
+                    except ValueError:
+                        continue
+        except Exception:
+            return
+
+    def set_email(self, pubkey: str, email: str | None) -> bool:
+        """The e-mail apps see for this identity (unverified); False if it never signed in here.
+        ValueError when the address is malformed or another identity uses it."""
+        return admin.set_user_email(self._open_store(), pubkey, email)
 
     def app_name_for(self, origin: str) -> str:
         """The name of the registered client whose redirect URI shares ``origin``."""
@@ -157,5 +204,6 @@ class EmbeddedServer:
         return ""
 
 
-def _registered(client: OAuthClient) -> RegisteredClient:
-    return RegisteredClient(client.client_id, client.name, tuple(client.redirect_uris), client.member_pubkey)
+def _registered(client: OAuthClient, secret: str | None = None) -> RegisteredClient:
+    return RegisteredClient(client.client_id, client.name, tuple(client.redirect_uris), client.member_pubkey,
+                            client.token_endpoint_auth_method, secret)

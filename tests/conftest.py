@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.node_peer import NodePeer
+from tests.helpers.node_peer import NodePeer, OpenIDClientPeer
 from tests.helpers.postgres import PostgresServer
 
 
@@ -25,6 +25,14 @@ collect_ignore = [] if _installed("PySide6") else ["gui"]
 def node_peer() -> Iterator[NodePeer]:
     """The reference ``bitcoin-auth`` in Node, one process for the whole run."""
     peer = NodePeer()
+    yield peer
+    peer.close()
+
+
+@pytest.fixture(scope="session")
+def openid_client() -> Iterator[OpenIDClientPeer]:
+    """``openid-client`` in Node (the certified relying-party library), one process per run."""
+    peer = OpenIDClientPeer()
     yield peer
     peer.close()
 

@@ -29,6 +29,7 @@ class AuthorizationRequest:
     code_challenge: str
     prompt: frozenset[str] = field(default_factory=frozenset)
     bap_id: str | None = None
+    max_age: int | None = None
 
     @property
     def scope(self) -> str:
@@ -60,6 +61,23 @@ class RedirectableError(OAuthError):
         self.location = request.error_redirect(error)
 
 
+#: ``prompt`` values this provider acts on (OIDC Core 3.1.2.1); others are refused, not ignored
+SUPPORTED_PROMPTS = ("none", "login", "consent", "select_account")
+#: prompts that send the user through the signer again (picking an identity is signing in)
+SIGN_IN_PROMPTS = frozenset({"login", "select_account"})
+#: request parameters of features this provider does not have, and the OIDC error for each
+_UNSUPPORTED = {"request": "request_not_supported", "request_uri": "request_uri_not_supported",
+                "registration": "registration_not_supported"}
+
+
+def _max_age(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 10:
+        raise invalid_request("max_age must be a whole number of seconds")
+    return int(value)
+
+
 class Authorizer:
     """Authorize decisions over a :class:`ProviderContext`; also purges old codes now and then."""
 
@@ -88,13 +106,22 @@ class Authorizer:
         client, redirect_uri = self.check_client_and_redirect(params)
         base = AuthorizationRequest(client, redirect_uri, (), params.get("state"), None, "")
         try:
-            if params.get("response_type") != "code":
+            if not params.get("response_type"):
+                raise invalid_request("response_type is required")
+            if params["response_type"] != "code":
                 raise OAuthError("unsupported_response_type", "only response_type=code is supported")
+            for name, error in _UNSUPPORTED.items():
+                if name in params:
+                    raise OAuthError(error, f"the {name} parameter is not supported")
             scopes = parse_scope(params.get("scope"))
             challenge = pkce.check_challenge(params.get("code_challenge"), params.get("code_challenge_method"))
             prompt = frozenset(scope_words(params.get("prompt")))
+            unknown = sorted(prompt - set(SUPPORTED_PROMPTS))
+            if unknown:
+                raise invalid_request(f"prompt value {' '.join(unknown)} is not supported")
             if "none" in prompt and len(prompt) > 1:
                 raise invalid_request("prompt=none cannot be combined with other prompt values")
+            max_age = _max_age(params.get("max_age"))
         except OAuthError as exc:
             raise RedirectableError(base, exc) from None
         return AuthorizationRequest(
@@ -106,7 +133,25 @@ class Authorizer:
             code_challenge=challenge,
             prompt=prompt,
             bap_id=params.get("bap_id") or params.get("bapId") or None,
+            max_age=max_age,
         )
+
+    def needs_sign_in(self, request: AuthorizationRequest, auth_time: int | None) -> bool:
+        """Whether the user must sign in (again) first: not signed in, ``prompt=login`` or
+        ``select_account``, or a session older than ``max_age`` (OIDC Core 3.1.2.1)."""
+        if auth_time is None or request.prompt & SIGN_IN_PROMPTS:
+            return True
+        return request.max_age is not None and self.ctx.clock() - auth_time > request.max_age
+
+    @staticmethod
+    def after_sign_in(params: Mapping[str, str]) -> dict[str, str]:
+        """The request to continue with once signed in: the fresh sign-in satisfies
+        ``prompt=login``/``select_account`` and ``max_age``, so they are dropped (no loop)."""
+        rest = {k: v for k, v in params.items() if k not in ("prompt", "max_age")}
+        others = " ".join(p for p in sorted(scope_words(params.get("prompt"))) if p not in SIGN_IN_PROMPTS)
+        if others:
+            rest["prompt"] = others
+        return rest
 
     def needs_consent(self, request: AuthorizationRequest, user_id: str) -> bool:
         if "consent" in request.prompt:

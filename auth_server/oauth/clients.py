@@ -2,48 +2,139 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from auth_server.crypto import BadPubkey, parse_pubkey
 from auth_server.oauth.errors import OAuthError, invalid_client
+from auth_server.oauth.models import AUTH_METHODS, PRIVATE_KEY_JWT, SECRET_METHODS, X_AUTH_TOKEN
 from auth_server.store.oauth import ClientRepository, OAuthClient
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+#: schemes a browser would run or read locally instead of navigating to an app
+_DANGEROUS_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about"})
+#: asymmetric algorithms accepted for ``private_key_jwt`` client assertions
+CLIENT_ASSERTION_ALGS: tuple[str, ...] = ("ES256", "RS256", "EdDSA")
 
-def validate_redirect_uri(uri: str) -> str:
-    """An absolute URI without a fragment (RFC 6749 3.1.2); http only for loopback hosts."""
+
+def is_loopback(host: str | None) -> bool:
+    host = host or ""
+    return host in LOOPBACK_HOSTS or host.endswith(".localhost")
+
+
+def validate_redirect_uri(uri: str, *, web_only: bool = False) -> str:
+    """An absolute URI without a fragment (RFC 6749 3.1.2); http only for loopback hosts.
+
+    ``web_only`` (dynamic registration) allows only https and loopback http; otherwise an
+    app's own scheme (``com.example.app:/cb``) is allowed, never one a browser runs itself
+    (``javascript:``, ``data:``, ...).
+    """
     parts = urlsplit(uri)
-    if not parts.scheme or not (parts.netloc or parts.scheme not in ("http", "https")):
+    scheme = parts.scheme.lower()
+    if not scheme or not (parts.netloc or scheme not in ("http", "https")):
         raise ValueError(f"redirect URI must be absolute: {uri!r}")
-    if parts.fragment:
+    if scheme in _DANGEROUS_SCHEMES:
+        raise ValueError(f"redirect URI scheme {scheme!r} is not allowed: {uri!r}")
+    if parts.fragment or "#" in uri:
         raise ValueError(f"redirect URI must not contain a fragment: {uri!r}")
-    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1") and not (
-        parts.hostname or ""
-    ).endswith(".localhost"):
+    if web_only and scheme not in ("http", "https"):
+        raise ValueError(f"redirect URI must be https (or http on a loopback host): {uri!r}")
+    if scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError(f"http redirect URIs are only allowed for loopback hosts; use https: {uri!r}")
     return uri
+
+
+def validate_jwks_uri(uri: str, *, https_only: bool = False) -> str:
+    """Where a ``private_key_jwt`` client publishes its keys: https, or (registered by the
+    admin, not by dynamic registration, which must not make the server fetch from its own
+    machine) http on loopback."""
+    parts = urlsplit(uri)
+    if parts.scheme == "https" and parts.netloc:
+        return uri
+    if parts.scheme == "http" and is_loopback(parts.hostname) and not https_only:
+        return uri
+    if https_only:
+        raise ValueError(f"jwks_uri must be an https URL: {uri!r}")
+    raise ValueError(f"jwks_uri must be an https URL (or http on a loopback host): {uri!r}")
+
+
+def validate_jwks(jwks: Any) -> dict[str, Any]:
+    """A public JWK set of keys usable for client assertions (no private parts, no shared keys)."""
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
+    if isinstance(jwks, str):
+        try:
+            jwks = json.loads(jwks)
+        except ValueError:
+            raise ValueError("jwks is not valid JSON") from None
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
+        raise ValueError('jwks must be a JSON object {"keys": [...]} with at least one key')
+    for key in jwks["keys"]:
+        if not isinstance(key, dict) or key.get("kty") not in ("EC", "RSA", "OKP"):
+            raise ValueError("jwks keys must be EC, RSA or OKP public keys")
+        if any(name in key for name in ("d", "p", "q", "dp", "dq", "qi", "k")):
+            raise ValueError("jwks must hold public keys only (a private key was given)")
+    try:
+        KeySet.import_key_set(jwks)
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"jwks could not be read: {exc}") from None
+    return jwks
 
 
 def new_client(
     name: str,
     redirect_uris: list[str],
-    member_pubkey: str,
+    member_pubkey: str | None,
     *,
     now: float,
     owner_bap_id: str | None = None,
     trusted: bool = False,
     client_id: str | None = None,
+    auth_method: str | None = None,
+    secret_hash: str | None = None,
+    jwks: Any = None,
+    jwks_uri: str | None = None,
+    post_logout_redirect_uris: list[str] | tuple[str, ...] = (),
+    web_only: bool = False,
 ) -> OAuthClient:
-    """Build a validated client record; ``ValueError`` names the first bad field."""
+    """Build a validated client record; ``ValueError`` names the first bad field.
+
+    ``auth_method`` defaults to ``x_auth_token`` (the Sigma client's), which needs
+    ``member_pubkey``; secret methods need ``secret_hash`` (the caller made the secret),
+    ``private_key_jwt`` needs ``jwks`` or ``jwks_uri``.
+    """
+    method = auth_method or X_AUTH_TOKEN
+    if method not in AUTH_METHODS:
+        raise ValueError(f"auth method must be one of {', '.join(AUTH_METHODS)}")
     if not name.strip():
         raise ValueError("name must not be empty")
     if not redirect_uris:
         raise ValueError("at least one redirect URI is required")
-    uris = tuple(dict.fromkeys(validate_redirect_uri(u) for u in redirect_uris))
-    try:
-        pubkey = parse_pubkey(member_pubkey.strip()).format(compressed=True).hex()
-    except BadPubkey as exc:
-        raise ValueError(f"member pubkey: {exc}") from None
+    uris = tuple(dict.fromkeys(validate_redirect_uri(u, web_only=web_only) for u in redirect_uris))
+    logout_uris = tuple(dict.fromkeys(validate_redirect_uri(u, web_only=web_only) for u in post_logout_redirect_uris))
+    pubkey = None
+    if method == X_AUTH_TOKEN:
+        if not member_pubkey:
+            raise ValueError("member pubkey: required for x_auth_token clients")
+        try:
+            pubkey = parse_pubkey(member_pubkey.strip()).format(compressed=True).hex()
+        except BadPubkey as exc:
+            raise ValueError(f"member pubkey: {exc}") from None
+    elif member_pubkey:
+        raise ValueError(f"member pubkey: only x_auth_token clients have one, not {method} clients")
+    if method in SECRET_METHODS and not secret_hash:
+        raise ValueError(f"{method} clients need a secret")
+    keys, keys_uri = None, None
+    if method == PRIVATE_KEY_JWT:
+        if (jwks is None) == (jwks_uri is None):
+            raise ValueError("private_key_jwt clients need either jwks or jwks_uri (one of them)")
+        keys = validate_jwks(jwks) if jwks is not None else None
+        keys_uri = validate_jwks_uri(jwks_uri, https_only=web_only) if jwks_uri is not None else None
+    elif jwks is not None or jwks_uri is not None:
+        raise ValueError("jwks and jwks_uri are only for private_key_jwt clients")
     return OAuthClient(
         client_id=client_id or "sigil_" + secrets.token_urlsafe(12),
         name=name.strip(),
@@ -53,6 +144,11 @@ def new_client(
         trusted=trusted,
         disabled=False,
         created_at=now,
+        token_endpoint_auth_method=method,
+        secret_hash=secret_hash if method in SECRET_METHODS else None,
+        jwks=keys,
+        jwks_uri=keys_uri,
+        post_logout_redirect_uris=logout_uris,
     )
 
 

@@ -13,12 +13,15 @@ class OAuthError(Exception):
     """
 
     def __init__(self, error: str, description: str = "", status: int = 400,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, *, challenge: str | None = None) -> None:
         super().__init__(f"{error}: {description}" if description else error)
         self.error = error
         self.description = description
         self.status = status
         self.headers = dict(headers or {})  # e.g. Retry-After on a 429
+        #: the ``WWW-Authenticate`` value of a 401 when it must name a scheme (RFC 6749 5.2:
+        #: the one the client tried, e.g. ``Basic``); None lets the web layer choose
+        self.challenge = challenge
 
     def as_json(self) -> dict[str, str]:
         body = {"error": self.error}
@@ -31,8 +34,8 @@ def invalid_request(description: str) -> OAuthError:
     return OAuthError("invalid_request", description, 400)
 
 
-def invalid_client(description: str) -> OAuthError:
-    return OAuthError("invalid_client", description, 401)
+def invalid_client(description: str, challenge: str | None = None) -> OAuthError:
+    return OAuthError("invalid_client", description, 401, challenge=challenge)
 
 
 def invalid_grant(description: str) -> OAuthError:

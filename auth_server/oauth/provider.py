@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from auth_server.oauth import introspection, revocation, userinfo
+from auth_server.oauth import consents, introspection, logout, revocation, userinfo
 from auth_server.oauth.authorize import AuthorizationRequest, Authorizer, RedirectableError
-from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest
+from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, MethodDeps, confidential
 from auth_server.oauth.context import ProviderConfig, ProviderContext, UserDirectory
 from auth_server.oauth.errors import OAuthError, invalid_request
 from auth_server.oauth.grants import GRANTS, device_code
@@ -79,6 +79,9 @@ class Provider:
     def parse_authorization(self, params: Mapping[str, str]) -> AuthorizationRequest:
         return self.authorizer.parse(params)
 
+    def needs_sign_in(self, request: AuthorizationRequest, auth_time: int | None) -> bool:
+        return self.authorizer.needs_sign_in(request, auth_time)
+
     def needs_consent(self, request: AuthorizationRequest, user_id: str) -> bool:
         return self.authorizer.needs_consent(request, user_id)
 
@@ -88,6 +91,16 @@ class Provider:
 
     def deny(self, request: AuthorizationRequest) -> str:
         return self.authorizer.deny(request)
+
+    def parse_logout(self, params: Mapping[str, str]) -> logout.LogoutRequest:
+        return logout.parse_logout(self.context, params)
+
+    def consents(self, user_id: str) -> list[consents.Consent]:
+        return consents.consents_of(self.store, user_id)
+
+    def withdraw_consent(self, user_id: str, client_id: str) -> bool:
+        """Forget a consent and revoke the app's tokens for the user, in one transaction."""
+        return self.committed_even_on_error(lambda: consents.withdraw(self.store, user_id, client_id))
 
     # -- for an authenticated client -------------------------------------
 
@@ -105,6 +118,13 @@ class Provider:
 
     def userinfo(self, access_token: str | None) -> dict[str, Any]:
         return userinfo.userinfo(self.context, access_token)
+
+    def client_of_access_token(self, access_token: str) -> OAuthClient | None:
+        """The client a live access token was issued to (None for anything else), for CORS."""
+        try:
+            return self.store.clients.get(userinfo.active_access_token(self.context, access_token).client_id)
+        except OAuthError:
+            return None
 
     def revoke(self, client: OAuthClient, value: str | None, hint: str | None = None) -> None:
         revocation.revoke(self.context, client, value, hint)
@@ -162,7 +182,7 @@ class Provider:
         """A replayed introspection can only repeat a question about a token the replayer
         already holds (it is in the signed body), so the client's proof is single use only
         when asked: without the claim this read makes no database write."""
-        client = self._authenticator().authenticate(request, claim=single_use)
+        client = confidential(self._authenticator().authenticate(request, claim=single_use))
         return self.introspect(client, request.form.get("token"), request.form.get("token_type_hint"))
 
     def device_authorization_endpoint(self, request: ClientRequest,
@@ -184,8 +204,10 @@ class Provider:
 
 def build_provider(settings: Settings, store: Store) -> Provider:
     """The provider of a server: configuration from ``settings`` (whose base URL must be
-    settled, i.e. the socket bound), X-Auth-Token client authentication on ``store``."""
+    settled, i.e. the socket bound), every client-authentication method on ``store`` (the
+    replay guard remembers X-Auth-Tokens and client-assertion jtis)."""
     from auth_server.auth_token import verify_request_token
+    from auth_server.oauth.endpoints import TOKEN_PATH
     from auth_server.oauth.users import StoreUserDirectory
 
     def verify(header: str | None, path: str, body: bytes, claim: bool) -> AuthToken:
@@ -195,7 +217,10 @@ def build_provider(settings: Settings, store: Store) -> Provider:
     return Provider(
         store.oauth, users, SigningKeys(settings.data_dir, settings.id_token_alg),
         ProviderConfig.from_settings(settings), settings.clock,
-        client_auth=ClientAuthenticator.build(store.oauth.clients, verify),
+        client_auth=ClientAuthenticator.build(MethodDeps(
+            clients=store.oauth.clients, verify=verify, claim_once=store.replay.claim,
+            issuer=settings.base_url, token_endpoint=settings.base_url + TOKEN_PATH, clock=settings.clock,
+        )),
         transaction=store.write,
     )
 

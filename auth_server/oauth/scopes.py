@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from auth_server.oauth.errors import OAuthError
-
 SUPPORTED_SCOPES: tuple[str, ...] = ("openid", "profile", "email", "offline_access")
 DEFAULT_SCOPE = "openid profile email"
 
@@ -11,12 +9,11 @@ DEFAULT_SCOPE = "openid profile email"
 def parse_scope(value: str | None, default: str = DEFAULT_SCOPE) -> tuple[str, ...]:
     """Split a space-separated scope, keep known scopes in a stable order, drop duplicates.
 
-    Unknown scopes are refused (RFC 6749 ``invalid_scope``) rather than silently granted.
+    Scopes this provider does not know (``groups``, ``address``, ...) are left out, never
+    granted: OIDC Core 3.1.2.1 asks to ignore them, and many apps ask for a few extra.
+    The granted scope is in every token answer, so the app sees what it got.
     """
     words = scope_words(value) or scope_words(default)
-    unknown = sorted({w for w in words if w not in SUPPORTED_SCOPES})
-    if unknown:
-        raise OAuthError("invalid_scope", f"unknown scope: {' '.join(unknown)}")
     return tuple(s for s in SUPPORTED_SCOPES if s in words)
 
 

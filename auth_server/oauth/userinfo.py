@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from auth_server.oauth.context import ProviderContext
-from auth_server.oauth.errors import invalid_token
+from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.secrets import hash_credential
 from auth_server.store.oauth import IssuedToken
 
@@ -14,7 +14,7 @@ def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> 
     """The user claims a scope set allows: identity always, profile/email by scope."""
     claims: dict[str, Any] = {"sub": profile["sub"], "pubkey": profile.get("pubkey"), "bap_id": profile.get("bap_id")}
     if "profile" in scopes:
-        for name in ("name", "given_name", "family_name", "picture"):
+        for name in ("name", "given_name", "family_name", "preferred_username", "picture"):
             if profile.get(name) is not None:
                 claims[name] = profile[name]
     if profile.get("subscriptionTier") is not None:  # only present when the server enables it
@@ -27,8 +27,8 @@ def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> 
 
 def active_access_token(ctx: ProviderContext, value: str | None) -> IssuedToken:
     """The live access token ``value`` of an enabled client, or ``invalid_token`` (401)."""
-    if not value:
-        raise invalid_token("a Bearer access token is required")
+    if not value:  # RFC 6750 3.1: no error code in the challenge when no token was sent
+        raise OAuthError("invalid_token", "a Bearer access token is required", 401, challenge='Bearer realm="sigil"')
     token = ctx.store.tokens.get_access(hash_credential(value))
     if token is None or token.revoked or ctx.clock() > token.expires_at:
         raise invalid_token("the access token is unknown, expired or revoked")

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
 from auth_server.crypto import bap_id_from_pubkey
 from auth_server.store.users import UserRepository
+
+
+_EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+")
+MAX_EMAIL_LENGTH = 254
+
+
+def clean_email(value: str | None) -> str | None:
+    """An e-mail address as the user typed it (trimmed, domain lower-cased), None for empty;
+    ``ValueError`` when it does not look like ``name@host.domain``. It is never verified."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if len(text) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(text):
+        raise ValueError("that does not look like an e-mail address (name@example.org)")
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
 
 
 @lru_cache(maxsize=4096)
@@ -16,7 +33,13 @@ def _bap_id(pubkey: str) -> str:
 
 
 class StoreUserDirectory:
-    """Claims from the ``user`` table: ``sub`` is the user id, the identity is the pubkey."""
+    """Claims from the ``user`` table: ``sub`` is the user id, the identity is the pubkey.
+
+    ``name`` (and ``given_name``, for apps that want one) is the user's display name, by
+    default their Bitcoin address; ``preferred_username`` is the BAP ID, a stable handle
+    apps may use as a login name; ``email`` is the address the user set on the identity,
+    never verified by Sigil (``email_verified`` is false).
+    """
 
     def __init__(self, users: UserRepository, *, subscription: bool = False) -> None:
         self.users = users
@@ -26,13 +49,15 @@ class StoreUserDirectory:
         user = self.users.get(user_id)
         if user is None:
             return None
+        bap_id = user.bap_id or _bap_id(user.pubkey)
         claims: dict[str, Any] = {
             "sub": user.id,
             "name": user.name,
             "given_name": user.name,
+            "preferred_username": bap_id,
             "picture": user.image,
             "pubkey": user.pubkey,
-            "bap_id": user.bap_id or _bap_id(user.pubkey),
+            "bap_id": bap_id,
             "email": user.email,
             "email_verified": user.email_verified,
         }

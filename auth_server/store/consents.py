@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auth_server.store.engine import Engine, fetch_one
+from auth_server.store.engine import Engine, fetch_all, fetch_one
 
 
 class ConsentRepository:
@@ -37,3 +37,13 @@ class ConsentRepository:
                 "UPDATE oauth_consent SET scope = ?, bap_id = ?, updated_at = ? WHERE user_id = ? AND client_id = ?",
                 (merged, bap_id, now, user_id, client_id),
             )
+
+    def list_for_user(self, user_id: str) -> list[dict[str, object]]:
+        """The user's consents, newest first: ``client_id, scope, bap_id, updated_at``."""
+        return fetch_all(self._engine.conn, "SELECT client_id, scope, bap_id, updated_at FROM oauth_consent"
+                         " WHERE user_id = ? AND scope != '' ORDER BY updated_at DESC, client_id", (user_id,))
+
+    def withdraw(self, user_id: str, client_id: str) -> bool:
+        with self._engine.write() as conn:
+            cur = conn.execute("DELETE FROM oauth_consent WHERE user_id = ? AND client_id = ?", (user_id, client_id))
+        return cur.rowcount == 1

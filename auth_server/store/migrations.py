@@ -185,6 +185,36 @@ def _expiry_indexes(schema: Schema) -> None:
     schema.execute("CREATE INDEX IF NOT EXISTS idx_refresh_token_expires ON oauth_refresh_token(expires_at)")
 
 
+def _client_auth_methods(schema: Schema) -> None:
+    """Standard client authentication (RFC 6749 2.3, OIDC Core 9) and RP-initiated logout.
+
+    ``member_pubkey`` stays NOT NULL (SQLite cannot relax a constraint without rebuilding
+    the table): clients of other methods store ``''``, which the repository reads as None.
+    Secrets are stored as SHA-256 hex only; during a rotation's grace period the previous
+    secret's hash is kept with its expiry.
+    """
+    for column in (
+        "token_endpoint_auth_method TEXT NOT NULL DEFAULT 'x_auth_token'",
+        "secret_hash TEXT",
+        "previous_secret_hash TEXT",
+        "previous_secret_expires_at REAL",
+        "jwks TEXT",  # a JSON JWK set registered inline
+        "jwks_uri TEXT",
+        "post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]'",
+    ):
+        schema.execute(f"ALTER TABLE oauth_client ADD COLUMN {column}")
+
+
+def _registration_tokens(schema: Schema) -> None:
+    """Initial access tokens for dynamic client registration (RFC 7591), by hash, single use."""
+    schema.execute("""CREATE TABLE IF NOT EXISTS oauth_registration_token (
+        token_hash TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        used_at REAL
+    )""")
+
+
 #: Every migration the server knows, in the order they are applied.
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: user, session, replay_guard, sigma_challenge", _core_schema),
@@ -192,6 +222,8 @@ MIGRATIONS: list[Migration] = [
     Migration(100, "oauth clients", _oauth_clients),
     Migration(101, "oauth codes, tokens, consents, device codes", _oauth_grants),
     Migration(102, "expiry indexes for the purger", _expiry_indexes),
+    Migration(103, "oauth clients: authentication methods, secrets, JWKS, logout URIs", _client_auth_methods),
+    Migration(104, "oauth registration tokens (RFC 7591)", _registration_tokens),
 ]
 
 _VERSION_TABLE = (

@@ -14,11 +14,13 @@ from auth_server.store.codes import CodeRepository
 from auth_server.store.consents import ConsentRepository
 from auth_server.store.devices import DeviceRepository
 from auth_server.store.engine import Engine
+from auth_server.store.registration import RegistrationTokenRepository
 from auth_server.store.tokens import TokenRepository
 
 __all__ = [
     "AuthorizationCode", "DeviceAuthorization", "IssuedToken", "OAuthClient",
-    "ClientRepository", "CodeRepository", "ConsentRepository", "DeviceRepository", "TokenRepository",
+    "ClientRepository", "CodeRepository", "ConsentRepository", "DeviceRepository", "RegistrationTokenRepository",
+    "TokenRepository",
     "OAuthStore",
 ]
 
@@ -32,3 +34,4 @@ class OAuthStore:
         self.tokens = TokenRepository(engine)
         self.consents = ConsentRepository(engine)
         self.devices = DeviceRepository(engine)
+        self.registration_tokens = RegistrationTokenRepository(engine)

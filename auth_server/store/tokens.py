@@ -89,6 +89,17 @@ class TokenRepository:
             conn.execute("UPDATE oauth_access_token SET revoked = 1 WHERE family_id = ?", (family_id,))
             conn.execute("UPDATE oauth_refresh_token SET revoked = 1 WHERE family_id = ?", (family_id,))
 
+    def revoke_for_user(self, user_id: str, client_id: str) -> int:
+        """Every token the client holds for the user stops working, and its unused codes go."""
+        with self._engine.write() as conn:
+            n = conn.execute("UPDATE oauth_access_token SET revoked = 1 WHERE user_id = ? AND client_id = ?"
+                             " AND revoked = 0", (user_id, client_id)).rowcount
+            n += conn.execute("UPDATE oauth_refresh_token SET revoked = 1 WHERE user_id = ? AND client_id = ?"
+                              " AND revoked = 0", (user_id, client_id)).rowcount
+            conn.execute("DELETE FROM oauth_code WHERE user_id = ? AND client_id = ? AND used_at IS NULL",
+                         (user_id, client_id))
+        return n
+
     def revoke_access(self, token_hash: str, client_id: str) -> bool:
         with self._engine.write() as conn:
             cur = conn.execute(

@@ -19,6 +19,7 @@ from auth_server.store import Store
 TABLES: tuple[str, ...] = (
     "user", "session", "replay_guard", "sigma_challenge", "rate_limit",
     "oauth_client", "oauth_code", "oauth_access_token", "oauth_refresh_token", "oauth_consent", "device_code",
+    "oauth_registration_token",
 )
 BATCH = 1000
 

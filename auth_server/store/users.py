@@ -63,6 +63,17 @@ class UserRepository:
                              (*changes.values(), now, user_id))
         return self.get(user_id)
 
+    def set_email(self, user_id: str, email: str | None, now: float) -> bool:
+        """Set (or clear, with None) the user's e-mail, never verified; False when another
+        user already has that address (the column is UNIQUE)."""
+        with self._engine.write() as conn:
+            if email is not None and conn.execute('SELECT 1 AS taken FROM "user" WHERE email = ? AND id != ?',
+                                                  (email, user_id)).fetchone():
+                return False
+            conn.execute('UPDATE "user" SET email = ?, "emailVerified" = 0, "updatedAt" = ? WHERE id = ?',
+                         (email, now, user_id))
+        return True
+
     def list(self, limit: int = 100, offset: int = 0) -> list[User]:
         rows = self._engine.conn.execute(
             f'SELECT {_COLUMNS} FROM "user" ORDER BY "createdAt", id LIMIT ? OFFSET ?', (limit, offset)

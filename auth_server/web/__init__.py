@@ -21,7 +21,11 @@ import bottle
 from auth_server.config import Settings
 from auth_server.oauth.provider import build_provider
 from auth_server.store import Store
-from auth_server.web import authorize, device, discovery, health, openapi, pages, sessions, signer_frame, signin, tokens
+from auth_server.web import (
+    authorize, consents, device, discovery, health, logout, openapi, pages, registration, sessions, signer_frame,
+    signin, tokens,
+)
+from auth_server.web.cors import CorsPlugin
 from auth_server.web.errors import install_error_handling
 from auth_server.web.parts import Installer, ServerParts
 
@@ -33,6 +37,9 @@ INSTALLERS: list[Installer] = [
     tokens.install,
     discovery.install,
     device.install,
+    logout.install,
+    registration.install,
+    consents.install,
     pages.install,
     signer_frame.install,
     openapi.install,
@@ -43,7 +50,7 @@ def create_app(settings: Settings, store: Store) -> bottle.Bottle:
     """A ready-to-serve WSGI app for ``settings`` on ``store``."""
     app = bottle.Bottle(catchall=True)
     app.config["json.enable"] = False  # answers go through errors.json_response
-    install_error_handling(app)
+    install_error_handling(app, around_oauth=(CorsPlugin(),))
     parts = ServerParts(settings, store, build_provider(settings, store))  # a bad id_token_alg fails here
     for install in INSTALLERS:
         install(app, parts)

@@ -17,7 +17,7 @@ from auth_server.oauth.authorize import AuthorizationRequest
 from auth_server.oauth.errors import OAuthError
 from auth_server.web.context import CurrentSession, check_origin, current_session
 from auth_server.web.errors import ApiError
-from auth_server.web.forms import check_csrf, csrf_token, page_form
+from auth_server.web.forms import check_csrf, csrf_token, single_valued
 from auth_server.web.pages import describe_scopes, error_page, redirect, render, sign_in_page
 from auth_server.web.parts import ServerParts
 
@@ -42,25 +42,20 @@ def _consent_page(request: AuthorizationRequest, session: CurrentSession, params
 def install(app: bottle.Bottle, parts: ServerParts) -> None:
     settings, store, provider = parts.settings, parts.store, parts.provider
 
-    def authorize_get() -> Any:
-        """OAuth 2.0 authorization endpoint (PROTOCOL.md section 6).
-
-        Shows the sign-in page (no session), the consent page, or redirects back with a code.
-        """
-        params = dict(bottle.request.query.decode().items())  # type: ignore[no-untyped-call]
+    def authorization_request(params: dict[str, str]) -> Any:
+        """Shows the sign-in page (no session, or a fresh sign-in is asked for), the consent
+        page, or redirects back with a code."""
         request = provider.parse_authorization(params)
         session = current_session(settings, store)
         if session is not None and request.bap_id and request.bap_id != session.bap_id:
             session = None  # another identity was asked for: sign in with that one
-        if "login" in request.prompt or session is None:
+        if provider.needs_sign_in(request, session.auth_time if session else None):
             if "none" in request.prompt:
                 return redirect(request.error_redirect(OAuthError("login_required", "the user is not signed in")))
-            rest = {k: v for k, v in params.items() if k != "prompt"}
-            others = " ".join(p for p in sorted(request.prompt) if p != "login")
-            if others:
-                rest["prompt"] = others
+            rest = provider.authorizer.after_sign_in(params)
             return sign_in_page(settings.signer_url, bottle.request.path + "?" + urlencode(rest),
                                 request.client.name, request.bap_id)
+        assert session is not None
         if provider.needs_consent(request, session.user.id):
             if "none" in request.prompt:
                 return redirect(request.error_redirect(OAuthError("consent_required", "the user has not consented")))
@@ -68,9 +63,19 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         return redirect(provider.approve(request, session.user.id, session.bap_id, session.auth_time,
                                          remember=False))
 
+    def authorize_get() -> Any:
+        """OAuth 2.0 authorization endpoint (PROTOCOL.md section 6).
+
+        Shows the sign-in page (no session), the consent page, or redirects back with a code.
+        """
+        return authorization_request(single_valued(bottle.request.query.decode()))  # type: ignore[no-untyped-call]
+
     def authorize_post() -> Any:
-        """The consent form's answer: approve (redirect with a code) or deny (access_denied)."""
-        form = page_form()
+        """An authorization request sent as a form (OIDC Core 3.1.2.1), or the consent form's
+        answer (it carries ``decision``): approve (redirect with a code) or deny (access_denied)."""
+        form = single_valued(bottle.request.forms.decode())  # type: ignore[no-untyped-call]
+        if "decision" not in form:
+            return authorization_request(form)
         request = provider.parse_authorization(form)
         session = current_session(settings, store)
         if session is None:

@@ -9,8 +9,14 @@ from auth_server.oauth.client_auth import ClientRequest
 from auth_server.web.forms import read_form
 
 
+#: where the request's :class:`ClientRequest` is kept for the CORS answer (:mod:`auth_server.web.cors`)
+ENVIRON_KEY = "sigil.client_request"
+
+
 def client_request() -> ClientRequest:
     """This request's method, path, headers, raw body and parsed form."""
     raw, form = read_form()
     request = bottle.request
-    return ClientRequest(method=request.method, path=request.path, headers=request.headers, body=raw, form=form)
+    parts = ClientRequest(method=request.method, path=request.path, headers=request.headers, body=raw, form=form)
+    request.environ[ENVIRON_KEY] = parts
+    return parts

@@ -16,7 +16,7 @@ import bottle
 from auth_server.api import ApiError
 from auth_server.crypto import MalformedToken, TokenError
 from auth_server.oauth.errors import OAuthError, invalid_request
-from auth_server.web.pages import oauth_error_page
+from auth_server.web.pages import carry_cookies, oauth_error_page
 
 log = logging.getLogger("sigil.server")
 
@@ -29,11 +29,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     """A JSON answer that carries the cookies already set on ``bottle.response``."""
     res = bottle.HTTPResponse(_COMPACT_JSON.encode(data), status, headers)
     res.content_type = "application/json"
-    # HTTPResponse replaces bottle.response, so copy cookies set during the request.
-    if bottle.response._cookies:  # type: ignore[attr-defined]
-        for morsel in bottle.response._cookies.values():  # type: ignore[attr-defined]
-            res.add_header("Set-Cookie", morsel.OutputString())
-    return res
+    return carry_cookies(res)  # HTTPResponse replaces bottle.response: keep cookies set during the request
 
 
 def token_error_status(exc: TokenError) -> tuple[int, str, str]:
@@ -95,10 +91,16 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def oauth_json_error(exc: OAuthError) -> bottle.HTTPResponse:
-    """RFC 6749 5.2 ``{"error", "error_description"}``; a 401 names the scheme to use."""
+    """RFC 6749 5.2 ``{"error", "error_description"}``; a 401 names the scheme to use: the one
+    the error chose (the scheme the client tried), Bearer for access tokens, else Basic."""
     headers = {**NO_STORE, **exc.headers}
     if exc.status == 401:
-        headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"' if exc.error == "invalid_token" else "X-Auth-Token"
+        if exc.challenge:
+            headers["WWW-Authenticate"] = exc.challenge
+        elif exc.error == "invalid_token":
+            headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"'
+        else:
+            headers["WWW-Authenticate"] = 'Basic realm="sigil"'
     return json_response(exc.as_json(), exc.status, headers)
 
 
@@ -138,8 +140,12 @@ class OAuthErrorsPlugin:
         return page_wrapper
 
 
-def install_error_handling(app: bottle.Bottle) -> None:
+def install_error_handling(app: bottle.Bottle, around_oauth: tuple[Any, ...] = ()) -> None:
+    """The error plugins; ``around_oauth`` are plugins that must see the OAuth error answers
+    (they run inside the JSON-errors plugin and outside the OAuth one)."""
     app.catchall = True
     app.install(_json_errors_plugin)
+    for plugin in around_oauth:
+        app.install(plugin)
     app.install(OAuthErrorsPlugin())  # after, so it runs inside _json_errors_plugin
     app.default_error_handler = _default_error_handler  # type: ignore[method-assign]

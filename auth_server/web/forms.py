@@ -45,6 +45,18 @@ def read_form() -> tuple[bytes, dict[str, str]]:
     return raw, parse_form(raw)
 
 
+def single_valued(params: bottle.MultiDict) -> dict[str, str]:
+    """A query or form as a dict; a repeated parameter is ``invalid_request`` (RFC 6749 3.1),
+    never "the last one wins"."""
+    out: dict[str, str] = {}
+    for key in params.keys():
+        values = params.getall(key)
+        if len(values) > 1:
+            raise invalid_request(f"parameter {key!r} is repeated")
+        out[key] = values[0]
+    return out
+
+
 def page_form() -> dict[str, str]:
     """The fields of a form posted by one of this server's pages."""
     return dict(bottle.request.forms.decode().items())  # type: ignore[no-untyped-call]

@@ -55,7 +55,7 @@ def build_document(app: bottle.Bottle, settings: Settings) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in app.routes:
         method = route.method.upper()
-        if method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        if method not in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
             continue
         path = _PARAM.sub(r"{\1}", route.rule)
         paths.setdefault(path, {})[method.lower()] = _operation(route, docs.get((method, route.rule), {}))

@@ -46,6 +46,14 @@ def render(name: str, status: int = 200, **values: Any) -> bottle.HTTPResponse:
     return bottle.HTTPResponse(html, status, headers)
 
 
+def carry_cookies(res: bottle.HTTPResponse) -> bottle.HTTPResponse:
+    """``res`` with the cookies already set on ``bottle.response`` (an HTTPResponse replaces it)."""
+    if bottle.response._cookies:  # type: ignore[attr-defined]
+        for morsel in bottle.response._cookies.values():  # type: ignore[attr-defined]
+            res.add_header("Set-Cookie", morsel.OutputString())
+    return res
+
+
 def error_page(title: str, message: str, status: int = 400, detail: str = "") -> bottle.HTTPResponse:
     return render("error", status, title=title, message=message, detail=detail)
 

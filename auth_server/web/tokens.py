@@ -10,12 +10,12 @@ from typing import Any
 
 import bottle
 
+from auth_server.oauth.endpoints import INTROSPECTION_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH
 from auth_server.web.client_auth import client_request
 from auth_server.web.context import bearer_token
+from auth_server.web.cors import CLIENT_KEY, install_preflights
 from auth_server.web.errors import NO_STORE, json_response
 from auth_server.web.parts import ServerParts
-
-TOKEN_PATH = "/api/auth/oauth2/token"
 
 
 def install(app: bottle.Bottle, parts: ServerParts) -> None:
@@ -24,7 +24,8 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
     def token_endpoint() -> Any:
         """OAuth 2.0 token endpoint: authorization_code, refresh_token and device_code grants.
 
-        The client authenticates with X-Auth-Token signed by its member key over the exact body.
+        The client authenticates with its registered method: client_secret_basic, client_secret_post,
+        private_key_jwt, none (public, PKCE) or X-Auth-Token signed by its member key over the exact body.
         """
         return json_response(provider.token_endpoint(client_request()), 200, NO_STORE)
 
@@ -45,13 +46,21 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         return json_response(answer, 200, NO_STORE)
 
     def userinfo() -> Any:
-        """OIDC userinfo: sub, name, given_name, picture, pubkey, bap_id (+ email, subscriptionTier)."""
-        return json_response(provider.userinfo(bearer_token()), 200, {"Cache-Control": "no-store"})
+        """OIDC userinfo: sub, name, given_name, preferred_username, picture, pubkey, bap_id (+ email,
+        subscriptionTier)."""
+        token = bearer_token()
+        if token and bottle.request.get_header("Origin"):
+            bottle.request.environ[CLIENT_KEY] = provider.client_of_access_token(token)
+        return json_response(provider.userinfo(token), 200, {"Cache-Control": "no-store"})
 
-    for prefix in ("", "/api/auth"):
-        app.route(prefix + "/oauth2/token", "POST", token_endpoint, oauth="json")
-    app.route("/api/auth/oauth2/revoke", "POST", revoke_endpoint, oauth="json")
-    app.route("/api/auth/oauth2/introspect", "POST", introspect_endpoint, oauth="json")
+    token_paths = ["/oauth2/token", TOKEN_PATH]
+    for path in token_paths:
+        app.route(path, "POST", token_endpoint, oauth="json", cors=True)
+    app.route(REVOCATION_PATH, "POST", revoke_endpoint, oauth="json", cors=True)
+    app.route(INTROSPECTION_PATH, "POST", introspect_endpoint, oauth="json", cors=True)
+    userinfo_paths = [USERINFO_PATH, "/oauth2/userinfo"]
     for method in ("GET", "POST"):
-        app.route("/api/auth/oauth2/userinfo", method, userinfo, oauth="json")
-        app.route("/oauth2/userinfo", method, userinfo, oauth="json")
+        for path in userinfo_paths:
+            app.route(path, method, userinfo, oauth="json", cors=True)
+    install_preflights(app, parts.store, [(p, "POST") for p in (*token_paths, REVOCATION_PATH, INTROSPECTION_PATH)]
+                       + [(p, "GET, POST") for p in userinfo_paths])

@@ -1,7 +1,9 @@
 """Identities tab: each identity's label, BAP ID, address and pubkey (copy + QR), the default;
-rename, edit profile (name, image URL), hide / unhide (hidden ones listed on request)."""
+rename, edit profile (name, image URL, e-mail), hide / unhide (hidden ones listed on request)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -10,13 +12,17 @@ from PySide6.QtWidgets import (
 )
 
 from signer_app.ui.widgets import CopyField, button, card, label, qr_pixmap
-from signer_app.wallet import Wallet, WalletError
+from signer_app.wallet import Identity, Wallet, WalletError
 
 
 class IdentitiesPanel(QWidget):
-    def __init__(self, wallet: Wallet, parent: QWidget | None = None) -> None:
+    def __init__(self, wallet: Wallet, parent: QWidget | None = None,
+                 on_profile_saved: Callable[[Identity], None] | None = None) -> None:
+        """``on_profile_saved`` hears of every saved profile (the main window passes the
+        e-mail on to the embedded auth server)."""
         super().__init__(parent)
         self.wallet = wallet
+        self.on_profile_saved = on_profile_saved
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(16)
@@ -178,7 +184,9 @@ class IdentitiesPanel(QWidget):
         try:
             if dialog.exec() == QDialog.DialogCode.Accepted:
                 name, image = dialog.values()
-                self._call(self.wallet.set_profile, bap_id, name, image)
+                self._call(self.wallet.set_profile, bap_id, name, image, dialog.email_value())
+                if self.on_profile_saved is not None:
+                    self.on_profile_saved(self.wallet.get_identity(bap_id))
         finally:
             dialog.deleteLater()
 

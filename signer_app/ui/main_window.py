@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
 
     def _build_main_view(self) -> QWidget:
         from signer_app.ui.activity_panel import ActivityPanel
+        from signer_app.ui.consents_panel import ConsentsPanel
         from signer_app.ui.grants_panel import GrantsPanel
         from signer_app.ui.identities import IdentitiesPanel
         from signer_app.ui.server_panel import ServerPanel
@@ -104,11 +105,17 @@ class MainWindow(QMainWindow):
         body = QVBoxLayout()
         body.setContentsMargins(24, 12, 24, 20)
         self.tabs = QTabWidget()
-        self.identities_panel = IdentitiesPanel(self.ctx.wallet)
+        self.identities_panel = IdentitiesPanel(self.ctx.wallet, on_profile_saved=self._profile_saved)
         self.grants_panel = GrantsPanel(self.ctx.service)
+        self.consents_panel = ConsentsPanel(self.ctx.server, self.ctx.wallet)
+        access = QWidget()
+        access_layout = QVBoxLayout(access)
+        access_layout.setContentsMargins(0, 0, 0, 0)
+        access_layout.addWidget(self.grants_panel, 1)
+        access_layout.addWidget(self.consents_panel, 1)
         self.activity_panel = ActivityPanel(self.ctx.service.activity)
         self.server_panel = ServerPanel(self.ctx.server, self.ctx.wallet)
-        for panel, title in ((self.identities_panel, "Identities"), (self.grants_panel, "Access"),
+        for panel, title in ((self.identities_panel, "Identities"), (access, "Access"),
                              (self.activity_panel, "Activity"), (self.server_panel, "Server")):
             wrapper = QWidget()
             wl = QVBoxLayout(wrapper)
@@ -135,9 +142,27 @@ class MainWindow(QMainWindow):
 
     def refresh_data(self) -> None:
         self.grants_panel.refresh()
+        self._sync_emails()
+        self.consents_panel.refresh()
         self.activity_panel.refresh()
         self.server_panel.refresh()
         self._update_status_line()
+
+    def _profile_saved(self, identity) -> None:
+        """The e-mail set on an identity is what OIDC apps of the embedded server see."""
+        try:
+            self.ctx.server.set_email(identity.pubkey, identity.email)
+        except ValueError as exc:
+            self.identities_panel.error.setText(f"The auth server kept the old e-mail: {exc}")
+        except Exception:
+            pass  # the identity never signed in on the embedded server: synced after its first sign-in
+
+    def _sync_emails(self) -> None:
+        try:
+            identities = self.ctx.wallet.identities(include_hidden=True)
+        except Exception:
+            return
+        self.ctx.server.sync_emails({i.pubkey: i.email for i in identities if i.email})
 
     def _update_status_line(self) -> None:
         api = self.ctx.api

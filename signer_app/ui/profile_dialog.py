@@ -1,6 +1,7 @@
-"""Edit an identity's profile: a display name and an image URL (both optional).
+"""Edit an identity's profile: a display name, an image URL and an e-mail address (all
+optional; the e-mail is what OIDC apps of this computer's auth server see, never verified).
 
-Only collects the two fields; :meth:`Wallet.set_profile` cleans and stores them.
+Only collects the fields; :meth:`Wallet.set_profile` cleans and stores them.
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ class ProfileDialog(QDialog):
         self.name_edit.setPlaceholderText("Display name")
         self.image_edit = QLineEdit(identity.image or "")
         self.image_edit.setPlaceholderText("https://…/avatar.png")
+        self.email_edit = QLineEdit(identity.email or "")
+        self.email_edit.setPlaceholderText("you@example.org (for apps that want one; not verified)")
         form.addRow("Name", self.name_edit)
         form.addRow("Image URL", self.image_edit)
+        form.addRow("E-mail", self.email_edit)
         layout.addLayout(form)
         self.error = label("", "error", wrap=True)
         layout.addWidget(self.error)
@@ -58,11 +62,22 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def accept(self) -> None:
+        from auth_server.oauth.users import clean_email
+
         problem = image_url_problem(self.image_edit.text())
+        try:
+            clean_email(self.email_edit.text())
+        except ValueError as exc:
+            problem = problem or f"The e-mail address: {exc}."
         if problem:
             self.error.setText(problem)
             return
         super().accept()
+
+    def email_value(self) -> str | None:
+        from auth_server.oauth.users import clean_email
+
+        return clean_email(self.email_edit.text())
 
     def values(self) -> tuple[str | None, str | None]:
         """(name, image URL), ``None`` for an empty field."""

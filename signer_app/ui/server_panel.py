@@ -1,13 +1,24 @@
-"""Server tab: the embedded auth server's status, start/stop, and OAuth client registration."""
+"""Server tab: the embedded auth server's status, start/stop, and OAuth client registration
+(every client-authentication method ``sigil-server clients add`` knows)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QWidget
 
 from signer_app.embedded_server import EmbeddedServer, EmbeddedServerError
 from signer_app.ui.widgets import CopyField, button, card, label
 from signer_app.wallet import Wallet, WalletError
+
+
+#: (method, what the person picking it reads), in the order offered
+AUTH_METHOD_CHOICES = (
+    ("x_auth_token", "Sigma app: X-Auth-Token signed by a member key"),
+    ("client_secret_basic", "Standard OIDC app: client secret (HTTP Basic)"),
+    ("client_secret_post", "Standard OIDC app: client secret in the form"),
+    ("private_key_jwt", "App with its own key pair: private_key_jwt (JWKS URL)"),
+    ("none", "Public client (SPA, native app, CLI): PKCE only"),
+)
 
 
 class ServerPanel(QWidget):
@@ -55,12 +66,20 @@ class ServerPanel(QWidget):
         self.redirects_edit = QPlainTextEdit()
         self.redirects_edit.setPlaceholderText("https://app.example/callback (one per line)")
         self.redirects_edit.setFixedHeight(64)
+        self.method_combo = QComboBox()
+        for method, text in AUTH_METHOD_CHOICES:
+            self.method_combo.addItem(text, method)
+        self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.pubkey_edit = QLineEdit()
         self.pubkey_edit.setObjectName("mono")
         self.pubkey_edit.setPlaceholderText("member pubkey of the app's signing key (hex)")
+        self.jwks_uri_edit = QLineEdit()
+        self.jwks_uri_edit.setPlaceholderText("https://app.example/jwks.json")
         form.addRow("Name", self.name_edit)
         form.addRow("Redirect URIs", self.redirects_edit)
+        form.addRow("Authentication", self.method_combo)
         form.addRow("Member pubkey", self.pubkey_edit)
+        form.addRow("JWKS URL", self.jwks_uri_edit)
         r.addLayout(form)
         row = QHBoxLayout()
         self.use_identity_button = button("Use my default identity", "link", self.use_default_identity)
@@ -74,6 +93,17 @@ class ServerPanel(QWidget):
         r.addWidget(self.register_result)
         r.addStretch(1)
         layout.addWidget(register, 1)
+        self._method_changed()
+
+    @property
+    def auth_method(self) -> str:
+        return str(self.method_combo.currentData())
+
+    def _method_changed(self) -> None:
+        method = self.auth_method
+        self.pubkey_edit.setEnabled(method == "x_auth_token")
+        self.use_identity_button.setEnabled(method == "x_auth_token")
+        self.jwks_uri_edit.setEnabled(method == "private_key_jwt")
 
     def refresh(self) -> None:
         running = self.server.running
@@ -88,7 +118,7 @@ class ServerPanel(QWidget):
         self.users_label.setText(f"<b>{stats.users}</b> users")
         self.sessions_label.setText(f"<b>{stats.sessions}</b> sessions")
         clients = self.server.clients()
-        self.clients_list.setText("<br>".join(f"<b>{c.name}</b> <span style='color:#6b7280'>{c.client_id}</span>"
+        self.clients_list.setText("<br>".join(f"<b>{c.name}</b> <span style='color:#6b7280'>{c.client_id} · {c.auth_method}</span>"
                                               for c in clients) or "<span style='color:#6b7280'>none yet</span>")
         if not self.error.text() and self.server.last_error:
             self.error.setText(self.server.last_error)
@@ -114,8 +144,11 @@ class ServerPanel(QWidget):
 
     def register(self) -> None:
         uris = [u.strip() for u in self.redirects_edit.toPlainText().split() if u.strip()]
+        method = self.auth_method
         try:
-            client = self.server.register_client(self.name_edit.text(), uris, self.pubkey_edit.text())
+            client = self.server.register_client(
+                self.name_edit.text(), uris, self.pubkey_edit.text() if method == "x_auth_token" else None,
+                auth_method=method, jwks_uri=self.jwks_uri_edit.text().strip() if method == "private_key_jwt" else None)
         except (ValueError, EmbeddedServerError) as exc:
             self.register_result.setObjectName("error")
             self.register_result.setText(str(exc))
@@ -124,7 +157,11 @@ class ServerPanel(QWidget):
             self.register_result.setText(f"Could not register the client ({type(exc).__name__}).")
         else:
             self.register_result.setObjectName("ok")
-            self.register_result.setText(f"Registered. client_id: <b>{client.client_id}</b>")
+            text = f"Registered ({client.auth_method}). client_id: <b>{client.client_id}</b>"
+            if client.client_secret:
+                text += (f"<br>client_secret: <b>{client.client_secret}</b><br>Copy it into the app now: "
+                         "it is shown this once (the server keeps only a hash).")
+            self.register_result.setText(text)
             self.name_edit.clear()
             self.redirects_edit.clear()
         self.register_result.style().unpolish(self.register_result)

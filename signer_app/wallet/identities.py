@@ -35,6 +35,7 @@ class Identity:
     image: str | None = None
     hidden: bool = False
     is_default: bool = False
+    email: str | None = None  # shown to OIDC apps by this computer's auth server (never verified)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class _Record:
     name: str | None = None
     image: str | None = None
     hidden: bool = False
+    email: str | None = None
 
 
 def clean_label(label: str) -> str:
@@ -112,7 +114,9 @@ class WalletMeta:
             "storage": self.storage,
             "has_bip39_passphrase": self.has_bip39_passphrase,
             "default": self.default,
-            "identities": [asdict(r) for r in self.records],
+            # the optional e-mail is written only when set (older files and readers never see it)
+            "identities": [{k: v for k, v in asdict(r).items() if k != "email" or v is not None}
+                           for r in self.records],
         }
         write_private_file(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 

@@ -453,9 +453,10 @@ class Wallet:
     def rename_identity(self, bap_id: str, label: str) -> Identity:
         return self._update(bap_id, label=clean_label(label))
 
-    def set_profile(self, bap_id: str, name: str | None, image: str | None) -> Identity:
+    def set_profile(self, bap_id: str, name: str | None, image: str | None, email: str | None = None) -> Identity:
         return self._update(
-            bap_id, name=clean_profile_field(name, "name"), image=clean_profile_field(image, "image URL")
+            bap_id, name=clean_profile_field(name, "name"), image=clean_profile_field(image, "image URL"),
+            email=clean_profile_field(email, "e-mail"),
         )
 
     def hide_identity(self, bap_id: str, hidden: bool = True) -> Identity:

@@ -30,6 +30,7 @@ def test_signin_bench_prints_every_level():
 def test_token_bench_prints_exchanges_and_introspections():
     out = run_bench("bench.token", "--codes", "40", "--introspections", "80", "--concurrency", "4", "--workers", "2")
     assert re.search(r"^code exchange\s+\d+/s .* CPU/req: server\s+\d+ us", out, re.MULTILINE), out
+    assert re.search(r"^exchange \(basic\)\s+\d+/s .* CPU/req: server\s+\d+ us", out, re.MULTILINE), out
     assert re.search(r"^introspection\s+\d+/s .* CPU/req: server\s+\d+ us", out, re.MULTILINE), out
 
 

@@ -19,7 +19,11 @@ TOKENPASS_PEER_SCRIPT = INTEROP_DIR / "tokenpass_peer.mjs"
 
 
 class NodePeerError(RuntimeError):
-    """The reference implementation answered with an error."""
+    """The reference implementation answered with an error (its whole answer in ``answer``)."""
+
+    def __init__(self, message: str, answer: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.answer = answer or {}
 
 
 class NodePeer:
@@ -44,6 +48,7 @@ class NodePeer:
         self._lock = threading.Lock()
 
     def request(self, **payload: Any) -> dict[str, Any]:
+        """One request; the answer, or :class:`NodePeerError` carrying the peer's error answer."""
         with self._lock:
             assert self._proc.stdin and self._proc.stdout
             self._proc.stdin.write(json.dumps(payload) + "\n")
@@ -53,7 +58,7 @@ class NodePeer:
             raise NodePeerError("the node peer exited")
         answer = json.loads(line)
         if "error" in answer:
-            raise NodePeerError(answer["error"])
+            raise NodePeerError(answer["error"], answer)
         return answer
 
     def key(self) -> tuple[str, str]:
@@ -84,3 +89,14 @@ class NodePeer:
                 self._proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+
+
+OPENID_CLIENT_SCRIPT = INTEROP_DIR / "openid_client_peer.mjs"
+
+
+class OpenIDClientPeer(NodePeer):
+    """``openid-client`` (the certified OIDC relying-party library) in Node, one process;
+    each relying party it plays is named by ``rp`` (see ``openid_client_peer.mjs``)."""
+
+    def __init__(self) -> None:
+        super().__init__(OPENID_CLIENT_SCRIPT, "openid-client")

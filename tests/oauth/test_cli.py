@@ -51,3 +51,65 @@ def test_clients_add_validates_and_reads_sigil_db(tmp_path) -> None:
     listed = subprocess.run([sys.executable, "-m", "auth_server.cli", "clients", "list"], capture_output=True,
                             text=True, env=env)
     assert good.stdout.strip().splitlines()[-1] in listed.stdout
+
+
+def test_clients_add_every_method_with_json(tmp_path, capsys) -> None:
+    from auth_server.store import Store
+    from tests.oauth.standard_clients import new_key
+
+    db = str(tmp_path / "cli.db")
+    assert main(["clients", "add", "--db", db, "--name", "Wiki", "--redirect-uri", "https://wiki.example/cb",
+                 "--auth-method", "client_secret_basic", "--post-logout-redirect-uri", "https://wiki.example/",
+                 "--json"]) == 0
+    added = json.loads(capsys.readouterr().out)
+    assert added["token_endpoint_auth_method"] == "client_secret_basic" and len(added["client_secret"]) >= 43
+    assert added["post_logout_redirect_uris"] == ["https://wiki.example/"]
+    # shown once: never again by show or list
+    assert main(["clients", "show", "--db", db, added["client_id"], "--json"]) == 0
+    shown = capsys.readouterr().out
+    assert added["client_secret"] not in shown and "client_secret_basic" in shown
+
+    assert main(["clients", "rotate-secret", "--db", db, added["client_id"], "--grace", "600", "--json"]) == 0
+    rotated = json.loads(capsys.readouterr().out)
+    assert rotated["client_secret"] != added["client_secret"]
+    with Store.open(db) as store:
+        client = store.oauth.clients.get(added["client_id"])
+        assert client.previous_secret_hash and client.previous_secret_expires_at
+
+    key = new_key("ES256")
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+    assert main(["clients", "add", "--db", db, "--name", "Jobs", "--redirect-uri", "https://jobs.example/cb",
+                 "--auth-method", "private_key_jwt", "--jwks-file", str(jwks), "--json"]) == 0
+    assert "client_secret" not in json.loads(capsys.readouterr().out)
+    assert main(["clients", "add", "--db", db, "--name", "SPA", "--redirect-uri", "http://localhost:5173/cb",
+                 "--auth-method", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "auth method:    none" in out and "client_secret" not in out
+
+    # refusals: exit 2, a message, no traceback
+    for bad in (["--auth-method", "x_auth_token"],                       # no member pubkey
+                ["--auth-method", "private_key_jwt"],                    # no keys
+                ["--auth-method", "private_key_jwt", "--jwks-file", str(tmp_path / "missing.json")],
+                ["--auth-method", "none", "--member-pubkey", "02" + "11" * 32]):
+        assert main(["clients", "add", "--db", db, "--name", "X", "--redirect-uri", "https://x.example/cb", *bad]) == 2
+        assert "error:" in capsys.readouterr().err
+    private = tmp_path / "private.json"
+    private.write_text(json.dumps({"keys": [key.as_dict(private=True)]}))
+    assert main(["clients", "add", "--db", db, "--name", "X", "--redirect-uri", "https://x.example/cb",
+                 "--auth-method", "private_key_jwt", "--jwks-file", str(private)]) == 2
+    assert "public keys only" in capsys.readouterr().err
+    assert main(["clients", "rotate-secret", "--db", db, "nobody"]) == 1
+
+
+def test_registration_token_command(tmp_path, capsys) -> None:
+    from auth_server.oauth.registration import register
+    from auth_server.store import Store
+
+    db = str(tmp_path / "reg.db")
+    assert main(["clients", "registration-token", "--db", db, "--ttl", "600", "--json"]) == 0
+    token = json.loads(capsys.readouterr().out)["initial_access_token"]
+    with Store.open(db) as store:
+        new = register(store, "token", {"redirect_uris": ["https://app.example/cb"]}, token)
+        assert new.client_secret and store.oauth.clients.get(new.client_id) is not None
+    assert main(["clients", "registration-token", "--db", db, "--ttl", "0"]) == 2

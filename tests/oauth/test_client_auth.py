@@ -9,7 +9,7 @@ import pytest
 from auth_server.auth_token import verify_request_token
 from auth_server.config import Settings
 from auth_server.crypto import make_token
-from auth_server.oauth.client_auth import METHOD_FACTORIES, ClientAuthenticator, ClientRequest
+from auth_server.oauth.client_auth import METHOD_FACTORIES, ClientAuthenticator, ClientRequest, MethodDeps
 from auth_server.oauth.clients import new_client
 from auth_server.oauth.errors import OAuthError
 from tests.oauth.conftest import REDIRECT
@@ -31,7 +31,8 @@ def authenticator(store, clock, member, tmp_path) -> ClientAuthenticator:
 
     store.oauth.clients.add(new_client("Demo", [REDIRECT], member.public_key.format().hex(), now=clock(),
                                        client_id="demo"))
-    return ClientAuthenticator.build(store.oauth.clients, verify)
+    return ClientAuthenticator.build(MethodDeps(store.oauth.clients, verify, store.replay.claim,
+                                                "http://sigil.test", "http://sigil.test" + PATH, clock))
 
 
 def request(body: str, token: str | None) -> ClientRequest:
@@ -41,8 +42,9 @@ def request(body: str, token: str | None) -> ClientRequest:
     return ClientRequest("POST", PATH, headers, body.encode(), dict(parse_qsl(body)))
 
 
-def test_x_auth_token_is_the_registered_method() -> None:
-    assert list(METHOD_FACTORIES) == ["x_auth_token"]
+def test_x_auth_token_is_a_registered_method_beside_the_standard_ones() -> None:
+    assert list(METHOD_FACTORIES) == ["x_auth_token", "client_secret_basic", "client_secret_post",
+                                      "private_key_jwt", "none"]
 
 
 def test_signed_request_names_its_client_by_id_or_by_key(authenticator, member, clock) -> None:

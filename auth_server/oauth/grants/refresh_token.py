@@ -33,7 +33,7 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
     scope = old.scope
     if form.get("scope"):
         narrowed = parse_scope(form["scope"])
-        if not covers(old.scope, narrowed):
+        if not narrowed or not covers(old.scope, narrowed):
             raise OAuthError("invalid_scope", "a refresh cannot widen the granted scope")
         scope = format_scope(narrowed)
     issued = issue_tokens(ctx, TokenGrant(

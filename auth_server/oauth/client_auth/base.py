@@ -1,0 +1,87 @@
+"""What every client-authentication method shares: the request parts it may look at, the
+method interface, what methods are built from, and the registered-method check."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from auth_server.crypto import AuthToken
+from auth_server.oauth.clients import active_client
+from auth_server.oauth.errors import invalid_client
+from auth_server.store.oauth import ClientRepository, OAuthClient
+
+#: ``WWW-Authenticate`` of a failed attempt, by the method the client tried or is registered for
+CHALLENGES = {"client_secret_basic": 'Basic realm="sigil"', "x_auth_token": "X-Auth-Token"}
+
+
+@dataclass(frozen=True)
+class ClientRequest:
+    """The parts of an HTTP request client authentication may look at.
+
+    ``headers`` must look names up case-insensitively (a WSGI header dict does);
+    ``body`` is the raw body exactly as sent (signatures cover it), ``form`` its parsed form.
+    ``notes`` is where authentication leaves what it learned (``"client"``: the client it
+    proved), for the web layer's answer (CORS) also when the endpoint then fails.
+    """
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+    form: Mapping[str, str]
+    notes: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name) or None
+
+
+class ClientAuthMethod(Protocol):
+    """One way for a client to prove who it is."""
+
+    name: str
+
+    def presented(self, request: ClientRequest) -> bool:
+        """Whether ``request`` carries this method's credentials at all."""
+
+    def authenticate(self, request: ClientRequest, *, claim: bool = True) -> OAuthClient:
+        """The client proven by ``request``; ``invalid_client`` (401) otherwise.
+
+        ``claim=False`` checks the credentials without spending them (single use)."""
+
+
+#: verify(header, path, body, claim) -> the verified token; raises ``TokenError``
+TokenVerifier = Callable[[str | None, str, bytes, bool], AuthToken]
+
+
+def _no_replay_memory(key: str, expires_at: float) -> bool:
+    raise RuntimeError("client assertions need a replay guard (MethodDeps.claim_once)")
+
+
+@dataclass(frozen=True)
+class MethodDeps:
+    """What the methods are built from. ``claim_once(key, expires_at)`` is the store's replay
+    guard (True the first time only, atomic in the database); ``issuer`` and
+    ``token_endpoint`` are the audiences a client assertion may name."""
+
+    clients: ClientRepository
+    verify: TokenVerifier
+    claim_once: Callable[[str, float], bool] = _no_replay_memory
+    issuer: str = ""
+    token_endpoint: str = ""
+    clock: Callable[[], float] = field(default=time.time)
+    fetch: Callable[[str], bytes] | None = None  # reads a jwks_uri; None: the default HTTP fetch
+
+
+def registered_for(clients: ClientRepository, client_id: str | None, method: str) -> OAuthClient:
+    """The enabled client ``client_id``, which must be registered for ``method``: a request
+    authenticated another way is ``invalid_client`` (also a secret client sending nothing,
+    and a public client sending a secret)."""
+    client = active_client(clients, client_id)
+    registered = client.token_endpoint_auth_method
+    if registered != method:
+        what = "no client authentication" if method == "none" else method
+        raise invalid_client(f"this client is registered for {registered}, not {what}", CHALLENGES.get(registered))
+    return client
