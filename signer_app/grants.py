@@ -12,7 +12,6 @@ local API and the GUI only call the service.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -23,6 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from auth_server.store.hashing import hash_secret
 
 MONTH_SECONDS = 30 * 86400
 MAX_GRANT_SECONDS = MONTH_SECONDS  # for numeric durations; ``forever`` is asked for by name
@@ -131,10 +132,6 @@ def parse_scopes(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items)) or ("sign",)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 class GrantStore:
     """Grants in a small SQLite file; thread-safe (HTTP threads and the GUI share it)."""
 
@@ -174,7 +171,7 @@ class GrantStore:
         """Issue a grant; returns the raw bearer token (shown to the app once) and the grant."""
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        grant = Grant(hash_token(token), host, origin, tuple(scopes), bap_id, now, now + seconds, site)
+        grant = Grant(hash_secret(token), host, origin, tuple(scopes), bap_id, now, now + seconds, site)
         with self._lock:
             self._purge_expired()
             self._db.execute(
@@ -187,7 +184,7 @@ class GrantStore:
     def lookup(self, token: str) -> Grant:
         """The live grant for a bearer token; raises GrantInvalid / GrantExpired."""
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM grants WHERE token_hash = ?", (hash_token(token),)).fetchone()
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM grants WHERE token_hash = ?", (hash_secret(token),)).fetchone()
         if row is None:
             raise GrantInvalid("invalid access token")
         grant = _row_to_grant(row)

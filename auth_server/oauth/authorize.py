@@ -13,7 +13,7 @@ from auth_server.oauth.clients import active_client, require_redirect_uri
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_request
 from auth_server.oauth.scopes import covers, format_scope, parse_scope, scope_words
-from auth_server.oauth.secrets import hash_credential, new_credential
+from auth_server.oauth.secrets import hash_secret, new_credential
 from auth_server.store.oauth import AuthorizationCode, OAuthClient
 
 
@@ -171,7 +171,7 @@ class Authorizer:
         self._maybe_purge(now)
         code = new_credential()
         store.codes.add(AuthorizationCode(
-            code_hash=hash_credential(code),
+            code_hash=hash_secret(code),
             client_id=request.client.client_id,
             user_id=user_id,
             bap_id=bap_id,

@@ -6,7 +6,7 @@ from typing import Any
 
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import invalid_request
-from auth_server.oauth.secrets import hash_credential
+from auth_server.oauth.secrets import hash_secret
 from auth_server.store.oauth import OAuthClient
 
 
@@ -16,7 +16,7 @@ def introspect(ctx: ProviderContext, client: OAuthClient, value: str | None, hin
     if not value:
         raise invalid_request("token is required")
     tokens = ctx.store.tokens
-    digest = hash_credential(value)
+    digest = hash_secret(value)
     now = ctx.clock()
     token, kind = None, ""
     if hint != "refresh_token":

@@ -14,7 +14,7 @@ from typing import Any
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import invalid_grant
 from auth_server.oauth.idtoken import id_token_claims
-from auth_server.oauth.secrets import hash_credential, new_credential
+from auth_server.oauth.secrets import hash_secret, new_credential
 from auth_server.oauth.userinfo import claims_for
 from auth_server.store.oauth import IssuedToken
 
@@ -55,7 +55,7 @@ def issue_tokens(ctx: ProviderContext, grant: TokenGrant, now: float) -> IssuedT
     config = ctx.config
     scopes = grant.scope.split()
     access_value = new_credential()
-    access = IssuedToken(hash_credential(access_value), grant.family_id, grant.client_id, grant.user_id,
+    access = IssuedToken(hash_secret(access_value), grant.family_id, grant.client_id, grant.user_id,
                          grant.bap_id, grant.scope, now, now + config.access_token_ttl, False)
     response: dict[str, Any] = {
         "access_token": access_value,
@@ -66,7 +66,7 @@ def issue_tokens(ctx: ProviderContext, grant: TokenGrant, now: float) -> IssuedT
     refresh = None
     if grant.with_refresh:
         refresh_value = new_credential()
-        refresh = IssuedToken(hash_credential(refresh_value), grant.family_id, grant.client_id, grant.user_id,
+        refresh = IssuedToken(hash_secret(refresh_value), grant.family_id, grant.client_id, grant.user_id,
                               grant.bap_id, grant.scope, now, now + config.refresh_token_ttl, False, False,
                               grant.auth_time)
         response["refresh_token"] = refresh_value

@@ -18,7 +18,7 @@ from auth_server.oauth.clients import validate_redirect_uri
 from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.grants import GRANTS
 from auth_server.oauth.models import AUTH_METHODS, PUBLIC, SECRET_METHODS, X_AUTH_TOKEN
-from auth_server.oauth.secrets import hash_credential, new_credential
+from auth_server.oauth.secrets import hash_secret, new_credential
 
 if TYPE_CHECKING:
     from auth_server.admin import NewClient
@@ -92,7 +92,7 @@ def issue_registration_token(store: Store, ttl_seconds: float = DEFAULT_TOKEN_TT
         raise ValueError("the token's lifetime must be positive")
     token = new_credential()
     now = store.clock()
-    store.oauth.registration_tokens.issue(hash_credential(token), now, now + ttl_seconds)
+    store.oauth.registration_tokens.issue(hash_secret(token), now, now + ttl_seconds)
     return token
 
 
@@ -112,7 +112,7 @@ def register(store: Store, mode: str, body: dict[str, Any], initial_token: str |
         if needs_token:
             if not initial_token:
                 raise invalid_token("an initial access token is required to register this client")
-            if not store.oauth.registration_tokens.spend(hash_credential(initial_token), store.clock()):
+            if not store.oauth.registration_tokens.spend(hash_secret(initial_token), store.clock()):
                 raise invalid_token("the initial access token is unknown, expired or already used")
         try:
             return admin.register_client(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import invalid_request
-from auth_server.oauth.secrets import hash_credential
+from auth_server.oauth.secrets import hash_secret
 from auth_server.store.oauth import OAuthClient
 
 
@@ -13,7 +13,7 @@ def revoke(ctx: ProviderContext, client: OAuthClient, value: str | None, hint: s
     if not value:
         raise invalid_request("token is required")
     tokens = ctx.store.tokens
-    digest = hash_credential(value)
+    digest = hash_secret(value)
     if hint != "access_token":
         refresh = tokens.get_refresh(digest)
         if refresh is not None and refresh.client_id == client.client_id:

@@ -7,9 +7,10 @@ salt is enough for such values (no dictionary to guess from).
 
 from __future__ import annotations
 
-import hashlib
 import secrets as _secrets
 from collections.abc import Callable
+
+from auth_server.store.hashing import hash_secret  # the one hash helper; the grants import it from here
 
 RandomSource = Callable[[int], str]
 
@@ -17,11 +18,6 @@ RandomSource = Callable[[int], str]
 def new_credential(nbytes: int = 32) -> str:
     """A URL-safe random string with ``nbytes`` of entropy."""
     return _secrets.token_urlsafe(nbytes)
-
-
-def hash_credential(value: str) -> str:
-    """Hex SHA-256 of a credential: the database key it is stored and looked up under."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 # RFC 8628 section 6.1: user codes from a small alphabet without look-alike characters.

@@ -6,7 +6,7 @@ from typing import Any
 
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_token
-from auth_server.oauth.secrets import hash_credential
+from auth_server.oauth.secrets import hash_secret
 from auth_server.store.oauth import IssuedToken
 
 
@@ -29,7 +29,7 @@ def active_access_token(ctx: ProviderContext, value: str | None) -> IssuedToken:
     """The live access token ``value`` of an enabled client, or ``invalid_token`` (401)."""
     if not value:  # RFC 6750 3.1: no error code in the challenge when no token was sent
         raise OAuthError("invalid_token", "a Bearer access token is required", 401, challenge='Bearer realm="sigil"')
-    token = ctx.store.tokens.get_access(hash_credential(value))
+    token = ctx.store.tokens.get_access(hash_secret(value))
     if token is None or token.revoked or ctx.clock() > token.expires_at:
         raise invalid_token("the access token is unknown, expired or revoked")
     client = ctx.store.clients.get(token.client_id)

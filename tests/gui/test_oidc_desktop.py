@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from auth_server.oauth.client_auth.secret import secret_matches
-from auth_server.oauth.secrets import hash_credential
+from auth_server.oauth.secrets import hash_secret
 from signer_app.ui.profile_dialog import ProfileDialog
 
 
@@ -31,7 +31,7 @@ def test_server_tab_registers_every_kind_of_client(qtbot, window, ctx):
     secret = text.split("client_secret: <b>")[1].split("</b>")[0]
     client_id = text.split("client_id: <b>")[1].split("</b>")[0]
     stored = ctx.server._open_store().oauth.clients.get(client_id)
-    assert stored.token_endpoint_auth_method == "client_secret_basic" and stored.secret_hash == hash_credential(secret)
+    assert stored.token_endpoint_auth_method == "client_secret_basic" and stored.secret_hash == hash_secret(secret)
     assert secret_matches(stored, secret, 0.0)
 
     assert "(none)" in _register(qtbot, panel, "none", "SPA", "http://localhost:5173/cb")

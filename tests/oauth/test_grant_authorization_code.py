@@ -7,7 +7,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from auth_server.oauth.errors import OAuthError
-from auth_server.oauth.secrets import hash_credential
+from auth_server.oauth.secrets import hash_secret
 from tests.oauth.conftest import REDIRECT, TOKEN, VERIFIER, code_form, code_from, get_code, params, register
 
 
@@ -16,7 +16,7 @@ def test_full_code_flow_and_reuse(provider, client, user, store, clock) -> None:
     assert provider.needs_consent(req, user.id)
     code = code_from(provider.approve(req, user.id, user.bap_id, int(clock())))
     assert not provider.needs_consent(req, user.id)
-    assert store.oauth.codes.get(hash_credential(code)) is not None  # stored hashed only
+    assert store.oauth.codes.get(hash_secret(code)) is not None  # stored hashed only
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
             "client_id": client.client_id, "code_verifier": VERIFIER}
     answer = provider.token(client, form)

@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from signer_app.grants import (FOREVER, MONTH_SECONDS, GrantExpired, GrantStore, hash_token, parse_expiry,
+from auth_server.store.hashing import hash_secret
+from signer_app.grants import (FOREVER, MONTH_SECONDS, GrantExpired, GrantStore, parse_expiry,
                                parse_scopes)
 from tests.helpers.clock import FakeClock
 
@@ -48,7 +49,7 @@ def test_a_grants_file_from_before_per_site_keys_opens_and_keeps_its_grants(tmp_
         db.execute("CREATE TABLE grants (token_hash TEXT PRIMARY KEY, host TEXT NOT NULL, origin TEXT NOT NULL,"
                    " scopes TEXT NOT NULL, bap_id TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL)")
         db.execute("INSERT INTO grants VALUES (?,?,?,?,?,?,?)",
-                   (hash_token("old"), "a.example", "https://a.example", '["sign"]', BAP_ID, 1.0, 4e9))
+                   (hash_secret("old"), "a.example", "https://a.example", '["sign"]', BAP_ID, 1.0, 4e9))
     store = GrantStore(path, clock=FakeClock())
     assert store.lookup("old").site == "" and store.lookup("old").host == "a.example"
     token, _ = store.create("b.example", "https://b.example", ("encrypt",), BAP_ID, FOREVER, site="b.example")

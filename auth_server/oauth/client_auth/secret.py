@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 
 from auth_server.oauth.client_auth.base import CHALLENGES, ClientRequest, MethodDeps, registered_for
 from auth_server.oauth.errors import invalid_client
-from auth_server.oauth.secrets import hash_credential, new_credential
+from auth_server.oauth.secrets import hash_secret, new_credential
 from auth_server.store.oauth import OAuthClient
 
 SECRET_BYTES = 32
@@ -23,12 +23,12 @@ SECRET_BYTES = 32
 def new_client_secret() -> tuple[str, str]:
     """A fresh secret and the hash to store: ``(secret, secret_hash)``."""
     secret = new_credential(SECRET_BYTES)
-    return secret, hash_credential(secret)
+    return secret, hash_secret(secret)
 
 
 def secret_matches(client: OAuthClient, secret: str, now: float) -> bool:
     """Constant-time check of ``secret`` against the client's current and (unexpired) previous secret."""
-    digest = hash_credential(secret)
+    digest = hash_secret(secret)
     current = hmac.compare_digest(digest, client.secret_hash or "")
     previous = hmac.compare_digest(digest, client.previous_secret_hash or "")
     in_grace = client.previous_secret_expires_at is not None and now < client.previous_secret_expires_at

@@ -9,7 +9,7 @@ from auth_server.oauth import pkce
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
-from auth_server.oauth.secrets import hash_credential
+from auth_server.oauth.secrets import hash_secret
 from auth_server.store.oauth import OAuthClient
 
 GRANT_TYPE = "authorization_code"
@@ -20,7 +20,7 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
     code_value = required(form, "code")
     now = ctx.clock()
     tokens = ctx.store.tokens
-    code = ctx.store.codes.get(hash_credential(code_value))
+    code = ctx.store.codes.get(hash_secret(code_value))
     if code is None or code.client_id != client.client_id:
         raise invalid_grant("unknown authorization code")
     if code.used_at is not None:

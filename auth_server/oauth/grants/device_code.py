@@ -12,7 +12,7 @@ from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
 from auth_server.oauth.scopes import format_scope, parse_scope
-from auth_server.oauth.secrets import hash_credential, new_credential, new_user_code, normalize_user_code
+from auth_server.oauth.secrets import hash_secret, new_credential, new_user_code, normalize_user_code
 from auth_server.store.oauth import DeviceAuthorization, OAuthClient
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -30,7 +30,7 @@ def start(ctx: ProviderContext, client: OAuthClient, scope: str | None) -> dict[
         if devices.get_by_user_code(user_code) is None:
             break
     devices.add(DeviceAuthorization(
-        device_code_hash=hash_credential(device_code), user_code=user_code, client_id=client.client_id,
+        device_code_hash=hash_secret(device_code), user_code=user_code, client_id=client.client_id,
         scope=format_scope(scopes), status="pending", user_id=None, bap_id=None, auth_time=None,
         interval=config.device_poll_interval, last_polled_at=None,
         expires_at=now + config.device_code_ttl, created_at=now,
@@ -68,7 +68,7 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
     device_code = required(form, "device_code")
     now = ctx.clock()
     devices = ctx.store.devices
-    record = devices.get(hash_credential(device_code))
+    record = devices.get(hash_secret(device_code))
     if record is None or record.client_id != client.client_id:
         raise invalid_grant("unknown device_code")
     if now > record.expires_at:

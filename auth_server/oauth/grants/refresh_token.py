@@ -9,7 +9,7 @@ from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens
 from auth_server.oauth.scopes import covers, format_scope, parse_scope
-from auth_server.oauth.secrets import hash_credential
+from auth_server.oauth.secrets import hash_secret
 from auth_server.store.oauth import OAuthClient
 
 GRANT_TYPE = "refresh_token"
@@ -20,7 +20,7 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
     value = required(form, "refresh_token")
     now = ctx.clock()
     tokens = ctx.store.tokens
-    old = tokens.get_refresh(hash_credential(value))
+    old = tokens.get_refresh(hash_secret(value))
     if old is None or old.client_id != client.client_id:
         raise invalid_grant("unknown refresh token")
     if old.revoked:
