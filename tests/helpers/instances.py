@@ -10,7 +10,6 @@ workers run as ``nobody`` (the ``user`` directive). Both are stopped by their ow
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -92,7 +91,8 @@ pid {root}/nginx.pid;
 error_log {root}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-    access_log {root}/access.log;
+    log_format upstream '$remote_addr $upstream_addr $status $request_uri';
+    access_log {root}/access.log upstream;
     client_body_temp_path {root}/body;
     proxy_temp_path {root}/proxy;
     fastcgi_temp_path {root}/fastcgi;
@@ -122,16 +122,16 @@ http {{
 class Nginx:
     """Debian's nginx on a free loopback port, balancing over ``upstreams`` (base URLs)."""
 
-    def __init__(self, root: Path, upstreams: Sequence[str]) -> None:
+    def __init__(self, root: Path, upstreams: Sequence[str], port: int | None = None) -> None:
         self.root = root
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         root.mkdir(parents=True, exist_ok=True)
         servers = "\n".join(f"        server {u.split('//', 1)[1]} max_fails=1 fail_timeout=5s;" for u in upstreams)
         user = "user nobody nogroup;" if os.geteuid() == 0 else ""
         conf = root / "nginx.conf"
         conf.write_text(NGINX_CONF.format(user=user, root=root, servers=servers, port=self.port))
-        self.proc = subprocess.Popen([NGINX, "-p", str(root), "-c", str(conf)], stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([NGINX, "-p", str(root), "-e", str(root / "error.log"), "-c", str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 10
         while True:
@@ -161,8 +161,3 @@ class Nginx:
 
 def nginx_available() -> bool:
     return Path(NGINX).exists()
-
-
-def listening_url(log_text: str) -> str | None:
-    match = re.search(r"listening on (http://\S+)", log_text)
-    return match.group(1) if match else None
