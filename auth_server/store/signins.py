@@ -4,7 +4,7 @@ find or make the user (and record its BAP ID), create the session.
 On SQLite these are the repositories' own statements inside one ``write()``: the file
 is local, a statement costs microseconds. On PostgreSQL each statement is a round trip
 (measured: ~90 µs of this server's CPU and ~30 µs of PostgreSQL's per statement); as
-statements, a sign-in was six of them (``BEGIN``, four writes, ``COMMIT``). So there it is one call of the
+statements, a sign-in's writes were five of them (``BEGIN``, three inserts, ``COMMIT``). So there it is one call of the
 server-side function ``sigil_sign_in`` (migration 3): one round trip, one implicit
 transaction, the same rules. A refusal raises inside the function, which rolls back
 everything it did (a spent challenge stays unspent when the token turns out replayed).
