@@ -17,11 +17,15 @@ and the lookup after it finds the winner.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from auth_server.store.engine import Engine
 from auth_server.store.hashing import hash_secret
 from auth_server.store.models import Session, User
 from auth_server.store.users import new_id
+
+if TYPE_CHECKING:
+    from auth_server.store import Store
 
 #: SQLSTATEs ``sigil_sign_in`` raises for a refusal (class "SG": Sigil's own)
 REPLAYED_STATE = "SG001"
@@ -104,7 +108,7 @@ _REFUSALS = {REPLAYED_STATE: "replayed", INVALID_CHALLENGE_STATE: "invalid_chall
 
 
 class SignInRepository:
-    def __init__(self, engine: Engine, store: object) -> None:
+    def __init__(self, engine: Engine, store: Store) -> None:
         self._engine = engine
         self._store = store  # the other repositories, for the SQLite path
 
@@ -137,18 +141,18 @@ class SignInRepository:
     def _statements(self, r: SignInRecord, session: Session, token_hash: str) -> tuple[User, Session]:
         store = self._store
         with self._engine.write():
-            if r.challenge is not None and not store.challenges.consume(r.challenge, r.now):  # type: ignore[attr-defined]
+            if r.challenge is not None and not store.challenges.consume(r.challenge, r.now):
                 raise SignInRefused("invalid_challenge")
-            if not store.replay.claim(r.replay_key, r.replay_expires_at):  # type: ignore[attr-defined]
+            if not store.replay.claim(r.replay_key, r.replay_expires_at):
                 raise SignInRefused("replayed")
             user = r.user
             if user is None:
-                user, _ = store.users.create(r.pubkey, r.new_user_name, r.now, bap_id=r.bap_id,  # type: ignore[attr-defined]
+                user, _ = store.users.create(r.pubkey, r.new_user_name, r.now, bap_id=r.bap_id,
                                              user_id=r.new_user_id)
             if r.bap_id != user.bap_id:
-                user = store.users.update(user.id, r.now, bap_id=r.bap_id) or user  # type: ignore[attr-defined]
+                user = store.users.update(user.id, r.now, bap_id=r.bap_id) or user
             session = _with_user(session, user, r.subscription)
-            store.sessions.insert(session, token_hash)  # type: ignore[attr-defined]
+            store.sessions.insert(session, token_hash)
         return user, session
 
 
