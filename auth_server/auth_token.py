@@ -54,10 +54,14 @@ def verify_request_token(
     return token
 
 
+def replay_expiry(token: AuthToken, settings: Settings) -> float:
+    """Until when a claim of ``token`` is remembered: until it cannot pass the freshness
+    check any more. (``issued_at`` is the parsed timestamp: no re-parsing here, where
+    callers often hold the writer lock.)"""
+    return token.issued_at + settings.token_window_seconds + 1.0
+
+
 def claim_token(token: AuthToken, settings: Settings, store: Store) -> None:
     """Mark ``token`` used; :class:`ReplayedToken` if it already was (atomic across threads)."""
-    # Remember it until it cannot pass the freshness check any more. (``issued_at`` is the
-    # parsed timestamp: no re-parsing here, where callers often hold the writer lock.)
-    expires_at = token.issued_at + settings.token_window_seconds + 1.0
-    if not store.replay.claim(token.replay_key, expires_at):
+    if not store.replay.claim(token.replay_key, replay_expiry(token, settings)):
         raise ReplayedToken("token was already used")

@@ -18,6 +18,7 @@ from typing import Any
 
 from auth_server.counters import Counters, MemoryCounters
 from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
+from auth_server.forwarded import TrustedProxies
 from auth_server.store.engine import is_postgres, sqlite_path
 from auth_server.store.ratelimits import DatabaseCounters
 
@@ -42,6 +43,9 @@ class Settings:
     challenge_seconds: float = 120.0
     disable_implicit_sign_up: bool = False
     trusted_origins: list[str] = field(default_factory=list)
+    # reverse proxies (addresses or CIDR networks) whose X-Forwarded-For/-Proto are believed
+    # (auth_server/forwarded.py); from any other peer those headers are ignored
+    trusted_proxies: list[str] = field(default_factory=list)
     # rate limits on sign-in (fixed window; counted in memory shared by --workers, or in
     # the PostgreSQL database shared by every instance)
     rate_limit_enabled: bool = True
@@ -94,6 +98,7 @@ class Settings:
         if is_postgres(self.db_path) and type(self.rate_limit_counters) is MemoryCounters:
             # several instances share the database: count there, or each would let a client through
             self.rate_limit_counters = DatabaseCounters(self.db_path)
+        TrustedProxies(self.trusted_proxies)  # a bad entry fails here, naming itself
         if self.threads < 0:
             raise ValueError("threads must be 0 (serve requests on the I/O loop) or more")
         if self.workers < 1:
@@ -204,6 +209,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "challenge_seconds": ("SIGIL_CHALLENGE_SECONDS", float),
     "disable_implicit_sign_up": ("SIGIL_DISABLE_IMPLICIT_SIGN_UP", _bool),
     "trusted_origins": ("SIGIL_TRUSTED_ORIGINS", _list),
+    "trusted_proxies": ("SIGIL_TRUSTED_PROXIES", _list),
     "rate_limit_enabled": ("SIGIL_RATE_LIMIT", _bool),
     "rate_limit_window_seconds": ("SIGIL_RATE_LIMIT_WINDOW_SECONDS", float),
     "rate_limit_per_ip": ("SIGIL_RATE_LIMIT_PER_IP", int),

@@ -41,6 +41,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             rate_limit_enabled=False if args.no_rate_limit else None,
             log_requests=False if args.quiet else None,
             trusted_origins=args.trusted_origin or None,
+            trusted_proxies=args.trusted_proxy or None,
         )
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -124,6 +125,9 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--base-url", default=None, help="public URL of the server (env SIGIL_BASE_URL; default http://host:port)")
     serve.add_argument("--trusted-origin", action="append", default=None,
                        help="another origin allowed to use the session cookie (repeatable; env SIGIL_TRUSTED_ORIGINS, comma-separated)")
+    serve.add_argument("--trusted-proxy", action="append", default=None, metavar="ADDR",
+                       help="a reverse proxy (address or CIDR network) whose X-Forwarded-For and X-Forwarded-Proto "
+                            "are believed (repeatable; env SIGIL_TRUSTED_PROXIES, comma-separated)")
     serve.add_argument("--threads", type=int, default=None,
                        help="request threads per worker, or 0 to serve requests on the I/O loop (env SIGIL_THREADS; default 8)")
     serve.add_argument("--workers", type=int, default=None,

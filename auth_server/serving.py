@@ -24,6 +24,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from auth_server.config import Settings
 from auth_server.counters import MemoryCounters, SharedCounters
+from auth_server.forwarded import client_address
 from auth_server.waitress_glue import (
     LoopDispatcher,
     QuietChannel,
@@ -70,7 +71,7 @@ class AccessLog:
                 status = status_holder[-1].split(" ", 1)[0] if status_holder else "-"
                 self.logger.info("%s %s %s %.1fms %s", environ.get("REQUEST_METHOD", "-"),
                                  environ.get("PATH_INFO", "-"), status, (time.perf_counter() - started) * 1000,
-                                 environ.get("REMOTE_ADDR", "-"))
+                                 client_address(environ))
 
 
 def create_server(
@@ -90,7 +91,9 @@ def create_server(
     if threads == 0:
         where["_dispatcher"] = LoopDispatcher()
     server = waitress.create_server(
-        app, threads=max(threads, 1), ident="sigil", clear_untrusted_proxy_headers=True,
+        app, threads=max(threads, 1), ident="sigil",
+        # the app reads (trusted) or drops (anyone else) the proxy headers itself: auth_server/forwarded.py
+        clear_untrusted_proxy_headers=False,
         connection_limit=1000, backlog=1024, expose_tracebacks=False, **where,
         # poll() instead of select(): no FD_SETSIZE limit, and measurably less work per loop
         asyncore_use_poll=True,
@@ -280,7 +283,7 @@ def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None
     try:
         server.start()
         url = server.url
-        log.info("sigil-server listening on %s (database %s, base URL %s)", url, settings.db_path, settings.base_url)
+        log.info("sigil-server listening on %s (database %s, base URL %s)", url, store.describe(), settings.base_url)
         if ready:
             ready(url)
         while not stop.wait(0.5):
@@ -342,7 +345,9 @@ def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> i
     """
     from auth_server.store import Store
 
-    Store.open(settings.db_path, clock=settings.clock).close()  # migrate once, before forking
+    store = Store.open(settings.db_path, clock=settings.clock)  # migrate once, before forking
+    database = store.describe()  # (a URL without its password)
+    store.close()
     if settings.rate_limit_enabled and isinstance(settings.rate_limit_counters, MemoryCounters):
         settings.rate_limit_counters = SharedCounters()  # mapped now, so every worker counts in it
     sockets = listening_sockets(settings.host, settings.port, settings.workers)
@@ -353,7 +358,7 @@ def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> i
     supervisor = _WorkerSupervisor(settings, sockets)
     supervisor.start_all()
     log.info("sigil-server listening on %s with %d workers (database %s, base URL %s)",
-             url, settings.workers, settings.db_path, settings.base_url)
+             url, settings.workers, database, settings.base_url)
     if ready:
         ready(url)
     stop = threading.Event()

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from auth_server.api import ApiError, json_object
-from auth_server.auth_token import claim_token, verify_request_token
+from auth_server.auth_token import ReplayedToken, replay_expiry, verify_request_token
 from auth_server.config import Settings, effective_origin
 from auth_server.crypto import address_from_pubkey
 from auth_server.ratelimit import RateLimiter
 from auth_server.store import Store, User
+from auth_server.store.sessions import new_token
+from auth_server.store.signins import SignInRecord, SignInRefused
 from auth_server.store.users import new_id
 
 SIGN_IN_PATH = "/api/auth/sign-in/sigma"
@@ -111,18 +113,17 @@ class SignIn:
         user_agent = (user_agent or "")[:MAX_USER_AGENT] or None
         # A new user is named by their address: computed here, not under the writer lock.
         name = address_from_pubkey(token.public_key) if user is None else ""
-        with store.write():
-            if nonce is not None and not store.challenges.consume(nonce, now):
-                raise ApiError(401, "INVALID_CHALLENGE", "challenge is unknown, used or expired")
-            claim_token(token, settings, store)
-            if user is None:
-                user, _ = store.users.create(token.pubkey, name, now, bap_id=bap_id, user_id=user_id)
-            if bap_id != user.bap_id:
-                user = store.users.update(user.id, now, bap_id=bap_id) or user
-            tier = (user.subscription_tier or "free") if settings.enable_subscription else None
-            session_token, _session = store.sessions.create(
-                user.id, now, now + settings.session_seconds,
-                ip_address=client_ip, user_agent=user_agent,
-                bap_id=bap_id, subscription_tier=tier,
-            )
+        session_token = new_token()
+        record = SignInRecord(
+            now=now, replay_key=token.replay_key, replay_expires_at=replay_expiry(token, settings), challenge=nonce,
+            pubkey=token.pubkey, user=user, new_user_id=user_id, new_user_name=name, bap_id=bap_id,
+            session_expires_at=now + settings.session_seconds, ip_address=client_ip, user_agent=user_agent,
+            subscription=settings.enable_subscription)
+        try:
+            user, session = store.signins.record(record, session_token)
+        except SignInRefused as refused:
+            if refused.reason == "replayed":
+                raise ReplayedToken("token was already used") from None
+            raise ApiError(401, "INVALID_CHALLENGE", "challenge is unknown, used or expired") from None
+        tier = session.subscription_tier
         return SignedIn(session_token, user, tier)

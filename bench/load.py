@@ -50,6 +50,7 @@ class Figures:
     latencies: list[float]  # seconds, sorted
     bodies: list[bytes] = field(default_factory=list)
     server_cpu_us: float | None = None  # server CPU (all its processes) per request
+    database_cpu_us: float | None = None  # PostgreSQL's CPU (all its processes) per request, when it was measured
     client_cpu_us: float = 0.0  # the load generator's CPU per request
 
     @property
@@ -128,11 +129,13 @@ def _cpu(pids: list[int]) -> float | None:
 
 
 def drive(host: str, port: int | Sequence[int], requests: list[bytes], concurrency: int, *, processes: int = 2,
-          server_pid: int | Sequence[int] | None = None, keep_bodies: bool = False) -> Figures:
+          server_pid: int | Sequence[int] | None = None, keep_bodies: bool = False,
+          database_pid: int | None = None) -> Figures:
     """Send ``requests`` over ``concurrency`` keep-alive connections spread over ``processes``.
 
     Several ports (server instances): client process ``i`` talks to ``port[i % len(port)]``,
-    and the server CPU is summed over every ``server_pid``.
+    and the server CPU is summed over every ``server_pid``; ``database_pid`` (PostgreSQL's
+    postmaster) is measured apart, with all its backends.
     Raises SystemExit when any answer is not 200 (a benchmark of errors measures nothing).
     """
     ports = [port] if isinstance(port, int) else list(port)
@@ -146,11 +149,13 @@ def drive(host: str, port: int | Sequence[int], requests: list[bytes], concurren
                            args=(host, ports[i % len(ports)], queues[i::processes], start_at, keep_bodies, out))
                for i in range(processes)]
     cpu_before = _cpu(pids)
+    db_before = _cpu([database_pid]) if database_pid else None
     clients_before = os.times()
     for worker in workers:
         worker.start()
     results = [out.get() for _ in workers]
     cpu_after = _cpu(pids)
+    db_after = _cpu([database_pid]) if database_pid else None
     for worker in workers:
         worker.join()
     clients_after = os.times()
@@ -163,4 +168,6 @@ def drive(host: str, port: int | Sequence[int], requests: list[bytes], concurren
                              - clients_before.children_user - clients_before.children_system) / len(latencies) * 1e6
     if cpu_before is not None and cpu_after is not None:
         figures.server_cpu_us = (cpu_after - cpu_before) / len(latencies) * 1e6
+    if db_before is not None and db_after is not None:
+        figures.database_cpu_us = (db_after - db_before) / len(latencies) * 1e6
     return figures

@@ -9,6 +9,10 @@ CPU per sign-in.
 
     .venv/bin/python -m bench.signin [--requests 3000] [--levels 1,8,32] [--db postgresql[://...]] [--instances 2]
 
+Without ``--db`` it compares, in one run: SQLite with one instance, PostgreSQL with one
+and with two instances (a throwaway PostgreSQL with default durability); with ``--db``
+it measures that database with ``--instances`` instances.
+
 A benchmark, not a test: it prints figures and asserts only that every answer is 200.
 The reference (Better Auth + Sigma plugin) measured on the same 2-core machine:
 70-100 sign-ins/s, p99 1.4-2.9 s at concurrency 32.
@@ -28,7 +32,7 @@ import coincurve
 
 from auth_server.crypto import make_token
 from bench.load import build_request, drive
-from bench.server import DB_HELP, bench_database, start_server
+from bench.server import DB_HELP, Databases, Setup, setups, start_server
 
 PATH = "/api/auth/sign-in/sigma"
 
@@ -40,8 +44,10 @@ def make_requests(host: str, port: int, count: int) -> list[bytes]:
             for _ in range(count)]
 
 
-def run_level(host: str, ports: list[int], concurrency: int, requests: list[bytes], server_pids: list[int]) -> dict:
-    figures = drive(host, ports, requests, concurrency, processes=os.cpu_count() or 2, server_pid=server_pids)
+def run_level(host: str, ports: list[int], concurrency: int, requests: list[bytes], server_pids: list[int],
+              database_pid: int | None) -> dict:
+    figures = drive(host, ports, requests, concurrency, processes=os.cpu_count() or 2, server_pid=server_pids,
+                    database_pid=database_pid)
     return {
         "concurrency": concurrency,
         "requests": len(figures.latencies),
@@ -50,53 +56,75 @@ def run_level(host: str, ports: list[int], concurrency: int, requests: list[byte
         "p50_ms": figures.p50_ms,
         "p99_ms": figures.p99_ms,
         "server_cpu_us": figures.server_cpu_us,
+        "database_cpu_us": figures.database_cpu_us,
     }
+
+
+def measure(setup: Setup, databases: Databases, levels: list[int], count: int) -> list[dict]:
+    """Every concurrency level on ``setup``: its instances on one fresh database."""
+    db = databases.new(setup.engine)
+    servers = [start_server(db, setup.workers, setup.threads) for _ in range(setup.instances)]
+    host, port = servers[0][1], servers[0][2]
+    rows = []
+    try:
+        for level in levels:
+            began = time.perf_counter()
+            requests = make_requests(host, port, count)
+            print(f"{setup.label}, concurrency {level}: {len(requests)} fresh-key tokens made in "
+                  f"{time.perf_counter() - began:.1f}s", file=sys.stderr)
+            row = run_level(host, [s[2] for s in servers], level, requests, [s[0].pid for s in servers],
+                            databases.postgres_pid if setup.engine == "postgresql" else None)
+            rows.append({"setup": setup.label, "load": os.getloadavg()[0], **row})
+    finally:
+        for proc, _, _ in servers:
+            proc.terminate()
+        for proc, _, _ in servers:
+            proc.wait(10)
+    return rows
+
+
+def _cpu(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} us"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000, help="sign-ins per concurrency level")
     parser.add_argument("--levels", default="1,8,32")
-    parser.add_argument("--workers", type=int, default=2, help="sigil-server serve --workers (default: 2, one per core)")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="sigil-server serve --threads (default: 0, requests served on each worker's I/O loop)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="sigil-server serve --workers per instance (default: as in the comparison; 2 with --db)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="sigil-server serve --threads (default: as in the comparison; with --db 8 on PostgreSQL, else 0)")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument("--db", default=None, help=DB_HELP)
     parser.add_argument("--instances", type=int, default=1,
-                        help="separate sigil-server serve processes on one database, each on its own port "
+                        help="with --db: separate sigil-server serve processes on one database, each on its own port "
                              "(PostgreSQL; the load is spread over them)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp, bench_database(args.db, Path(tmp)) as db:
-        servers = [start_server(db, args.workers, args.threads) for _ in range(args.instances)]
-        host, port = servers[0][1], servers[0][2]
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
+        databases = Databases(Path(tmp), args.db)
         try:
-            rows = []
-            for level in levels:
-                began = time.perf_counter()
-                requests = make_requests(host, port, args.requests)
-                print(f"concurrency {level}: {len(requests)} fresh-key tokens made in {time.perf_counter() - began:.1f}s",
-                      file=sys.stderr)
-                rows.append(run_level(host, [s[2] for s in servers], level, requests, [s[0].pid for s in servers]))
+            for setup in setups(args.db, args.instances, args.workers, args.threads):
+                rows += measure(setup, databases, levels, args.requests)
         finally:
-            for proc, _, _ in servers:
-                proc.terminate()
-            for proc, _, _ in servers:
-                proc.wait(10)
-    engine = "PostgreSQL" if args.db else "SQLite"
-    print(f"{args.instances} x sigil-server serve --workers {args.workers} --threads {args.threads} on {engine}, POST {PATH}, "
-          f"fresh key per sign-in, {os.cpu_count()} CPUs (clients share them)")
-    print(f"{'concurrency':>11} {'requests':>9} {'errors':>7} {'sign-ins/s':>11} {'p50 ms':>8} {'p99 ms':>8}"
-          f" {'server CPU/sign-in':>19}")
+            databases.close()
+    print(f"POST {PATH}, fresh key per sign-in (every one creates a user), {os.cpu_count()} CPUs shared by the "
+          f"clients, the server{'s' if len(rows) > len(levels) else ''} and PostgreSQL")
+    print(f"{'setup':<48} {'conc.':>5} {'requests':>8} {'sign-ins/s':>10} {'p50 ms':>7} {'p99 ms':>7}"
+          f" {'server CPU':>10} {'+ PostgreSQL':>12} {'load':>5}")
     for r in rows:
-        cpu = "n/a" if r["server_cpu_us"] is None else f"{r['server_cpu_us']:.0f} us"
-        print(f"{r['concurrency']:>11} {r['requests']:>9} {r['errors']:>7} {r['rps']:>11.0f} {r['p50_ms']:>8.2f}"
-              f" {r['p99_ms']:>8.2f} {cpu:>19}")
+        print(f"{r['setup']:<48} {r['concurrency']:>5} {r['requests']:>8} {r['rps']:>10.0f} {r['p50_ms']:>7.2f}"
+              f" {r['p99_ms']:>7.2f} {_cpu(r['server_cpu_us']):>10} {_cpu(r['database_cpu_us']):>12} {r['load']:>5.1f}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average before the run: {load_before:.2f}, after: {load:.2f} (other work on the machine skews figures)")
-    print("target at concurrency 32: >= 1000 sign-ins/s, p99 < 50 ms; reference: 70-100/s, p99 1.4-2.9 s")
+    print(f"CPU columns: per sign-in, all the server's processes / all PostgreSQL's (its own server only). "
+          f"Load average before the run: {load_before:.2f}, after: {load:.2f} (other work on the machine skews "
+          "figures: compare rows of one run)")
+    print("target at concurrency 32: >= 1000 sign-ins/s, p99 < 50 ms, PostgreSQL with two instances at least as "
+          "fast as SQLite with one; reference: 70-100/s, p99 1.4-2.9 s")
     if args.json:
         print(json.dumps(rows))
     return 1 if any(r["errors"] for r in rows) else 0

@@ -11,7 +11,10 @@ authenticating with ``client_secret_basic``. Prints req/s, p50, p99 and the serv
 per request.
 
     .venv/bin/python -m bench.token [--codes 4000] [--basic-codes 4000] [--introspections 12000]
-        [--concurrency 32] [--workers 3] [--db postgresql[://...]]
+        [--concurrency 32] [--workers 3] [--db postgresql[://...]] [--instances 2]
+
+Without ``--db`` it compares, in one run: SQLite with one instance, PostgreSQL with one
+and with two instances (a throwaway PostgreSQL with default durability).
 
 Targets: 800 code exchanges/s and 5,000 introspections/s on a 2-core machine (for scale:
 Ory Hydra publishes 513 client-credentials grants/s on 2 vCPU). The load generator runs
@@ -41,19 +44,26 @@ from auth_server.store.hashing import hash_secret
 from auth_server.store import Store
 from auth_server.store.oauth import AuthorizationCode
 from bench.load import Figures, build_request, drive
-from bench.server import DB_HELP, bench_database, start_server
+from bench.server import DB_HELP, Databases, Setup, setups, start_server
 
 TOKEN_PATH = "/api/auth/oauth2/token"
 INTROSPECT_PATH = "/api/auth/oauth2/introspect"
 REDIRECT = "http://localhost:3000/auth/sigma/callback"
 VERIFIER = "bench-verifier-" + "v" * 40
 
+#: code exchanges sign an RS256 id_token each (~400 us of CPU): one more worker than cores on
+#: SQLite evens out the kernel's uneven share of connections between workers
+COMPARISON = (Setup("sqlite", 1, 3, 0), Setup("postgresql", 1, 2, 8), Setup("postgresql", 2, 1, 8))
+
+
 def report(name: str, figures: Figures, target: float) -> None:
     """One line: rate, p50, p99, server CPU per request (all its processes) and the verdict."""
     cpu = "" if figures.server_cpu_us is None else f"   CPU/req: server {figures.server_cpu_us:4.0f} us"
+    if figures.database_cpu_us is not None:
+        cpu += f" + PostgreSQL {figures.database_cpu_us:4.0f} us"
     cpu += f", load generator {figures.client_cpu_us:3.0f} us"
     verdict = "meets" if figures.rate >= target else "below"
-    print(f"{name:<16} {figures.rate:>9.0f}/s   p50 {figures.p50_ms:6.1f} ms   p99 {figures.p99_ms:6.1f} ms{cpu}"
+    print(f"  {name:<14} {figures.rate:>7.0f}/s   p50 {figures.p50_ms:6.1f} ms   p99 {figures.p99_ms:6.1f} ms{cpu}"
           f"   ({verdict} target {target:,.0f}/s)")
 
 
@@ -86,6 +96,61 @@ def add_codes(store: Store, client_id: str, users: list, count: int) -> list[str
     return codes
 
 
+def measure(setup: Setup, databases: Databases, args: argparse.Namespace) -> None:
+    """Code exchanges, then introspections of the tokens they gave, on ``setup``."""
+    db = databases.new(setup.engine)
+    env = {"SIGIL_ID_TOKEN_ALG": args.alg, "SIGIL_SINGLE_USE_INTROSPECTION": "1" if args.single_use_introspection else "0",
+           "SIGIL_DATA_DIR": str(databases.tmp / f"keys-{id(setup)}")}  # one signing key for all instances
+    servers = [start_server(db, setup.workers, setup.threads, env=env)]
+    servers += [start_server(db, setup.workers, setup.threads, env=env) for _ in range(setup.instances - 1)]
+    host, port = servers[0][1], servers[0][2]
+    ports, pids = [s[2] for s in servers], [s[0].pid for s in servers]
+    database_pid = databases.postgres_pid if setup.engine == "postgresql" else None
+    try:
+        store = Store.open(db)
+        member = coincurve.PrivateKey()
+        client = new_client("Bench", [REDIRECT], member.public_key.format().hex(), now=time.time())
+        store.oauth.clients.add(client)
+        users = [store.users.create(coincurve.PrivateKey().public_key.format().hex(), f"user{i}", time.time())[0]
+                 for i in range(50)]
+        standard = admin.register_client(store, "Bench standard", [REDIRECT], auth_method="client_secret_basic")
+        basic_count = args.codes if args.basic_codes is None else args.basic_codes
+        print(f"{setup.label}: preparing {args.codes} + {basic_count} codes and signed requests...", file=sys.stderr)
+        exchanges = [signed(host, port, member, TOKEN_PATH, {
+            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "client_id": client.client_id, "code_verifier": VERIFIER})
+            for code in add_codes(store, client.client_id, users, args.codes)]
+        basic_exchanges = [basic(host, port, standard.client_id, standard.client_secret or "", TOKEN_PATH, {
+            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": VERIFIER})
+            for code in add_codes(store, standard.client_id, users, basic_count)]
+        store.close()
+
+        load = os.getloadavg()[0]
+        exchanged = drive(host, ports, exchanges, args.concurrency, server_pid=pids, keep_bodies=True,
+                          database_pid=database_pid)
+        print(f"{setup.label}; id_token {args.alg}; {args.concurrency} keep-alive connections from 2 processes on "
+              f"the same machine (load average before: {load:.2f})")
+        report("code exchange", exchanged, 800)
+        basic_exchanged = drive(host, ports, basic_exchanges, args.concurrency, server_pid=pids, keep_bodies=True,
+                                database_pid=database_pid)
+        assert all("id_token" in json.loads(b) for b in basic_exchanged.bodies)
+        report("exchange (basic)", basic_exchanged, 800)
+        access_tokens = [json.loads(b)["access_token"] for b in exchanged.bodies]
+
+        introspections = [signed(host, port, member, INTROSPECT_PATH, {
+            "token": access_tokens[i % len(access_tokens)], "client_id": client.client_id})
+            for i in range(args.introspections)]
+        introspected = drive(host, ports, introspections, args.concurrency, server_pid=pids, keep_bodies=True,
+                             database_pid=database_pid)
+        assert all(json.loads(b)["active"] for b in introspected.bodies)
+        report("introspection", introspected, 5000)
+    finally:
+        for proc, _, _ in servers:
+            proc.terminate()
+        for proc, _, _ in servers:
+            proc.wait(10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codes", type=int, default=4000)
@@ -93,61 +158,29 @@ def main() -> int:
                         help="code exchanges of the client_secret_basic client (default: as many as --codes)")
     parser.add_argument("--introspections", type=int, default=12000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=3,
-                        help="server processes (default 3: one more than the two cores evens out the kernel's "
-                             "uneven share of connections between workers)")
-    parser.add_argument("--server-threads", type=int, default=0,
-                        help="sigil-server serve --threads (default: 0, requests served on each worker's I/O loop)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="server processes per instance (default: as in the comparison; 2 with --db)")
+    parser.add_argument("--server-threads", type=int, default=None,
+                        help="sigil-server serve --threads (default: as in the comparison; with --db 8 on PostgreSQL, else 0)")
     parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256", help="id_token signing algorithm")
     parser.add_argument("--single-use-introspection", action="store_true",
                         help="serve with SIGIL_SINGLE_USE_INTROSPECTION=1 (each introspection claims its token)")
     parser.add_argument("--db", default=None, help=DB_HELP)
+    parser.add_argument("--instances", type=int, default=1,
+                        help="with --db: separate sigil-server serve processes on one database (the load is spread "
+                             "over them)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp, bench_database(args.db, Path(tmp)) as db:
-        proc, host, port = start_server(db, args.workers, args.server_threads, env={
-            "SIGIL_ID_TOKEN_ALG": args.alg, "SIGIL_SINGLE_USE_INTROSPECTION": "1" if args.single_use_introspection else "0"})
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
+        databases = Databases(Path(tmp), args.db)
         try:
-            store = Store.open(db)
-            member = coincurve.PrivateKey()
-            client = new_client("Bench", [REDIRECT], member.public_key.format().hex(), now=time.time())
-            store.oauth.clients.add(client)
-            users = [store.users.create(coincurve.PrivateKey().public_key.format().hex(), f"user{i}", time.time())[0]
-                     for i in range(50)]
-            standard = admin.register_client(store, "Bench standard", [REDIRECT], auth_method="client_secret_basic")
-            basic_count = args.codes if args.basic_codes is None else args.basic_codes
-            print(f"preparing {args.codes} + {basic_count} codes and signed requests...", file=sys.stderr)
-            exchanges = [signed(host, port, member, TOKEN_PATH, {
-                "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-                "client_id": client.client_id, "code_verifier": VERIFIER})
-                for code in add_codes(store, client.client_id, users, args.codes)]
-            basic_exchanges = [basic(host, port, standard.client_id, standard.client_secret or "", TOKEN_PATH, {
-                "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-                "code_verifier": VERIFIER})
-                for code in add_codes(store, standard.client_id, users, basic_count)]
-            store.close()
-
-            load = os.getloadavg()[0]
-            exchanged = drive(host, port, exchanges, args.concurrency, server_pid=proc.pid, keep_bodies=True)
-            threads = "requests on the I/O loop" if args.server_threads == 0 else f"{args.server_threads} threads each"
-            print(f"server: {args.workers} workers, {threads}, id_token {args.alg}; clients: {args.concurrency} "
-                  f"keep-alive connections from 2 processes on the same machine (load average before: {load:.2f})")
-            report("code exchange", exchanged, 800)
-            basic_exchanged = drive(host, port, basic_exchanges, args.concurrency, server_pid=proc.pid,
-                                    keep_bodies=True)
-            assert all("id_token" in json.loads(b) for b in basic_exchanged.bodies)
-            report("exchange (basic)", basic_exchanged, 800)
-            access_tokens = [json.loads(b)["access_token"] for b in exchanged.bodies]
-
-            introspections = [signed(host, port, member, INTROSPECT_PATH, {
-                "token": access_tokens[i % len(access_tokens)], "client_id": client.client_id})
-                for i in range(args.introspections)]
-            introspected = drive(host, port, introspections, args.concurrency, server_pid=proc.pid, keep_bodies=True)
-            assert all(json.loads(b)["active"] for b in introspected.bodies)
-            report("introspection", introspected, 5000)
+            for setup in setups(args.db, args.instances, args.workers, args.server_threads, COMPARISON):
+                measure(setup, databases, args)
         finally:
-            proc.terminate()
-            proc.wait(10)
+            databases.close()
+    print(f"load average before the run: {load_before:.2f}, after: {os.getloadavg()[0]:.2f} (other work on the "
+          "machine skews figures: compare setups of one run)")
     return 0
 
 

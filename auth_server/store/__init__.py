@@ -37,6 +37,7 @@ from auth_server.store.purge import PURGE_INTERVAL_SECONDS, Purger
 from auth_server.store.ratelimits import RateLimitRepository
 from auth_server.store.replay import ReplayGuard
 from auth_server.store.sessions import SessionRepository
+from auth_server.store.signins import SignInRepository
 from auth_server.store.users import UserRepository
 
 __all__ = ["Store", "User", "Session", "hash_secret", "is_postgres"]
@@ -52,6 +53,7 @@ class Store:
         self.challenges = ChallengeRepository(engine)
         self.rate_limits = RateLimitRepository(engine)
         self.oauth = OAuthStore(engine)
+        self.signins = SignInRepository(engine, self)
         self._purger: Purger | None = None
 
     @classmethod

@@ -96,6 +96,15 @@ def _rate_limits(schema: Schema) -> None:
     schema.execute('CREATE INDEX idx_rate_limit_ends ON rate_limit("windowEnds")')
 
 
+def _sign_in_function(schema: Schema) -> None:
+    """PostgreSQL: a sign-in's writes as one server-side call (auth_server/store/signins.py).
+    SQLite runs them as statements and needs nothing."""
+    if schema.dialect == "postgresql":
+        from auth_server.store.signins import SIGN_IN_FUNCTION
+
+        schema.conn.execute(SIGN_IN_FUNCTION)
+
+
 def _oauth_clients(schema: Schema) -> None:
     """Relying parties: exact redirect URIs and the member pubkey that authenticates them."""
     schema.execute("""CREATE TABLE IF NOT EXISTS oauth_client (
@@ -219,6 +228,7 @@ def _registration_tokens(schema: Schema) -> None:
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: user, session, replay_guard, sigma_challenge", _core_schema),
     Migration(2, "core: rate_limit", _rate_limits),
+    Migration(3, "core: sign-in in one call (PostgreSQL)", _sign_in_function),
     Migration(100, "oauth clients", _oauth_clients),
     Migration(101, "oauth codes, tokens, consents, device codes", _oauth_grants),
     Migration(102, "expiry indexes for the purger", _expiry_indexes),

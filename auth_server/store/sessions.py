@@ -37,13 +37,17 @@ class SessionRepository:
         token = new_token()
         token_hash = hash_secret(token)  # before the writer lock, which every process waits for
         session = Session(new_id(), user_id, expires_at, ip_address, user_agent, bap_id, subscription_tier, now, now)
+        self.insert(session, token_hash)
+        return token, session
+
+    def insert(self, session: Session, token_hash: str) -> None:
+        """Record ``session`` under the hash of its token."""
         with self._engine.write() as conn:
             conn.execute(
                 f'INSERT INTO "session" ("tokenHash", {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                (token_hash, session.id, user_id, expires_at, ip_address, user_agent, bap_id,
-                 subscription_tier, now, now),
+                (token_hash, session.id, session.user_id, session.expires_at, session.ip_address, session.user_agent,
+                 session.bap_id, session.subscription_tier, session.created_at, session.updated_at),
             )
-        return token, session
 
     def get_by_token(self, token: str, now: float) -> Session | None:
         """The live session a token stands for, or ``None`` (unknown, revoked or expired)."""

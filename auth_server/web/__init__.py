@@ -19,6 +19,7 @@ from __future__ import annotations
 import bottle
 
 from auth_server.config import Settings
+from auth_server.forwarded import TrustedProxies, apply_forwarded
 from auth_server.oauth.provider import build_provider
 from auth_server.store import Store
 from auth_server.web import (
@@ -50,6 +51,9 @@ def create_app(settings: Settings, store: Store) -> bottle.Bottle:
     """A ready-to-serve WSGI app for ``settings`` on ``store``."""
     app = bottle.Bottle(catchall=True)
     app.config["json.enable"] = False  # answers go through errors.json_response
+    proxies = TrustedProxies(settings.trusted_proxies)
+    # first of all, so that every route, error page and the access log see one client address
+    app.add_hook("before_request", lambda: apply_forwarded(bottle.request.environ, proxies))
     install_error_handling(app, around_oauth=(CorsPlugin(),))
     parts = ServerParts(settings, store, build_provider(settings, store))  # a bad id_token_alg fails here
     for install in INSTALLERS:

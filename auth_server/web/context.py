@@ -14,6 +14,7 @@ import bottle
 
 from auth_server.api import ApiError
 from auth_server.config import Settings, effective_origin
+from auth_server.forwarded import client_address
 from auth_server.store import Session, Store, User
 
 COOKIE_NAME = "better-auth.session_token"
@@ -43,9 +44,9 @@ def read_body(request: bottle.BaseRequest | None = None, limit: int = MAX_BODY_B
 
 
 def client_ip(request: bottle.BaseRequest | None = None) -> str:
-    """The peer address of the connection (X-Forwarded-For is ignored: it is client-controlled)."""
+    """The client's address: the TCP peer, or what a trusted proxy forwarded (auth_server/forwarded.py)."""
     request = request or bottle.request
-    return request.environ.get("REMOTE_ADDR") or "unknown"
+    return client_address(request.environ)
 
 
 def bearer_token(request: bottle.BaseRequest | None = None) -> str | None:

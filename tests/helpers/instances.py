@@ -1,0 +1,163 @@
+"""Real ``sigil-server serve`` processes, and a real nginx in front of them.
+
+:class:`Instance` is one ``python -m auth_server.cli serve`` on a free loopback port (its
+stderr, the server's log, goes to a file the test can read). :class:`Nginx` is Debian's
+``nginx`` binary with a configuration of the test's own in a temp dir: its pid file, logs
+and temp paths live there, it runs in the foreground (``daemon off``), and as root its
+workers run as ``nobody`` (the ``user`` directive). Both are stopped by their own pid.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not come up within {timeout} s")
+        time.sleep(0.05)
+
+
+class Instance:
+    """One ``sigil-server serve`` process; ``args`` are extra command-line flags."""
+
+    def __init__(self, db: str | Path, log_path: Path, args: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "auth_server.cli", "serve", "--port", str(self.port), "--db", str(db), *args],
+            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=self._log)
+
+    def wait(self) -> Instance:
+        try:
+            wait_until_up(self.url)
+        except TimeoutError:
+            raise TimeoutError(f"{self.url} did not come up; its log:\n{self.log()}") from None
+        return self
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no flush, connections cut mid-request."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+
+NGINX_CONF = """\
+{user}
+worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    log_format upstream '$remote_addr $upstream_addr $status $request_uri';
+    access_log {root}/access.log upstream;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    upstream sigil {{
+{servers}
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://sigil;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_next_upstream error timeout;
+            proxy_connect_timeout 2s;
+        }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """Debian's nginx on a free loopback port, balancing over ``upstreams`` (base URLs)."""
+
+    def __init__(self, root: Path, upstreams: Sequence[str], port: int | None = None) -> None:
+        self.root = root
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        root.mkdir(parents=True, exist_ok=True)
+        servers = "\n".join(f"        server {u.split('//', 1)[1]} max_fails=1 fail_timeout=5s;" for u in upstreams)
+        user = "user nobody nogroup;" if os.geteuid() == 0 else ""
+        conf = root / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(user=user, root=root, servers=servers, port=self.port))
+        self.proc = subprocess.Popen([NGINX, "-p", str(root), "-e", str(root / "error.log"), "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nginx exited: {self.proc.stderr.read() if self.proc.stderr else ''}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("nginx did not start") from None
+                time.sleep(0.05)
+
+    def access_log(self) -> str:
+        path = self.root / "access.log"
+        return path.read_text() if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful: finish what is in flight
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def nginx_available() -> bool:
+    return Path(NGINX).exists()
