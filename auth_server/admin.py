@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the desktop imports this module at start; the store code loads with the store
     from auth_server.store import Store
     from auth_server.store.models import User
-    from auth_server.store.oauth import OAuthClient
+    from auth_server.oauth.models import OAuthClient
 
 
 @dataclass(frozen=True)

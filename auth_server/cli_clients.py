@@ -16,7 +16,7 @@ from auth_server.config import Settings
 from auth_server.server_commands import DB_HELP
 from auth_server.store import Store
 from auth_server.oauth.models import AUTH_METHODS
-from auth_server.store.oauth import OAuthClient
+from auth_server.oauth.models import OAuthClient
 
 
 def _open(args: argparse.Namespace) -> Store:

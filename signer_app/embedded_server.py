@@ -9,6 +9,7 @@ that API was given.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from auth_server import admin
 from auth_server.admin import ServerStats
 
 if TYPE_CHECKING:
-    from auth_server.store.oauth import OAuthClient
+    from auth_server.oauth.models import OAuthClient
 
 
 @dataclass(frozen=True)
@@ -105,20 +106,22 @@ class EmbeddedServer:
 
             signer = {"signer_url": self._signer_url()} if self._signer_url is not None else {}
             try:
-                settings = Settings(host="127.0.0.1", port=self.port, db_path=self.db_path,
-                                    base_url=self.base_url, log_requests=False, **signer)
-                store = self._open_store()
-                # Checkpoints off the request path, as in sigil-server; once a second is plenty
-                # for one person's sign-ins and spares a laptop frequent wake-ups.
-                store.start_checkpointer(interval=1.0)
-                thread = ServerThread(create_app(settings, store), "127.0.0.1", self.port)
-                thread.start()
+                # Bound before the app is built, so that with port 0 the issuer names the real port.
+                sock = socket.create_server(("127.0.0.1", self.port))
             except OSError as exc:
                 self.last_error = f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror or exc})"
                 raise EmbeddedServerError(self.last_error) from None
+            if not self.base_url:
+                self.port = sock.getsockname()[1]
+            settings = Settings(host="127.0.0.1", port=self.port, db_path=self.db_path,
+                                base_url=self.base_url or f"http://127.0.0.1:{self.port}", log_requests=False, **signer)
+            store = self._open_store()
+            # Checkpoints off the request path, as in sigil-server; once a second is plenty
+            # for one person's sign-ins and spares a laptop frequent wake-ups.
+            store.start_checkpointer(interval=1.0)
+            thread = ServerThread(create_app(settings, store), "127.0.0.1", self.port, sock=sock)
+            thread.start()
             self._thread = thread
-            if not self.base_url and self.port == 0:
-                self.port = thread.port
             self.last_error = ""
 
     def stop(self) -> None:

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from auth_server.crypto import BadPubkey, parse_pubkey
 from auth_server.oauth.errors import OAuthError, invalid_client
 from auth_server.oauth.models import AUTH_METHODS, PRIVATE_KEY_JWT, SECRET_METHODS, X_AUTH_TOKEN
-from auth_server.store.oauth import ClientRepository, OAuthClient
+from auth_server.oauth.models import OAuthClient
+from auth_server.store.oauth import ClientRepository
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 #: schemes a browser would run or read locally instead of navigating to an app

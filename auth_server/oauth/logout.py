@@ -21,7 +21,7 @@ from auth_server.oauth.clients import active_client
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_request
 from auth_server.oauth.idtoken import SUPPORTED_ALGS
-from auth_server.store.oauth import OAuthClient
+from auth_server.oauth.models import OAuthClient
 
 
 @dataclass(frozen=True)

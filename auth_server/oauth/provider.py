@@ -22,7 +22,8 @@ from auth_server.oauth.context import ProviderConfig, ProviderContext, UserDirec
 from auth_server.oauth.errors import OAuthError, invalid_request
 from auth_server.oauth.grants import GRANTS, device_code
 from auth_server.oauth.idtoken import SigningKeys
-from auth_server.store.oauth import DeviceAuthorization, OAuthClient, OAuthStore
+from auth_server.oauth.models import DeviceAuthorization, OAuthClient
+from auth_server.store.oauth import OAuthStore
 
 if TYPE_CHECKING:
     from auth_server.config import Settings

@@ -7,7 +7,7 @@ from typing import Any
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.secrets import hash_secret
-from auth_server.store.oauth import IssuedToken
+from auth_server.oauth.models import IssuedToken
 
 
 def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> dict[str, Any]:

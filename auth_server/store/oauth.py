@@ -3,12 +3,10 @@
 Each table group has its own module (:mod:`~auth_server.store.clients`, ``codes``,
 ``tokens``, ``consents``, ``devices``); the migrations are in
 :mod:`auth_server.store.migrations`, the row types in :mod:`auth_server.oauth.models`.
-The row types are re-exported here while code still imports them from this module.
 """
 
 from __future__ import annotations
 
-from auth_server.oauth.models import AuthorizationCode, DeviceAuthorization, IssuedToken, OAuthClient
 from auth_server.store.clients import ClientRepository
 from auth_server.store.codes import CodeRepository
 from auth_server.store.consents import ConsentRepository
@@ -18,7 +16,6 @@ from auth_server.store.registration import RegistrationTokenRepository
 from auth_server.store.tokens import TokenRepository
 
 __all__ = [
-    "AuthorizationCode", "DeviceAuthorization", "IssuedToken", "OAuthClient",
     "ClientRepository", "CodeRepository", "ConsentRepository", "DeviceRepository", "RegistrationTokenRepository",
     "TokenRepository",
     "OAuthStore",

@@ -17,7 +17,7 @@ import bottle
 
 from auth_server.config import origin_of
 from auth_server.store import Store
-from auth_server.store.oauth import OAuthClient
+from auth_server.oauth.models import OAuthClient
 from auth_server.web.client_auth import ENVIRON_KEY
 from auth_server.web.errors import json_response
 

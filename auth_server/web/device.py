@@ -20,7 +20,7 @@ import bottle
 from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.secrets import normalize_user_code
 from auth_server.ratelimit import DeviceFlowLimits, retry_after_header
-from auth_server.store.oauth import OAuthClient
+from auth_server.oauth.models import OAuthClient
 from auth_server.web.client_auth import client_request
 from auth_server.web.context import check_origin, client_ip, current_session
 from auth_server.web.errors import NO_STORE, ApiError, json_response

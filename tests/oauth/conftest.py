@@ -20,7 +20,7 @@ from auth_server.oauth.pkce import s256_challenge
 from auth_server.oauth.provider import Provider, ProviderConfig
 from auth_server.oauth.users import StoreUserDirectory
 from auth_server.store import Store
-from auth_server.store.oauth import OAuthClient
+from auth_server.oauth.models import OAuthClient
 from tests.helpers.clock import FakeClock
 from tests.helpers.postgres import database_for_test
 from tests.helpers.server import RunningServer, start_server

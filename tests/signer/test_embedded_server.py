@@ -68,3 +68,13 @@ def test_server_figures_count_live_sessions_only(running):
     ctx.server.register_client("Demo", ["http://localhost:5173/callback"], ctx.wallet.default_identity().pubkey)
     stats = ctx.server.stats()
     assert (stats.clients, stats.users, stats.sessions) == (1, 1, 1)
+
+
+def test_on_any_free_port_the_issuer_is_the_bound_port(running):
+    """The socket is bound before the app is built, so discovery never names port 0."""
+    import json
+
+    ctx = running(AppSettings(signer_port=0, server_port=0))
+    with urllib.request.urlopen(ctx.server.url + "/.well-known/openid-configuration", timeout=10) as response:
+        issuer = json.load(response)["issuer"]
+    assert issuer == ctx.server.url and not issuer.endswith(":0")

@@ -33,7 +33,8 @@ from auth_server.oauth.client_auth.x_auth_token import XAuthTokenMethod
 from auth_server.oauth.clients import CLIENT_ASSERTION_ALGS, active_client
 from auth_server.oauth.errors import OAuthError, invalid_client, invalid_request
 from auth_server.oauth.models import PUBLIC, X_AUTH_TOKEN
-from auth_server.store.oauth import ClientRepository, OAuthClient
+from auth_server.oauth.models import OAuthClient
+from auth_server.store.oauth import ClientRepository
 
 __all__ = [
     "ASSERTION_ALGORITHMS", "CLIENT_ASSERTION_ALGS", "ClientAuthMethod", "ClientAuthenticator", "ClientRequest",

@@ -11,7 +11,8 @@ from typing import Any, Protocol
 from auth_server.crypto import AuthToken
 from auth_server.oauth.clients import active_client
 from auth_server.oauth.errors import invalid_client
-from auth_server.store.oauth import ClientRepository, OAuthClient
+from auth_server.oauth.models import OAuthClient
+from auth_server.store.oauth import ClientRepository
 
 #: ``WWW-Authenticate`` of a failed attempt, by the method the client tried or is registered for
 CHALLENGES = {"client_secret_basic": 'Basic realm="sigil"', "x_auth_token": "X-Auth-Token"}

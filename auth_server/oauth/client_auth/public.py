@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from auth_server.oauth.client_auth.base import ClientRequest, MethodDeps, registered_for
 from auth_server.oauth.models import PUBLIC
-from auth_server.store.oauth import OAuthClient
+from auth_server.oauth.models import OAuthClient
 
 
 class NoneMethod:

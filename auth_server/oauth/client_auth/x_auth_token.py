@@ -8,7 +8,7 @@ from auth_server.oauth.client_auth.base import ClientRequest, MethodDeps, regist
 from auth_server.oauth.clients import authenticate_client
 from auth_server.oauth.errors import invalid_client
 from auth_server.oauth.models import X_AUTH_TOKEN
-from auth_server.store.oauth import OAuthClient
+from auth_server.oauth.models import OAuthClient
 
 
 class XAuthTokenMethod:

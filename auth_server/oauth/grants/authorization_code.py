@@ -10,7 +10,7 @@ from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
 from auth_server.oauth.secrets import hash_secret
-from auth_server.store.oauth import OAuthClient
+from auth_server.oauth.models import OAuthClient
 
 GRANT_TYPE = "authorization_code"
 
