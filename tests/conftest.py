@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.node_peer import NodePeer
+from tests.helpers.node_peer import TOKENPASS_PEER_SCRIPT, NodePeer
 from tests.helpers.postgres import PostgresServer
 
 
@@ -25,6 +25,14 @@ collect_ignore = [] if _installed("PySide6") else ["gui"]
 def node_peer() -> Iterator[NodePeer]:
     """The reference ``bitcoin-auth`` in Node, one process for the whole run."""
     peer = NodePeer()
+    yield peer
+    peer.close()
+
+
+@pytest.fixture(scope="session")
+def tokenpass_peer() -> Iterator[NodePeer]:
+    """bitcoin-backup, bsv-bap and @bsv/sdk in one Node process (``tokenpass_peer.mjs``)."""
+    peer = NodePeer(TOKENPASS_PEER_SCRIPT, needs="bsv-bap")
     yield peer
     peer.close()
 
