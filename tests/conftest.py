@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.node_peer import NodePeer, OpenIDClientPeer
+from tests.helpers.node_peer import TOKENPASS_PEER_SCRIPT, NodePeer, OpenIDClientPeer
 from tests.helpers.postgres import PostgresServer
 
 
@@ -33,6 +33,14 @@ def node_peer() -> Iterator[NodePeer]:
 def openid_client() -> Iterator[OpenIDClientPeer]:
     """``openid-client`` in Node (the certified relying-party library), one process per run."""
     peer = OpenIDClientPeer()
+    yield peer
+    peer.close()
+
+
+@pytest.fixture(scope="session")
+def tokenpass_peer() -> Iterator[NodePeer]:
+    """bitcoin-backup, bsv-bap and @bsv/sdk in one Node process (``tokenpass_peer.mjs``)."""
+    peer = NodePeer(TOKENPASS_PEER_SCRIPT, needs="bsv-bap")
     yield peer
     peer.close()
 

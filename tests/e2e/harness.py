@@ -203,7 +203,13 @@ class DesktopHand:
         self.click(g.x + 10, g.y + 8)
 
     def click(self, x: int, y: int) -> None:
-        self._run("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
+        # `mousemove --sync` waits for the pointer to move, and stalls ~15 s when it is already
+        # there (the next dialog of the same size opens where the last one was).
+        here = dict(re.findall(r"(\w+)=(\d+)", self._run("xdotool", "getmouselocation", "--shell")))
+        if (int(here.get("X", -1)), int(here.get("Y", -1))) == (x, y):
+            self._run("xdotool", "click", "1")
+        else:
+            self._run("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
 
     def focus(self, window: str) -> None:
         self._run("xdotool", "windowfocus", "--sync", window, check=False)

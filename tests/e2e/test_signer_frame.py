@@ -7,22 +7,28 @@ The CWI protocol of later plugins (not published on npm) is spoken by the same p
 Tests run in file order on one stack: the first ones run before the desktop signer starts.
 
 To relay one more call end to end, add a row to :data:`RELAYED_CALLS`: the JavaScript that
-makes it through the plugin (and through CWI), and how its answer is checked.
+makes it through the plugin (and through CWI), and how Node (@bsv/sdk, bitcoin-auth) checks
+its answer. The frame's calls reach the signer from the Sigil server's origin, so the
+per-site key (AIP) is the one of the server's host.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 from typing import Any
+from urllib.parse import urlsplit
 
 import coincurve
 import pytest
 
 from auth_server.serving import ServerThread
-from tests.e2e.conftest import EXPECTED_BAP_ID, EXPECTED_PUBKEY, WALLET_PASSPHRASE, Stack
+from tests.e2e.conftest import EXPECTED_BAP_ID, WALLET_PASSPHRASE, Stack
+from tests.e2e.sdk_checks import AIP_DATA, FRIEND, SECRET, SdkChecks
 from tests.e2e.test_sign_in import Approvals, approvals, desktop, lock_wallet, signer_status  # noqa: F401
 from tests.helpers import frame_parent
 from tests.helpers.frame_parent import bundle_parent_script, frame_messages, kinds, outcome, parent_app, start
@@ -32,22 +38,41 @@ pytestmark = pytest.mark.e2e
 
 QUIET_SECONDS = 3.0  # how long "nothing arrives" is watched for
 BODY = '{"title":"hello from the frame"}'
+SIGMA_KEY = f"protocolID: [2, 'sigma-encrypt'], keyID: {json.dumps(FRIEND)}"  # CWI's name for the friend key
 
 
 @dataclass(frozen=True)
 class RelayedCall:
-    """One plugin call through the frame: how to make it, and what a right answer is."""
+    """One plugin call through the frame: how to make it, and what a right answer is.
+
+    The JavaScript may name ``$values`` that ``setup`` makes in Node first (a ciphertext
+    @bsv/sdk sealed, say)."""
 
     plugin_js: str  # an expression on `sigma` (authClient.sigma) giving a promise
     cwi_js: str  # an expression on `cwi` (frameTest.cwi) giving a promise
-    check: Callable[[Any, NodePeer], None]
+    check: Callable[[Any, SdkChecks], None]
+    setup: Callable[[SdkChecks], dict[str, str]] = field(default=lambda checks: {})
+
+    def scripts(self, checks: SdkChecks) -> tuple[str, str]:
+        values = {k: json.dumps(v) for k, v in self.setup(checks).items()}
+        return Template(self.plugin_js).substitute(values), Template(self.cwi_js).substitute(values)
 
 
-def check_auth_token(token: Any, peer: NodePeer) -> None:
-    pubkey, scheme, timestamp, path, _signature = token.split("|")
-    assert (pubkey, scheme, path) == (EXPECTED_PUBKEY, "brc77", "/api/posts")
-    assert peer.verify(token, "/api/posts", timestamp, BODY)
-    assert not peer.verify(token, "/api/posts", timestamp, BODY + " ")
+def check_auth_token(token: Any, checks: SdkChecks) -> None:
+    checks.check_auth_token(token, "/api/posts", BODY)
+
+
+def sealed_by_the_sdk(checks: SdkChecks) -> dict[str, str]:
+    sealed = checks.seal_for_friend(SECRET)
+    return {"hex": sealed, "b64": base64.b64encode(bytes.fromhex(sealed)).decode()}
+
+
+def is_secret(value: Any, checks: SdkChecks) -> None:
+    assert value == SECRET
+
+
+def is_friend_key(key: Any, checks: SdkChecks) -> None:
+    assert key == checks.friend_public_key(), "not the key @bsv/sdk derives for the friend"
 
 
 RELAYED_CALLS: dict[str, RelayedCall] = {
@@ -56,9 +81,37 @@ RELAYED_CALLS: dict[str, RelayedCall] = {
         cwi_js=f"cwi.call('signAuthToken', {{requestPath: '/api/posts', body: {BODY!r}, signatureType: 'brc77'}})",
         check=check_auth_token,
     ),
-    # signAIP, encrypt, decrypt, getFriendPublicKey: rows like the one above, once the local
-    # API answers /api/sign-aip, /api/encrypt, /api/decrypt and /api/friend-pubkey.
+    "signAIP": RelayedCall(
+        plugin_js=f"sigma.signAIP({json.dumps(AIP_DATA)})",
+        cwi_js=f"cwi.call('signAIP', {{hexArray: {json.dumps(AIP_DATA)}}})",
+        check=lambda ops, checks: checks.check_signed_ops(ops),
+    ),
+    # the frame answers base64 (the plugin's contract); CWI bytes, turned into base64 here
+    "encrypt": RelayedCall(
+        plugin_js=f"sigma.encrypt({json.dumps(SECRET)}, {json.dumps(FRIEND)})",
+        cwi_js=(f"cwi.call('encrypt', {{plaintext: Array.from(new TextEncoder().encode({json.dumps(SECRET)})), "
+                f"{SIGMA_KEY}, counterparty: 'self'}}).then(r => btoa(String.fromCharCode(...r.ciphertext)))"),
+        check=lambda sealed, checks: is_secret(checks.open_for_friend(sealed), checks),
+    ),
+    "decrypt": RelayedCall(
+        plugin_js=f"sigma.decrypt($b64, {json.dumps(FRIEND)})",
+        cwi_js=(f"cwi.call('decrypt', {{ciphertext: Array.from($hex.match(/../g), h => parseInt(h, 16)), "
+                f"{SIGMA_KEY}, counterparty: 'self'}}).then(r => new TextDecoder().decode(r.plaintext))"),
+        check=is_secret,
+        setup=sealed_by_the_sdk,
+    ),
+    "getFriendPublicKey": RelayedCall(
+        plugin_js=f"sigma.getFriendPublicKey({json.dumps(FRIEND)})",
+        cwi_js=f"cwi.call('getPublicKey', {{{SIGMA_KEY}}}).then(r => r.publicKey)",
+        check=lambda key, checks: is_friend_key(key, checks),
+    ),
 }
+
+
+@pytest.fixture(scope="module")
+def checks(stack: Stack, tokenpass_peer: NodePeer, node_peer: NodePeer) -> SdkChecks:
+    """The frame calls the signer from the Sigil server's origin: its host is the site."""
+    return SdkChecks(tokenpass_peer, node_peer, site=urlsplit(stack.server_url).netloc)
 
 
 # -- the app pages ---------------------------------------------------------------------------------
@@ -146,33 +199,57 @@ def test_a_cwi_call_the_frame_does_not_know_is_an_error(stack: Stack, apps: Apps
 
 
 @pytest.mark.parametrize("name", sorted(RELAYED_CALLS))
-def test_calls_through_the_plugin_frame(name: str, approvals: Approvals, apps: Apps, page, node_peer: NodePeer,
+def test_calls_through_the_plugin_frame(name: str, approvals: Approvals, apps: Apps, page, checks: SdkChecks,
                                         screenshot_dir: Path) -> None:
     call = RELAYED_CALLS[name]
+    plugin_js, _ = call.scripts(checks)
     open_app(page, apps.registered)
-    start(page, "first", call.plugin_js)
-    approvals.approve(shot=f"frame-{name}-approve-access.png")
+    start(page, "first", plugin_js)
+    approvals.approve(shot=f"frame-{name}-approve-access.png")  # a new frame: one grant for the call's scopes
     result = outcome(page, "first")
     assert result["ok"], result
-    call.check(result["value"], node_peer)
+    call.check(result["value"], checks)
     # The grant lives as long as the page: a second call needs no dialog.
-    start(page, "second", call.plugin_js)
+    start(page, "second", plugin_js)
     result = outcome(page, "second", timeout=10)
     assert result["ok"], result
-    call.check(result["value"], node_peer)
+    call.check(result["value"], checks)
     assert "SIGNER_ERROR" not in kinds(frame_messages(page))
+    approvals.expect_no_more()
 
 
 @pytest.mark.parametrize("name", sorted(RELAYED_CALLS))
-def test_calls_through_the_cwi_frame(name: str, approvals: Approvals, apps: Apps, page, node_peer: NodePeer) -> None:
+def test_calls_through_the_cwi_frame(name: str, approvals: Approvals, apps: Apps, page, checks: SdkChecks) -> None:
     call = RELAYED_CALLS[name]
+    _, cwi_js = call.scripts(checks)
     open_app(page, apps.registered)
-    start(page, "cwi", call.cwi_js)
+    start(page, "cwi", cwi_js)
     approvals.approve()
     result = outcome(page, "cwi")
     assert result["ok"], result
-    call.check(result["value"], node_peer)
+    call.check(result["value"], checks)
     assert kinds(frame_messages(page))[0] == "CWI:ready"
+
+
+def test_one_frame_asks_again_only_for_a_scope_it_lacks(approvals: Approvals, apps: Apps, page,
+                                                       checks: SdkChecks) -> None:
+    """sign, then encrypt, then decrypt in one page: each new scope costs one dialog (the frame
+    asks for the union), a call within the scopes held costs none."""
+    open_app(page, apps.registered)
+    for name in ("sign", "encrypt", "decrypt"):
+        call = RELAYED_CALLS[name]
+        start(page, name, call.scripts(checks)[0])
+        approvals.approve()
+        result = outcome(page, name)
+        assert result["ok"], (name, result)
+        call.check(result["value"], checks)
+    for name in ("signAIP", "getFriendPublicKey"):  # sign is held: no dialog
+        call = RELAYED_CALLS[name]
+        start(page, name, call.scripts(checks)[0])
+        result = outcome(page, name, timeout=10)
+        assert result["ok"], (name, result)
+        call.check(result["value"], checks)
+    approvals.expect_no_more()
 
 
 def test_denied_in_sigil_is_a_signer_error(approvals: Approvals, apps: Apps, page) -> None:
@@ -185,7 +262,7 @@ def test_denied_in_sigil_is_a_signer_error(approvals: Approvals, apps: Apps, pag
 
 
 def test_a_locked_wallet_is_announced_then_unlocked_in_sigil(approvals: Approvals, stack: Stack, apps: Apps, page,
-                                                            node_peer: NodePeer, screenshot_dir: Path) -> None:
+                                                            checks: SdkChecks, screenshot_dir: Path) -> None:
     lock_wallet(stack)
     open_app(page, apps.registered)
     start(page, "locked", RELAYED_CALLS["sign"].plugin_js)
@@ -198,7 +275,7 @@ def test_a_locked_wallet_is_announced_then_unlocked_in_sigil(approvals: Approval
     approvals.unlock_and_approve(WALLET_PASSPHRASE)
     result = outcome(page, "locked")
     assert result["ok"], result
-    RELAYED_CALLS["sign"].check(result["value"], node_peer)
+    RELAYED_CALLS["sign"].check(result["value"], checks)
     assert signer_status(stack)["unlocked"] is True
     seen = kinds(frame_messages(page))
     assert seen.index("WALLET_LOCKED") < seen.index("WALLET_UNLOCKED")

@@ -1,6 +1,6 @@
 """An app page that uses the published Sigma client plugin's signer frame, for the /signer tests.
 
-``frame_parent.js`` is bundled with the esbuild and ``@sigma-auth/better-auth-plugin`` of
+``frame_parent.js`` (or ``local_parent.js``, the same page with ``preferLocal``) is bundled with the esbuild and ``@sigma-auth/better-auth-plugin`` of
 ``examples/sigma_client`` (the plugin from npm, unchanged) and served by a small bottle app,
 which the tests put on a registered origin and on one nobody registered. In the page,
 ``frameTest.start(name, () => promise)`` begins a call without blocking the test (which may
@@ -17,28 +17,31 @@ import bottle
 
 SIGMA_CLIENT_DIR = Path(__file__).resolve().parents[2] / "examples" / "sigma_client"
 PARENT_SCRIPT = Path(__file__).resolve().parent / "frame_parent.js"
+LOCAL_PARENT_SCRIPT = Path(__file__).resolve().parent / "local_parent.js"
 
 
-def bundle_parent_script() -> bytes:
-    """frame_parent.js with the published plugin, bundled by the example's esbuild (from stdin,
+def bundle_parent_script(script: Path = PARENT_SCRIPT) -> bytes:
+    """``script`` with the published plugin, bundled by the example's esbuild (from stdin,
     so that packages resolve in examples/sigma_client/node_modules)."""
     result = subprocess.run(
         [str(SIGMA_CLIENT_DIR / "node_modules" / ".bin" / "esbuild"), "--bundle", "--format=esm",
-         "--platform=browser", "--target=es2020", "--log-level=error", "--sourcefile=frame_parent.js"],
-        input=PARENT_SCRIPT.read_bytes(), cwd=SIGMA_CLIENT_DIR, capture_output=True, timeout=60,
+         "--platform=browser", "--target=es2020", "--log-level=error", f"--sourcefile={script.name}"],
+        input=script.read_bytes(), cwd=SIGMA_CLIENT_DIR, capture_output=True, timeout=60,
     )
     if result.returncode != 0:
         raise RuntimeError(f"esbuild failed: {result.stderr.decode(errors='replace')}")
     return result.stdout
 
 
-def parent_app(sigma_url: str, script: bytes) -> bottle.Bottle:
-    """``/`` (the page) and ``/parent.js`` (the bundle), pointed at the Sigil server ``sigma_url``."""
+def parent_app(sigma_url: str, script: bytes, env: dict[str, str] | None = None) -> bottle.Bottle:
+    """``/`` (the page) and ``/parent.js`` (the bundle), pointed at the Sigil server ``sigma_url``
+    (and whatever else ``env`` sets, e.g. ``NEXT_PUBLIC_TOKENPASS_URL``, the local signer)."""
     app = bottle.Bottle()
     # What Next.js does with NEXT_PUBLIC_* variables, at run time instead of bundle time.
+    variables = {"NEXT_PUBLIC_SIGMA_AUTH_URL": sigma_url, **(env or {})}
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Frame app</title>"
-        f"<script>globalThis.process = {{ env: {{ NEXT_PUBLIC_SIGMA_AUTH_URL: {json.dumps(sigma_url)} }} }};</script>"
+        f"<script>globalThis.process = {{ env: {json.dumps(variables)} }};</script>"
         "<script type='module' src='/parent.js'></script></head>"
         "<body><h1>An app that signs through Sigil</h1></body></html>"
     )

@@ -7,7 +7,8 @@
 //   {"op":"bap-new", rootPk | xprv, mnemonic?, names:[..], label?} -> {backup, ids:[{name, bapId, rootAddress, memberKey}]}
 //   {"op":"bap-open", backup}   (a decrypted master backup)   -> {ids:[{name, bapId, rootAddress, memberKey}]}
 //   {"op":"master", rootPk}                                   -> {wif}   (HD.fromSeed(rootPk bytes).privKey)
-//   {"op":"child", wif, invoice, pub?}                        -> {wif, pub}   (ECDH child when pub is given)
+//   {"op":"hd-key", mnemonic, path}                           -> {wif, pub}   (BIP39 seed, BIP32 path)
+//   {"op":"child", wif, invoice, pub?}                        -> {wif, pub, address}   (ECDH child when pub is given)
 //   {"op":"child-pub", pub, wif, invoice}                     -> {pub}   (what the holder of wif computes for pub)
 //   {"op":"encrypt", pub, hex, fromWif?, noKey?}              -> {hex}
 //   {"op":"decrypt", wif, hex}                                -> {hex}  (or {error})
@@ -15,7 +16,7 @@
 //   {"op":"bsm-verify", hex, address, sig}                    -> {valid}
 //   {"op":"member-backup", wif, name}                         -> {backup}  (MemberID.exportForBackup)
 import readline from "node:readline";
-import { ECIES, HD, PrivateKey, PublicKey, BSM, Utils } from "@bsv/sdk";
+import { ECIES, HD, Mnemonic, PrivateKey, PublicKey, BSM, Utils } from "@bsv/sdk";
 import { BAP, MemberID } from "bsv-bap";
 import { decryptBackup, encryptBackup } from "bitcoin-backup";
 
@@ -46,11 +47,15 @@ async function handle(req) {
     }
     case "master":
       return { wif: HD.fromSeed(PrivateKey.fromWif(req.rootPk).toArray("be", 32)).privKey.toWif() };
+    case "hd-key": {
+      const key = HD.fromSeed(Mnemonic.fromString(req.mnemonic).toSeed()).derive(req.path).privKey;
+      return { wif: key.toWif(), pub: key.toPublicKey().toString() };
+    }
     case "child": {
       const key = PrivateKey.fromWif(req.wif);
       const other = req.pub ? PublicKey.fromString(req.pub) : key.toPublicKey();
       const child = key.deriveChild(other, req.invoice);
-      return { wif: child.toWif(), pub: child.toPublicKey().toString() };
+      return { wif: child.toWif(), pub: child.toPublicKey().toString(), address: child.toPublicKey().toAddress() };
     }
     case "child-pub":
       return { pub: PublicKey.fromString(req.pub).deriveChild(PrivateKey.fromWif(req.wif), req.invoice).toString() };
