@@ -34,7 +34,7 @@ class Settings:
     # a SQLite file, or a ``postgresql://`` URL shared by several instances (auth_server/store/engine.py)
     db_path: Path | str = field(default_factory=default_db_path)
     base_url: str = ""  # "" means f"http://{host}:{port}"
-    # X-Auth-Token rules (PROTOCOL.md section 1)
+    # X-Auth-Token rules (docs/PROTOCOL.md section 1)
     token_window_seconds: float = 300.0
     # sessions
     session_days: float = 7.0
@@ -77,7 +77,7 @@ class Settings:
     refresh_token_ttl: int = 30 * 86400
     id_token_ttl: int = 3600
     always_issue_refresh_token: bool = False
-    # Client tokens are single use where they buy sessions or tokens (PROTOCOL.md section 1);
+    # Client tokens are single use where they buy sessions or tokens (docs/PROTOCOL.md section 1);
     # introspection is a read, so by default a replay within the window just asks again.
     single_use_introspection: bool = False
     id_token_alg: str = "RS256"  # or "ES256"

@@ -5,7 +5,7 @@ resolver, a cache and subscription tiers. Here they are plain callables and obje
 handed to :class:`auth_server.config.Settings`:
 
 * ``resolve_bap_id(user_id, pubkey) -> str | None``: which BAP identity a signed-in key
-  belongs to. The default derives it from the member pubkey alone (PROTOCOL.md section 5),
+  belongs to. The default derives it from the member pubkey alone (docs/PROTOCOL.md section 5),
   which is right whenever the token was signed with the identity's member key.
 * ``cache``: anything with ``get(key)``, ``set(key, value, ttl)`` and ``delete(key)``; the
   server keeps resolver results there so a slow resolver (an indexer lookup) runs once

@@ -1,4 +1,4 @@
-"""The sign-in rules (PROTOCOL.md section 6): an X-Auth-Token in, a session out.
+"""The sign-in rules (docs/PROTOCOL.md section 6): an X-Auth-Token in, a session out.
 
 Plain values in (the header, the raw body, the Origin and Referer, the client address,
 the user agent), a :class:`SignedIn` out, or an ``ApiError``/``TokenError`` saying why

@@ -6,7 +6,7 @@ A key is used only after the user approved: an access grant needs approval, a
 sign-in token (a path ending in ``/sign-in/sigma``) always needs approval, and other
 requests are answered without a prompt within the live grant's scopes, host and duration.
 
-Which key answers (PROTOCOL.md section 7): X-Auth-Tokens (``/api/sign {path}``) are signed
+Which key answers (docs/PROTOCOL.md section 7): X-Auth-Tokens (``/api/sign {path}``) are signed
 by the identity's member key, which is what a Sigma server binds to the BAP ID; only a wallet
 imported from TokenPass signs other sites' tokens with TokenPass's per-site key, so the sites
 that knew it keep knowing it. Plain messages, AIP and the crypto endpoints use the keys
@@ -41,7 +41,7 @@ MAX_ID = 200  # a BAP ID is 27 characters; friend ids are opaque strings, kept s
 class SignerError(Exception):
     """A failure the local API reports as ``{error, code, success: false}``.
 
-    Codes 1, 2, 3 and 5 are those of PROTOCOL.md section 7; 4 (denied by the user or
+    Codes 1, 2, 3 and 5 are those of docs/PROTOCOL.md section 7; 4 (denied by the user or
     timed out), 6 (malformed request) and 7 (no wallet) are ours.
     """
 

@@ -1,4 +1,4 @@
-"""The wire protocols of PROTOCOL.md sections 1-5 as pure functions (no I/O).
+"""The wire protocols of docs/PROTOCOL.md sections 1-5 as pure functions (no I/O).
 
 Everything here is deterministic given its inputs, except where a caller lets a
 function draw randomness (BRC-77 key IDs) or read the clock (token timestamps);

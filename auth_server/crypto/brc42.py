@@ -1,4 +1,4 @@
-"""BRC-42 ("Type-42") key derivation (PROTOCOL.md section 3).
+"""BRC-42 ("Type-42") key derivation (docs/PROTOCOL.md section 3).
 
 Both parties reach the same child key pair from their own private key and the
 other's public key: the sender computes the child private key, anyone holding

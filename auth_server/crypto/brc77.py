@@ -1,4 +1,4 @@
-"""BRC-77 signed messages (PROTOCOL.md section 4), the signature inside ``brc77`` tokens.
+"""BRC-77 signed messages (docs/PROTOCOL.md section 4), the signature inside ``brc77`` tokens.
 
 Layout: ``42 42 33 01 ‖ sender pubkey (33) ‖ verifier (0x00 or 33 bytes) ‖ keyID (32) ‖ DER``.
 """
@@ -80,7 +80,7 @@ def verify_brc77(
     """True when ``signed`` is a valid signature of ``message`` by its embedded sender.
 
     Callers must still compare ``signed.sender`` with the key they expect: the
-    blob names its own signer (PROTOCOL.md section 1, key binding). A caller that
+    blob names its own signer (docs/PROTOCOL.md section 1, key binding). A caller that
     already holds that key parsed may pass it as ``sender`` to skip parsing it again.
 
     The signature is made by the child key A + h·G. Rather than computing that point

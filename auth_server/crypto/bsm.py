@@ -1,4 +1,4 @@
-"""Bitcoin Signed Message (PROTOCOL.md section 2).
+"""Bitcoin Signed Message (docs/PROTOCOL.md section 2).
 
 Verification is stricter than most: only compressed-key headers and low-S
 signatures are accepted, so every valid signature has exactly one encoding and

@@ -1,4 +1,4 @@
-"""Keys, addresses and BAP IDs (PROTOCOL.md section 5)."""
+"""Keys, addresses and BAP IDs (docs/PROTOCOL.md section 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The X-Auth-Token header (PROTOCOL.md section 1): make, parse, verify.
+"""The X-Auth-Token header (docs/PROTOCOL.md section 1): make, parse, verify.
 
 ``verify_token`` is stricter than the reference verifier: the ``brc77`` sender key
 must equal the token's pubkey, and the timestamp must lie within a window of the

@@ -1,4 +1,4 @@
-"""Single-use memory for signed tokens (PROTOCOL.md section 1, rule 3).
+"""Single-use memory for signed tokens (docs/PROTOCOL.md section 1, rule 3).
 
 A key is remembered until it expires; afterwards the token it stands for is stale
 anyway, so the row can go (:mod:`auth_server.store.purge` removes it in the background).

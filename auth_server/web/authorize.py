@@ -64,7 +64,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
                                          remember=False))
 
     def authorize_get() -> Any:
-        """OAuth 2.0 authorization endpoint (PROTOCOL.md section 6).
+        """OAuth 2.0 authorization endpoint (docs/PROTOCOL.md section 6).
 
         Shows the sign-in page (no session), the consent page, or redirects back with a code.
         """

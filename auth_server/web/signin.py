@@ -57,7 +57,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
     describe(app, "POST", SIGN_IN_PATH, **{
         "tags": ["sign-in"],
         "parameters": [{"name": "X-Auth-Token", "in": "header", "required": True, "schema": {"type": "string"},
-                        "description": "pubkey|scheme|timestamp|requestPath|signature (PROTOCOL.md section 1)"}],
+                        "description": "pubkey|scheme|timestamp|requestPath|signature (docs/PROTOCOL.md section 1)"}],
         "requestBody": {"required": False, "content": {"application/json": {"schema": {
             "type": "object", "properties": {"bapId": {"type": "string"}, "challenge": {"type": "string"}}}}}},
         "responses": {

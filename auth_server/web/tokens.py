@@ -38,7 +38,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         """Token introspection (RFC 7662) of the authenticated client's own tokens.
 
         The client's X-Auth-Token must be fresh and signed by its member key over this exact
-        body, but it is single use only with ``single_use_introspection``: PROTOCOL.md asks
+        body, but it is single use only with ``single_use_introspection``: docs/PROTOCOL.md asks
         for single use where a token buys sessions or tokens, and a replayed introspection
         can only repeat a question about a token that the replayer already holds.
         """

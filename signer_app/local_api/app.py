@@ -1,4 +1,4 @@
-"""The TokenPass-compatible local signer API (PROTOCOL.md section 7) as a bottle app.
+"""The TokenPass-compatible local signer API (docs/PROTOCOL.md section 7) as a bottle app.
 
 Browser access rules: ``GET /api/status``, ``POST /api/auth`` and ``POST /api/sign-in``
 answer any named origin (asking for a grant or a sign-in is what the approval dialog is

@@ -36,7 +36,7 @@ _WORDS = frozenset(_BIP39.wordlist)
 
 
 def member_path(index: int) -> str:
-    """The BAP member (root) key path of identity ``index`` (PROTOCOL.md section 5)."""
+    """The BAP member (root) key path of identity ``index`` (docs/PROTOCOL.md section 5)."""
     if not 0 <= index < 2**31:
         raise WalletError("identity index out of range")
     return f"m/424150'/0'/0'/0'/{index}'/0'"

@@ -2,7 +2,7 @@
 
 One module-scoped :class:`Stack`: ``sigil-server serve`` (temp SQLite), the demo app and
 the Sigma client example (each registered with ``sigil-server clients add``), and the
-``sigil`` desktop app on its own Xvfb display with a wallet imported from the PROTOCOL.md
+``sigil`` desktop app on its own Xvfb display with a wallet imported from the docs/PROTOCOL.md
 test mnemonic. Every port is a free one; nothing touches 3000 or 21000. Chromium is
 Debian's, driven by Playwright (which never downloads a browser here).
 
@@ -41,7 +41,7 @@ SIGMA_CLIENT_DIR = REPO / "examples" / "sigma_client"
 
 TEST_MNEMONIC = "abandon " * 11 + "about"
 WALLET_PASSPHRASE = "correct horse battery staple"
-# Identity 0 of the test mnemonic (PROTOCOL.md section 5).
+# Identity 0 of the test mnemonic (docs/PROTOCOL.md section 5).
 EXPECTED_BAP_ID = "VpdSWHprjixzq5dX2kno1gEmw4C"
 EXPECTED_PUBKEY = "029261ed9212734363d539b12a9dbee938574b99dba5568625ef80572385c66f97"
 

@@ -2,7 +2,7 @@
 
 The browser tests never ask Sigil for a key: Node derives everything itself. ``@bsv/sdk``
 turns the test mnemonic into identity 0's member key (the base key ``B`` of a Sigil wallet,
-PROTOCOL.md section 8) and from it the per-site, friend and encryption keys; the answers a
+docs/PROTOCOL.md section 8) and from it the per-site, friend and encryption keys; the answers a
 page got through the plugin are then checked with @bsv/sdk (BSM, BIE1 ECIES) and
 ``bitcoin-auth`` (X-Auth-Tokens).
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from tests.e2e.conftest import EXPECTED_PUBKEY, TEST_MNEMONIC
 from tests.helpers.node_peer import NodePeer
 
-MEMBER_PATH_0 = "m/424150'/0'/0'/0'/0'/0'"  # identity 0's member key (PROTOCOL.md section 5)
+MEMBER_PATH_0 = "m/424150'/0'/0'/0'/0'/0'"  # identity 0's member key (docs/PROTOCOL.md section 5)
 FRIEND = "1FriendOfTheTestUserXXXXXXXX"  # a BAP ID the page encrypts for
 SECRET = "a note for a friend ✓"  # non-ASCII on purpose: UTF-8 all the way
 AIP_DATA = ["6a", "cafe", "00ff"]

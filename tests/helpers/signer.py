@@ -56,7 +56,7 @@ def make_wallet(data_dir: Path):
 
 @pytest.fixture
 def wallet(make_wallet) -> Wallet:
-    """An unlocked wallet whose first identity is the PROTOCOL.md test vector's."""
+    """An unlocked wallet whose first identity is the docs/PROTOCOL.md test vector's."""
     w = make_wallet()
     w.import_mnemonic(VECTOR_MNEMONIC, PASSPHRASE, label="Personal")
     if w.is_locked:

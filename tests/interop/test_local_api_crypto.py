@@ -57,7 +57,7 @@ def app(tmp_path: Path) -> Iterator[AppContext]:
 
 
 def base_wif_of(context: AppContext) -> str:
-    """The key every derived key of the identity comes from (PROTOCOL.md section 8: its member key)."""
+    """The key every derived key of the identity comes from (docs/PROTOCOL.md section 8: its member key)."""
     return wif_from_private_key(context.wallet._require_keystore().derivation_base(0))
 
 
@@ -148,7 +148,7 @@ def test_the_published_plugin_client_works_against_the_api(app: AppContext, toke
     assert out["probe"] is True and out["status"]["unlocked"] is True and out["authenticated"] is True
     (grant_request,) = person.seen
     assert grant_request.scopes == ("sign", "encrypt", "decrypt") and grant_request.duration_seconds == 3600
-    # a Sigil wallet's X-Auth-Tokens are its identity's (PROTOCOL.md section 7)
+    # a Sigil wallet's X-Auth-Tokens are its identity's (docs/PROTOCOL.md section 7)
     assert verify_token(out["token"], "/api/orders", '{"n":1}').pubkey == app.wallet.default_identity().pubkey
     # AIP: the per-site key; Node sends no Origin, so a program is keyed by the host it names
     site_key = tokenpass_peer.request(op="child", wif=base_wif_of(app), invoice="2-tokenpass-plugin.example:8443")

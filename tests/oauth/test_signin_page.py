@@ -1,5 +1,5 @@
 """The sign-in and consent pages in a real browser (Debian's Chromium via Playwright),
-with a stand-in for the local signer API (PROTOCOL.md section 7) on a free port."""
+with a stand-in for the local signer API (docs/PROTOCOL.md section 7) on a free port."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keys, addresses and BAP IDs against the vectors in PROTOCOL.md section 5."""
+"""Keys, addresses and BAP IDs against the vectors in docs/PROTOCOL.md section 5."""
 
 import coincurve
 import pytest

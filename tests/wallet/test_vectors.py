@@ -1,4 +1,4 @@
-"""PROTOCOL.md section 5: BAP identities from the HD master, and the other secret kinds."""
+"""docs/PROTOCOL.md section 5: BAP identities from the HD master, and the other secret kinds."""
 
 from __future__ import annotations
 

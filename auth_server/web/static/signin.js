@@ -1,6 +1,6 @@
 // Sign-in page: ask the local Sigil signer for a sign-in token (one approval in the signer:
 // POST /api/sign-in), post it to this server, then continue to where the user was going.
-// No framework; see PROTOCOL.md section 7.
+// No framework; see docs/PROTOCOL.md section 7.
 (function () {
   "use strict";
   var box = document.getElementById("signin");
