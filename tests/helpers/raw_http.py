@@ -1,5 +1,6 @@
 """Raw sockets against a loopback server, for what an HTTP client library will not send:
-a Content-Length with no body behind it, a chunked body that never ends, a half-sent head."""
+a Content-Length with no body behind it, a chunked body that never ends, a half-sent head,
+header values that are not ASCII."""
 
 from __future__ import annotations
 
@@ -44,3 +45,45 @@ def send_chunks_until_refused(sock: socket.socket, total: int, chunk: int = 1638
     except (BrokenPipeError, ConnectionResetError):
         return sent, True
     return sent, False
+
+
+def raw_request(url: str, head: bytes, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+    """Send bytes exactly as given (httpx would refuse to send non-ASCII header values).
+
+    A server that refuses a request head answers and closes without reading the body; the
+    unread bytes make the kernel reset the connection, which can swallow that answer. Then
+    the head is sent again alone, which is what the server answered.
+    """
+    try:
+        return _exchange(url, head, body)
+    except (ConnectionResetError, BrokenPipeError):
+        return _exchange(url, head, b"")
+
+
+def exchange(url: str, data: bytes, *, tolerate_reset: bool = False) -> bytes:
+    """Send ``data`` exactly as given and read the answer until the server closes.
+
+    With ``tolerate_reset``, a reset ends the answer (what arrived before it is returned)
+    instead of raising.
+    """
+    chunks: list[bytes] = []
+    with connect(url) as sock:
+        try:
+            sock.sendall(data)
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except (ConnectionResetError, BrokenPipeError):
+            if not tolerate_reset:
+                raise
+    return b"".join(chunks)
+
+
+def _exchange(url: str, head: bytes, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    data = exchange(url, head + b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+    status_line, _, rest = data.partition(b"\r\n")
+    header_block, _, payload = rest.partition(b"\r\n\r\n")
+    headers = {}
+    for line in header_block.split(b"\r\n"):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, payload

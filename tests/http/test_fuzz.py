@@ -18,7 +18,6 @@ import hmac
 import json
 import os
 import re
-import socket
 from collections.abc import Iterator
 from urllib.parse import quote_from_bytes
 
@@ -28,6 +27,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from auth_server.crypto import make_token
 from auth_server.oauth.pkce import s256_challenge
+from tests.helpers.raw_http import exchange
 from tests.helpers.server import RunningServer, start_server
 from tests.oauth.conftest import REDIRECT, VERIFIER, register
 
@@ -104,16 +104,7 @@ def raw_request(server: RunningServer, data: bytes) -> bytes | None:
     can overtake waitress's own 400. The app cannot be behind a reset, since waitress reads
     the whole body before it calls the app.
     """
-    host, port = server.url.removeprefix("http://").split(":")
-    chunks: list[bytes] = []
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        try:
-            sock.sendall(data)
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except (ConnectionResetError, BrokenPipeError):
-            pass
-    return b"".join(chunks) or None
+    return exchange(server.url, data, tolerate_reset=True) or None
 
 
 def header_bytes() -> st.SearchStrategy[bytes]:

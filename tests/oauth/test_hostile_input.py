@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from tests.helpers.raw_http import exchange
 from tests.oauth.conftest import authorize_params, redirect_params
 
 ENDPOINTS = ["/api/auth/oauth2/token", "/oauth2/token", "/api/auth/oauth2/revoke", "/api/auth/oauth2/introspect",
@@ -14,16 +14,7 @@ ENDPOINTS = ["/api/auth/oauth2/token", "/oauth2/token", "/api/auth/oauth2/revoke
 
 
 def raw_request(url: str, data: bytes) -> tuple[int, bytes]:
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(data)
-        chunks = []
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    answer = b"".join(chunks)
+    answer = exchange(url, data)
     return int(answer.split(b" ", 2)[1]), answer
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from signer_app.approvals import ApprovalDecision
 from signer_app.local_api.app import create_signer_api
 from tests.helpers.signer import PASSPHRASE
-from tests.helpers.wire import raw_request
+from tests.helpers.raw_http import raw_request
 
 ORIGIN = "https://app.example"
 # The routes as the app itself declares them (building the app calls nothing on the service).

@@ -12,7 +12,7 @@ import pytest
 from signer_app.approvals import ApprovalDecision
 from signer_app.local_api.app import ENDPOINTS
 from tests.helpers.signer import PASSPHRASE
-from tests.helpers.wire import raw_request
+from tests.helpers.raw_http import raw_request
 
 ORIGIN = "https://app.example"
 NOT_STATUS = [(method, path) for method, path, _, _ in ENDPOINTS if path != "/api/status"]
