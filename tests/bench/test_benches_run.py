@@ -56,3 +56,10 @@ def test_verify_bench_measures_the_reference_too():
 def test_ratelimit_bench_measures_both_counters():
     out = run_bench("bench.ratelimit", "--hits", "400", "--threads", "2")
     assert len(re.findall(r"^(shared memory|PostgreSQL)\s+(many keys|one hot key)\s+\d+ hits/s", out, re.MULTILINE)) == 4, out
+
+
+def test_store_bench_measures_both_engines_and_postgresqls_own_cpu():
+    out = run_bench("bench.store", "--signins", "50")
+    assert re.search(r"^SQLite\s+\d+\s+\d+ us\s+n/a\s+\d+ us$", out, re.MULTILINE), out
+    assert re.search(r"^PostgreSQL\s+\d+\s+\d+ us\s+\d+ us\s+\d+ us$", out, re.MULTILINE), out
+    assert re.search(r"^PostgreSQL / SQLite CPU per sign-in: [\d.]+x", out, re.MULTILINE), out
