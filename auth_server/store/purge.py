@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from auth_server.store.engine import StoreUnavailable
+
 if TYPE_CHECKING:  # the store package imports this module
     from auth_server.store import Store
 
@@ -71,7 +73,10 @@ class Purger:
         while not self._stop.wait(self._interval):
             try:
                 counts = purge_tables(self._store, self._clock())
-            except Exception:  # a database hiccup: log it, try again next round
+            except StoreUnavailable as exc:  # an outage: one line, try again next round
+                log.warning("purging expired rows failed: %s", exc)
+                continue
+            except Exception:  # a bug: log it with its traceback, try again next round
                 log.exception("purging expired rows failed")
                 continue
             if any(counts.values()):

@@ -16,7 +16,8 @@ import bottle
 from auth_server.api import ApiError
 from auth_server.crypto import MalformedToken, TokenError
 from auth_server.oauth.errors import OAuthError, invalid_request
-from auth_server.web.pages import carry_cookies, oauth_error_page
+from auth_server.store.engine import StoreUnavailable
+from auth_server.web.pages import carry_cookies, error_page, oauth_error_page
 
 log = logging.getLogger("sigil.server")
 
@@ -47,6 +48,16 @@ def api_error_response(exc: ApiError) -> bottle.HTTPResponse:
     return json_response({"message": exc.message, "code": exc.code}, exc.status, exc.headers)
 
 
+#: what a client is told when the database does not answer (the reason goes to the log only)
+STORE_UNAVAILABLE_MESSAGE = "the server cannot reach its database; try again in a few seconds"
+RETRY_SOON = {"Retry-After": "2"}
+
+
+def log_store_unavailable(exc: StoreUnavailable) -> None:
+    """One line per refused request, no traceback: an outage is not a bug."""
+    log.warning("%s %s answered 503: %s", bottle.request.method, bottle.request.path, exc)
+
+
 def _json_errors_plugin(callback: Callable[..., Any]) -> Callable[..., Any]:
     """Route wrapper: ApiError -> its JSON; TokenError -> 400/401; anything else -> logged JSON 500."""
 
@@ -61,6 +72,10 @@ def _json_errors_plugin(callback: Callable[..., Any]) -> Callable[..., Any]:
             return api_error_response(api_error_from_token_error(exc))
         except UnicodeError:  # bottle decodes headers, cookies and query strings lazily
             return json_response({"message": "request is not valid UTF-8", "code": "BAD_REQUEST"}, 400)
+        except StoreUnavailable as exc:
+            log_store_unavailable(exc)
+            return json_response({"message": STORE_UNAVAILABLE_MESSAGE, "code": "DB_UNAVAILABLE"}, 503,
+                                 RETRY_SOON)
         except Exception:
             log.exception("unhandled error in %s %s", bottle.request.method, bottle.request.path)
             return json_response({"message": "internal error", "code": "INTERNAL_ERROR"}, 500)
@@ -136,6 +151,12 @@ class OAuthErrorsPlugin:
                 return callback(*args, **kwargs)
             except (OAuthError, UnicodeError) as exc:
                 return oauth_error_page(exc)
+            except StoreUnavailable as exc:
+                log_store_unavailable(exc)
+                res = error_page("Sign-in is unavailable for a moment", STORE_UNAVAILABLE_MESSAGE.capitalize() + ".",
+                                 503, "temporarily_unavailable")
+                res.set_header("Retry-After", RETRY_SOON["Retry-After"])
+                return res
 
         return page_wrapper
 

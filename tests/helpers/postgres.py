@@ -52,11 +52,19 @@ class PostgresServer:
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "--auth=trust", "-U", "postgres",
                   "--no-sync", "-E", "UTF8", "--locale=C")  # trust: loopback only, in a private temp dir
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        self._options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
         if not durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
+            self._options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, after :meth:`halt`) on the same port and data."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", self._options, "-l", str(self.root / "log"),
                   "-w", "start")
+
+    def halt(self) -> None:
+        """Stop the server at once, as a crash or a failover would: every connection is cut."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def _run(self, *argv: str) -> None:
         if self._as_root:
