@@ -19,6 +19,8 @@ import httpx
 import pytest
 
 from auth_server.crypto import make_token
+from auth_server.store import Store
+from auth_server.store.engine import StoreUnavailable
 from tests.helpers import postgres
 from tests.helpers.instances import Instance
 
@@ -86,3 +88,28 @@ def test_an_outage_is_answered_503_and_the_server_recovers_by_itself(served):
     log = instance.log()
     assert "answered 503" in log and "/api/auth/sign-in/sigma" in log, log
     assert "Traceback" not in log and "internal error" not in log, log
+
+
+def test_a_transaction_cut_mid_way_is_store_unavailable_and_commits_nothing(served):
+    """The engine's own translation, inside ``write()``: the statement that meets the cut
+    and the rollback after it both end as :class:`StoreUnavailable`, never psycopg's errors."""
+    server, instance = served
+    url = str(instance.proc.args[instance.proc.args.index("--db") + 1])
+    store = Store.open(url, migrate_now=False)
+    try:
+        with pytest.raises(StoreUnavailable, match="failed"):
+            with store.write():
+                store.replay.claim("cut-mid-way", time.time() + 600)
+                server.halt()
+                store.replay.claim("after-the-cut", time.time() + 600)
+        server.start()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert store.replay.claim("cut-mid-way", time.time() + 600)  # the first claim was not committed
+                break
+            except StoreUnavailable:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+    finally:
+        store.close()
