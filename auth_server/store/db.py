@@ -34,7 +34,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from auth_server.store.engine import StoreUnavailable
+
 BUSY_TIMEOUT_MS = 5000
+#: SQLite's primary result codes for a database that exists but cannot take a write now:
+#: locked past the busy timeout, I/O error, disk full, file gone or read-only. A request
+#: that meets one is answered 503 (:class:`StoreUnavailable`), not 500 as if it were a bug.
+_UNAVAILABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+                          sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY})
 #: wal_autocheckpoint (pages) of request connections while a background checkpointer runs
 BACKSTOP_AUTOCHECKPOINT_PAGES = 20000
 CHECKPOINT_INTERVAL_SECONDS = 0.1
@@ -129,24 +136,29 @@ class SQLiteEngine:
             finally:
                 local.depth -= 1
             return
-        with self._write_lock:
-            if self._lock_file is not None:
-                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                local.depth = 1
-                try:
-                    yield conn
-                except BaseException:
-                    conn.rollback()
-                    raise
-                else:
-                    conn.commit()
-                finally:
-                    local.depth = 0
-            finally:
+        try:
+            with self._write_lock:
                 if self._lock_file is not None:
-                    fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+                    fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    local.depth = 1
+                    try:
+                        yield conn
+                    except BaseException:
+                        conn.rollback()
+                        raise
+                    else:
+                        conn.commit()
+                    finally:
+                        local.depth = 0
+                finally:
+                    if self._lock_file is not None:
+                        fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+        except sqlite3.OperationalError as exc:  # writes are where a lock, a full disk or a lost file show
+            if exc.sqlite_errorcode & 0xFF not in _UNAVAILABLE:
+                raise
+            raise StoreUnavailable(f"database {self.path} failed: {exc}") from None
 
     def start_checkpointer(self, interval: float = CHECKPOINT_INTERVAL_SECONDS) -> None:
         """Move WAL checkpoints off the request path, into a daemon thread (see the module doc).

@@ -49,7 +49,7 @@ def api_error_response(exc: ApiError) -> bottle.HTTPResponse:
 
 
 #: what a client is told when the database does not answer (the reason goes to the log only)
-STORE_UNAVAILABLE_MESSAGE = "the server cannot reach its database; try again in a few seconds"
+STORE_UNAVAILABLE_MESSAGE = "the server's database is not available; try again in a few seconds"
 RETRY_SOON = {"Retry-After": "2"}
 
 

@@ -60,7 +60,7 @@ def test_an_outage_is_answered_503_and_the_server_recovers_by_itself(served):
     started = time.monotonic()
     refused = sign_in(instance.url, key)
     assert refused.status_code == 503, refused.text
-    assert refused.json() == {"message": "the server cannot reach its database; try again in a few seconds",
+    assert refused.json() == {"message": "the server's database is not available; try again in a few seconds",
                               "code": "DB_UNAVAILABLE"}
     assert refused.headers["Retry-After"] == "2"
     session_check = httpx.get(instance.url + "/api/auth/get-session", headers={"Authorization": f"Bearer {session}"})
