@@ -33,18 +33,35 @@ def read_answer(sock: socket.socket, timeout: float) -> bytes:
     return data
 
 
-def send_chunks_until_refused(sock: socket.socket, total: int, chunk: int = 16384) -> tuple[int, bool]:
-    """Send ``total`` bytes of chunked body (without the final empty chunk); returns the bytes
-    sent and whether the server stopped taking them (reset or closed) before the end."""
-    sent = 0
+def announce_huge_body(url: str, path: str, size: int = 200 * 1024 * 1024) -> tuple[bytes, float]:
+    """POST ``path`` announcing a ``size``-byte JSON body and send none of it: the server's
+    answer, and the seconds it took to come (a server that waits for the body never answers)."""
+    with connect(url) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {size}\r\n\r\n".encode())
+        started = time.monotonic()
+        answer = read_answer(sock, timeout=5)
+    return answer, time.monotonic() - started
+
+
+def send_endless_chunked_body(url: str, path: str, total: int, chunk: int = 16384) -> tuple[int, bool, bytes]:
+    """POST ``path`` with ``total`` bytes of chunked body and never the final empty chunk.
+
+    Returns the bytes sent, whether the server stopped taking them (reset or closed) before
+    the end, and its answer.
+    """
+    sent, refused = 0, False
     payload = b"%x\r\n" % chunk + b"a" * chunk + b"\r\n"
-    try:
-        while sent < total:
-            sock.sendall(payload)
-            sent += chunk
-    except (BrokenPipeError, ConnectionResetError):
-        return sent, True
-    return sent, False
+    with connect(url) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        try:
+            while sent < total:
+                sock.sendall(payload)
+                sent += chunk
+        except (BrokenPipeError, ConnectionResetError):
+            refused = True
+        answer = read_answer(sock, timeout=5)
+    return sent, refused, answer
 
 
 def raw_request(url: str, head: bytes, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
