@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 from auth_server.counters import Counters, SharedCounters
 from auth_server.store import Store
 from auth_server.store.ratelimits import DatabaseCounters
+from bench.server import Databases
 
 
 def drive(counters: Counters, hits: int, threads: int, hot: bool) -> tuple[float, float, float]:
@@ -58,26 +61,21 @@ def main() -> int:
     parser.add_argument("--hits", type=int, default=20000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    server = None
-    url = args.db
-    if url is None:
-        from tests.helpers.postgres import PostgresServer
-
-        server = PostgresServer(durable=True)
-        url = server.new_database()
-    else:
-        Store.open(url).close()  # migrated
-    try:
-        for name, counters in (("shared memory", SharedCounters()), ("PostgreSQL", DatabaseCounters(url))):
-            for label, hot in (("many keys", False), ("one hot key", True)):
-                rate, p50, p99 = drive(counters, args.hits, args.threads, hot)
-                print(f"{name:<14} {label:<12} {rate:>9.0f} hits/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
-                      f"   ({rate / 2:,.0f} sign-ins/s at two hits each)")
-            if isinstance(counters, DatabaseCounters):
-                counters.close()
-    finally:
-        if server is not None:
-            server.stop()
+    with tempfile.TemporaryDirectory(prefix="sigil-bench-ratelimit-") as tmp:
+        databases = Databases(Path(tmp), args.db)
+        try:
+            url = str(databases.new("postgresql"))
+            if args.db:
+                Store.open(url).close()  # migrated
+            for name, counters in (("shared memory", SharedCounters()), ("PostgreSQL", DatabaseCounters(url))):
+                for label, hot in (("many keys", False), ("one hot key", True)):
+                    rate, p50, p99 = drive(counters, args.hits, args.threads, hot)
+                    print(f"{name:<14} {label:<12} {rate:>9.0f} hits/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
+                          f"   ({rate / 2:,.0f} sign-ins/s at two hits each)")
+                if isinstance(counters, DatabaseCounters):
+                    counters.close()
+        finally:
+            databases.close()
     return 0
 
 

@@ -77,9 +77,7 @@ class Databases:
     @property
     def postgres_pid(self) -> int | None:
         """The postmaster of the throwaway server, whose CPU (with its backends) is measured."""
-        if self._server is None:
-            return None
-        return int((self._server.data / "postmaster.pid").read_text().split()[0])
+        return None if self._server is None else self._server.pid
 
     def close(self) -> None:
         if self._server is not None:

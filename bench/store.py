@@ -28,7 +28,7 @@ from pathlib import Path
 from auth_server.store import Store
 from auth_server.store.signins import SignInRecord
 from auth_server.store.users import new_id
-from bench.server import server_cpu_seconds
+from bench.server import Databases, server_cpu_seconds
 
 
 def records(count: int, now: float) -> list[SignInRecord]:
@@ -66,26 +66,19 @@ def main() -> int:
     parser.add_argument("--signins", type=int, default=3000)
     parser.add_argument("--db", default=None, help="postgresql:// URL (default: a throwaway server)")
     args = parser.parse_args()
-    server = None
-    url, database_pid = args.db, None
-    if url is None:
-        from tests.helpers.postgres import PostgresServer
-
-        server = PostgresServer(durable=True)
-        url = server.new_database()
-        database_pid = int((server.data / "postmaster.pid").read_text().split()[0])
     rows = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="sigil-bench-store-") as tmp:
-            for name, target, pid in (("SQLite", Path(tmp) / "bench.db", None), ("PostgreSQL", url, database_pid)):
-                store = Store.open(target)
+    with tempfile.TemporaryDirectory(prefix="sigil-bench-store-") as tmp:
+        databases = Databases(Path(tmp), args.db)
+        try:
+            for name, engine in (("SQLite", "sqlite"), ("PostgreSQL", "postgresql")):
+                store = Store.open(databases.new(engine))
                 try:
+                    pid = databases.postgres_pid if engine == "postgresql" else None
                     rows.append((name, *measure(store, args.signins, pid)))
                 finally:
                     store.close()
-    finally:
-        if server is not None:
-            server.stop()
+        finally:
+            databases.close()
     print(f"a sign-in's store calls, one thread, {args.signins} fresh-key sign-ins each")
     print(f"{'engine':<11} {'sign-ins/s':>10} {'this process':>13} {'+ database':>11} {'= CPU':>8}")
     totals = {}

@@ -85,6 +85,12 @@ class _Connection(psycopg.Connection[dict[str, Any]]):
         return _Result(cursor.execute(query, params))
 
 
+def _reason(exc: Exception) -> str:
+    """The first line of a database error (its later lines can quote row values), else its type."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def redact(url: str) -> str:
     """``url`` without its password, for logs and messages."""
     parts = urlsplit(url)
@@ -107,8 +113,7 @@ class PostgresEngine:
         try:  # one direct attempt first: a typo or a refused password is reported at once, with its reason
             psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)).close()
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StoreUnavailable(f"cannot connect to {redact(url)}: {reason}") from None
+            raise StoreUnavailable(f"cannot connect to {redact(url)}: {_reason(exc)}") from None
         self._local = threading.local()
         self._sql: dict[str, str] = {}
         self._pool: ConnectionPool[_Connection] = ConnectionPool(
@@ -158,8 +163,7 @@ class PostgresEngine:
         """A lost or refused connection (or a deadlock or serialization failure, retryable
         too) as :class:`StoreUnavailable`, whose message names the database without its
         password; the pool replaces broken connections on their way back."""
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return StoreUnavailable(f"database {redact(self.url)} failed: {reason}")
+        return StoreUnavailable(f"database {redact(self.url)} failed: {_reason(exc)}")
 
     @contextmanager
     def write(self) -> Iterator[PostgresEngine]:

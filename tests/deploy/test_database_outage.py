@@ -8,8 +8,6 @@ connection cut) and starts again on the same port and data.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,20 +31,21 @@ def sign_in(url: str, key: coincurve.PrivateKey) -> httpx.Response:
     return httpx.post(url + SIGN_IN, json={}, headers={"X-Auth-Token": make_token(key, SIGN_IN)}, timeout=30)
 
 
+@pytest.fixture(scope="module")
+def database() -> Iterator[postgres.PostgresServer]:
+    """A PostgreSQL of this module's own, since its tests stop it (a sign-in answered 200 must
+    survive the crash, so with default durability); each test leaves it running."""
+    server = postgres.PostgresServer(durable=True)
+    yield server
+    server.stop()
+
+
 @pytest.fixture()
-def served() -> Iterator[tuple[postgres.PostgresServer, Instance]]:
-    server = postgres.PostgresServer(durable=True)  # a sign-in answered 200 must survive the crash
-    root = Path(tempfile.mkdtemp(prefix="sigil-outage-"))
-    instance = None
-    try:
-        instance = Instance(server.new_database(), root / "server.log", ["--quiet"],
-                            {"SIGIL_DATA_DIR": str(root / "data"), "SIGIL_SIGNER_URL": "http://127.0.0.1:9"}).wait()
-        yield server, instance
-    finally:
-        if instance is not None:
-            instance.stop()
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+def served(database: postgres.PostgresServer, tmp_path: Path) -> Iterator[tuple[postgres.PostgresServer, Instance]]:
+    instance = Instance(database.new_database(), tmp_path / "server.log", ["--quiet"],
+                        {"SIGIL_DATA_DIR": str(tmp_path / "data"), "SIGIL_SIGNER_URL": "http://127.0.0.1:9"}).wait()
+    yield database, instance
+    instance.stop()
 
 
 def test_an_outage_is_answered_503_and_the_server_recovers_by_itself(served):

@@ -71,6 +71,11 @@ class PostgresServer:
             argv = ("runuser", "-u", RUN_AS, "--", *argv)
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.root)
 
+    @property
+    def pid(self) -> int:
+        """The postmaster's process id (its backends and helpers are its children)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
