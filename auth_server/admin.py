@@ -61,7 +61,7 @@ class NoSuchUser(LookupError):
 
 def stats(store: Store) -> ServerStats:
     return ServerStats(
-        clients=len(store.oauth.clients.list()),
+        clients=store.oauth.clients.count(),
         users=store.users.count(),
         sessions=store.sessions.count_live(store.clock()),
     )

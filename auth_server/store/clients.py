@@ -62,6 +62,9 @@ class ClientRepository:
         return [_client(r) for r in fetch_all(self._engine.conn,
                                               "SELECT * FROM oauth_client ORDER BY created_at, client_id")]
 
+    def count(self) -> int:
+        return self._engine.conn.execute("SELECT count(*) AS n FROM oauth_client").fetchone()["n"]
+
     def set_disabled(self, client_id: str, disabled: bool = True) -> bool:
         with self._engine.write() as conn:
             cur = conn.execute("UPDATE oauth_client SET disabled = ? WHERE client_id = ?", (int(disabled), client_id))

@@ -69,7 +69,8 @@ class SessionRepository:
 
     def count_live(self, now: float) -> int:
         """How many sessions have not expired (the desktop's Server tab shows it)."""
-        return self._engine.conn.execute('SELECT COUNT(*) FROM "session" WHERE "expiresAt" > ?', (now,)).fetchone()[0]
+        return self._engine.conn.execute('SELECT COUNT(*) AS n FROM "session" WHERE "expiresAt" > ?',
+                                         (now,)).fetchone()["n"]
 
     def revoke(self, session_id: str, *, user_id: str | None = None) -> bool:
         """Delete one session (only if it belongs to ``user_id``, when given)."""

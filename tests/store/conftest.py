@@ -9,19 +9,12 @@ from pathlib import Path
 import pytest
 
 from auth_server.store import Store
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.25) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers.clock import FakeClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(1_800_000_000.25)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -33,7 +26,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
 
 
 @pytest.fixture
-def open_store(target: Path | str, clock: Clock) -> Iterator[Callable[[], Store]]:
+def open_store(target: Path | str, clock: FakeClock) -> Iterator[Callable[[], Store]]:
     """Opens another :class:`Store` on the same database: another server instance."""
     opened: list[Store] = []
 

@@ -55,6 +55,7 @@ def test_sessions_by_token_hash_expiry_and_revocation(store: Store, clock) -> No
     assert store.sessions.revoke_token(token2) and not store.sessions.revoke_token(token2)
     store.sessions.create(user.id, clock(), clock() + 100)
     store.sessions.create(user.id, clock(), clock() + 100)
+    assert store.sessions.count_live(clock()) == 2 and store.sessions.count_live(clock() + 100) == 0
     assert store.sessions.revoke_all_for_user(user.id) == 2
 
 
@@ -78,10 +79,12 @@ def test_clients_add_list_disable_remove(store: Store, clock) -> None:
     client = make_client(now=clock())
     store.oauth.clients.add(client)
     assert store.oauth.clients.get("app") == client and store.oauth.clients.list() == [client]
+    assert store.oauth.clients.count() == 1
     assert store.oauth.clients.set_disabled("app")
     assert store.oauth.clients.get("app").disabled
     store.oauth.codes.add(make_code("h1", "u1", clock()))
     assert store.oauth.clients.remove("app") and not store.oauth.clients.remove("app")
+    assert store.oauth.clients.count() == 0
     assert store.oauth.codes.get("h1") is None  # what was issued to it went with it
 
 
