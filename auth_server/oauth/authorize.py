@@ -79,21 +79,11 @@ def _max_age(value: str | None) -> int | None:
 
 
 class Authorizer:
-    """Authorize decisions over a :class:`ProviderContext`; also purges old codes now and then."""
-
-    PURGE_EVERY = 500
-    PURGE_GRACE = 3600.0  # used codes stay a while so a late replay still revokes its tokens
+    """Authorize decisions over a :class:`ProviderContext`. (Old codes and tokens are deleted
+    by the store's background purger, auth_server/store/purge.py, not by requests.)"""
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
-        self._issued = 0
-
-    def _maybe_purge(self, now: float) -> None:
-        """Every few hundred codes, drop codes and tokens that expired long ago."""
-        self._issued += 1
-        if self._issued % self.PURGE_EVERY == 0:
-            self.ctx.store.codes.purge_expired(now - self.PURGE_GRACE)
-            self.ctx.store.tokens.purge_expired(now - self.PURGE_GRACE)
 
     def check_client_and_redirect(self, params: Mapping[str, str]) -> tuple[OAuthClient, str]:
         """Step one: errors here are shown on a page, never redirected (RFC 6749 4.1.2.1)."""
@@ -168,7 +158,6 @@ class Authorizer:
         now = self.ctx.clock()
         if remember and not request.client.trusted:
             store.consents.grant(user_id, request.client.client_id, request.scope, bap_id, now)
-        self._maybe_purge(now)
         code = new_credential()
         store.codes.add(AuthorizationCode(
             code_hash=hash_secret(code),

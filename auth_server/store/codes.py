@@ -28,9 +28,6 @@ class CodeRepository:
         row = fetch_one(self._engine.conn, "SELECT * FROM oauth_code WHERE code_hash = ?", (code_hash,))
         return AuthorizationCode(**row) if row else None
 
-    def purge_expired(self, before: float, limit: int | None = None) -> int:
-        """Delete codes that expired before ``before`` (up to ``limit`` of them, when given)."""
-        if limit is not None:
-            return purge_batch(self._engine, "oauth_code", "code_hash", "expires_at", before, limit)
-        with self._engine.write() as conn:
-            return conn.execute("DELETE FROM oauth_code WHERE expires_at < ?", (before,)).rowcount
+    def purge_expired(self, before: float, limit: int) -> int:
+        """Delete up to ``limit`` codes that expired before ``before``."""
+        return purge_batch(self._engine, "oauth_code", "code_hash", "expires_at", before, limit)

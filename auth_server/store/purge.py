@@ -7,8 +7,8 @@ holds SQLite's writer lock (or many PostgreSQL row locks) for more than a moment
 requests keep flowing between batches. With several instances on one PostgreSQL
 database each purges; their deletes simply find fewer rows.
 
-Codes and tokens are kept :data:`CODE_GRACE_SECONDS` past their expiry, as the provider
-does: a late replay of a used code must still find it to revoke what it bought.
+Codes and tokens are kept :data:`CODE_GRACE_SECONDS` past their expiry: a late replay of a
+used code must still find it, so that the provider revokes what the code bought.
 """
 
 from __future__ import annotations

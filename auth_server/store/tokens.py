@@ -108,12 +108,7 @@ class TokenRepository:
             )
         return cur.rowcount == 1
 
-    def purge_expired(self, before: float, limit: int | None = None) -> int:
-        """Delete access and refresh tokens that expired before ``before`` (up to ``limit`` each)."""
-        if limit is not None:
-            return (purge_batch(self._engine, "oauth_access_token", "token_hash", "expires_at", before, limit)
-                    + purge_batch(self._engine, "oauth_refresh_token", "token_hash", "expires_at", before, limit))
-        with self._engine.write() as conn:
-            a = conn.execute("DELETE FROM oauth_access_token WHERE expires_at < ?", (before,)).rowcount
-            r = conn.execute("DELETE FROM oauth_refresh_token WHERE expires_at < ?", (before,)).rowcount
-        return a + r
+    def purge_expired(self, before: float, limit: int) -> int:
+        """Delete up to ``limit`` access and up to ``limit`` refresh tokens that expired before ``before``."""
+        return (purge_batch(self._engine, "oauth_access_token", "token_hash", "expires_at", before, limit)
+                + purge_batch(self._engine, "oauth_refresh_token", "token_hash", "expires_at", before, limit))
