@@ -6,12 +6,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from auth_server.oauth import pkce
-from auth_server.oauth.clients import active_client, require_redirect_uri
+from auth_server.oauth.clients import active_client, require_redirect_uri, with_query
 from auth_server.oauth.context import ProviderContext
-from auth_server.oauth.errors import OAuthError, invalid_request
+from auth_server.oauth.errors import OAuthError, invalid_request, required
 from auth_server.oauth.scopes import covers, format_scope, parse_scope, scope_words
 from auth_server.oauth.secrets import hash_secret, new_credential
 from auth_server.oauth.models import AuthorizationCode, OAuthClient
@@ -45,8 +45,7 @@ class AuthorizationRequest:
         values = {k: v for k, v in params.items() if v is not None}
         if self.state is not None:
             values["state"] = self.state
-        sep = "&" if urlsplit(self.redirect_uri).query else "?"
-        return self.redirect_uri + sep + urlencode(values)
+        return with_query(self.redirect_uri, values)
 
     def error_redirect(self, error: OAuthError) -> str:
         return self.redirect(error=error.error, error_description=error.description or None)
@@ -57,7 +56,6 @@ class RedirectableError(OAuthError):
 
     def __init__(self, request: AuthorizationRequest, error: OAuthError) -> None:
         super().__init__(error.error, error.description, 302)
-        self.request = request
         self.location = request.error_redirect(error)
 
 
@@ -96,9 +94,7 @@ class Authorizer:
         client, redirect_uri = self.check_client_and_redirect(params)
         base = AuthorizationRequest(client, redirect_uri, (), params.get("state"), None, "")
         try:
-            if not params.get("response_type"):
-                raise invalid_request("response_type is required")
-            if params["response_type"] != "code":
+            if required(params, "response_type") != "code":
                 raise OAuthError("unsupported_response_type", "only response_type=code is supported")
             for name, error in _UNSUPPORTED.items():
                 if name in params:

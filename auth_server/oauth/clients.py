@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from auth_server.crypto import BadPubkey, parse_pubkey
 from auth_server.oauth.errors import OAuthError, invalid_client
@@ -161,6 +161,11 @@ def active_client(clients: ClientRepository, client_id: str | None) -> OAuthClie
     if client is None or client.disabled:
         raise invalid_client("unknown or disabled client")
     return client
+
+
+def with_query(uri: str, params: dict[str, str]) -> str:
+    """``uri`` with ``params`` added to its query (a registered redirect URI may have one already)."""
+    return uri + ("&" if urlsplit(uri).query else "?") + urlencode(params)
 
 
 def require_redirect_uri(client: OAuthClient, redirect_uri: str | None) -> str:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
 
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from auth_server.oauth.clients import active_client
+from auth_server.oauth.clients import active_client, with_query
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_request
 from auth_server.oauth.idtoken import SUPPORTED_ALGS
@@ -38,7 +37,7 @@ class LogoutRequest:
             return None
         if self.state is None:
             return uri
-        return uri + ("&" if urlsplit(uri).query else "?") + urlencode({"state": self.state})
+        return with_query(uri, {"state": self.state})
 
 
 def _hint_claims(ctx: ProviderContext, hint: str) -> dict:

@@ -19,7 +19,7 @@ from auth_server.oauth import consents, introspection, logout, revocation, useri
 from auth_server.oauth.authorize import AuthorizationRequest, Authorizer, RedirectableError
 from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, MethodDeps, confidential
 from auth_server.oauth.context import ProviderConfig, ProviderContext, UserDirectory
-from auth_server.oauth.errors import OAuthError, invalid_request
+from auth_server.oauth.errors import OAuthError, invalid_client, required
 from auth_server.oauth.grants import GRANTS, device_code
 from auth_server.oauth.idtoken import SigningKeys
 from auth_server.oauth.models import DeviceAuthorization, OAuthClient
@@ -74,9 +74,6 @@ class Provider:
 
     # -- authorize -------------------------------------------------------
 
-    def check_client_and_redirect(self, params: Mapping[str, str]) -> tuple[OAuthClient, str]:
-        return self.authorizer.check_client_and_redirect(params)
-
     def parse_authorization(self, params: Mapping[str, str]) -> AuthorizationRequest:
         return self.authorizer.parse(params)
 
@@ -108,10 +105,8 @@ class Provider:
     def token(self, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
         """The grant named by ``grant_type`` (see :data:`~auth_server.oauth.grants.GRANTS`)."""
         if form.get("client_id") and form["client_id"] != client.client_id:
-            raise OAuthError("invalid_client", "client_id does not match the authenticated client", 401)
-        grant_type = form.get("grant_type")
-        if not grant_type:
-            raise invalid_request("grant_type is required")
+            raise invalid_client("client_id does not match the authenticated client")
+        grant_type = required(form, "grant_type")
         exchange = GRANTS.get(grant_type)
         if exchange is None:
             raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")

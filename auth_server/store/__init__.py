@@ -68,11 +68,6 @@ class Store:
                 raise
         return store
 
-    @property
-    def dialect(self) -> str:
-        """``"sqlite"`` or ``"postgresql"``."""
-        return self.engine.dialect
-
     def describe(self) -> str:
         """The database, for logs: a file path or a URL without its password."""
         return self.engine.describe()

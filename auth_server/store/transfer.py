@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auth_server.store import Store
+from auth_server.store.engine import fetch_all
 
 #: every table of the schema, parents before children (``session`` references ``user``)
 TABLES: tuple[str, ...] = (
@@ -36,8 +37,7 @@ def _rows(store: Store, table: str) -> Iterator[list[dict[str, Any]]]:
     """The table's rows in batches, in primary-key order (the source should not be serving meanwhile)."""
     offset = 0
     while True:
-        batch = [dict(r) for r in store.conn.execute(
-            f'SELECT * FROM "{table}" ORDER BY 1, 2 LIMIT ? OFFSET ?', (BATCH, offset)).fetchall()]
+        batch = fetch_all(store.conn, f'SELECT * FROM "{table}" ORDER BY 1, 2 LIMIT ? OFFSET ?', (BATCH, offset))
         if not batch:
             return
         yield batch

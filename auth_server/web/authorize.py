@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import bottle
 
 from auth_server.oauth.authorize import AuthorizationRequest
+from auth_server.oauth.endpoints import AUTHORIZE_PATH
 from auth_server.oauth.errors import OAuthError
 from auth_server.web.context import CurrentSession, check_origin, current_session
 from auth_server.web.errors import ApiError
@@ -21,7 +22,7 @@ from auth_server.web.forms import check_csrf, csrf_token, single_valued
 from auth_server.web.pages import describe_scopes, error_page, redirect, render, sign_in_page
 from auth_server.web.parts import ServerParts
 
-AUTHORIZE_PATHS = ("/oauth2/authorize", "/api/auth/oauth2/authorize")
+AUTHORIZE_PATHS = (AUTHORIZE_PATH, "/api/auth/oauth2/authorize")
 
 
 def _consent_page(request: AuthorizationRequest, session: CurrentSession, params: Mapping[str, str]

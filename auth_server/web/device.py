@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import bottle
 
+from auth_server.oauth.endpoints import DEVICE_AUTHORIZATION_PATH
 from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.secrets import normalize_user_code
 from auth_server.ratelimit import DeviceFlowLimits, retry_after_header
@@ -70,7 +71,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         """Poll for the tokens (RFC 8628 3.4): authorization_pending, slow_down, expired_token, access_denied."""
         return json_response(provider.device_token_endpoint(client_request()), 200, NO_STORE)
 
-    app.route("/api/auth/device/code", "POST", device_code, oauth="json")
+    app.route(DEVICE_AUTHORIZATION_PATH, "POST", device_code, oauth="json")
     app.route("/api/auth/device/token", "POST", device_token, oauth="json")
 
     def enter_code_page(user_code: str, problem: str, status: int = 400) -> bottle.HTTPResponse:

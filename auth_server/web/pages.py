@@ -12,12 +12,12 @@ from auth_server.config import origin_of
 from auth_server.oauth.authorize import RedirectableError
 from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.scopes import SCOPE_DESCRIPTIONS
+from auth_server.signin import SIGN_IN_PATH
 from auth_server.web.parts import ServerParts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/oauth2/static"
-SIGN_IN_PATH = "/api/auth/sign-in/sigma"
 # Pages that carry codes or CSRF tokens: no caching, no framing, scripts and styles from here only.
 PAGE_HEADERS = {
     "Cache-Control": "no-store",

@@ -30,15 +30,15 @@ from auth_server.oauth.client_auth.private_key_jwt import PrivateKeyJWTMethod
 from auth_server.oauth.client_auth.public import NoneMethod
 from auth_server.oauth.client_auth.secret import ClientSecretBasic, ClientSecretPost, new_client_secret
 from auth_server.oauth.client_auth.x_auth_token import XAuthTokenMethod
-from auth_server.oauth.clients import CLIENT_ASSERTION_ALGS, active_client
+from auth_server.oauth.clients import active_client
 from auth_server.oauth.errors import OAuthError, invalid_client, invalid_request
 from auth_server.oauth.models import PUBLIC, X_AUTH_TOKEN
 from auth_server.oauth.models import OAuthClient
 from auth_server.store.oauth import ClientRepository
 
 __all__ = [
-    "ASSERTION_ALGORITHMS", "CLIENT_ASSERTION_ALGS", "ClientAuthMethod", "ClientAuthenticator", "ClientRequest",
-    "DEFAULT_METHOD", "METHOD_FACTORIES", "MethodDeps", "TokenVerifier", "XAuthTokenMethod", "confidential",
+    "ASSERTION_ALGORITHMS", "ClientAuthMethod", "ClientAuthenticator", "ClientRequest",
+    "METHOD_FACTORIES", "MethodDeps", "TokenVerifier", "XAuthTokenMethod", "confidential",
     "new_client_secret", "registered_for",
 ]
 
@@ -52,8 +52,6 @@ METHOD_FACTORIES: dict[str, MethodFactory] = {
     PrivateKeyJWTMethod.name: PrivateKeyJWTMethod,
     NoneMethod.name: NoneMethod,
 }
-#: what clients registered with a member pubkey use
-DEFAULT_METHOD = X_AUTH_TOKEN
 
 
 class ClientAuthenticator:
