@@ -112,15 +112,9 @@ class Provider:
             raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
         return exchange(self.context, client, form)
 
-    def userinfo(self, access_token: str | None) -> dict[str, Any]:
-        return userinfo.userinfo(self.context, access_token)
-
-    def client_of_access_token(self, access_token: str) -> OAuthClient | None:
-        """The client a live access token was issued to (None for anything else), for CORS."""
-        try:
-            return self.store.clients.get(userinfo.active_access_token(self.context, access_token).client_id)
-        except OAuthError:
-            return None
+    def userinfo(self, access_token: str | None,
+                 on_client: Callable[[OAuthClient], None] | None = None) -> dict[str, Any]:
+        return userinfo.userinfo(self.context, access_token, on_client)
 
     def revoke(self, client: OAuthClient, value: str | None, hint: str | None = None) -> None:
         revocation.revoke(self.context, client, value, hint)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from auth_server.oauth.context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.secrets import hash_secret
-from auth_server.oauth.models import IssuedToken
+from auth_server.oauth.models import IssuedToken, OAuthClient
 
 
 def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -25,8 +26,8 @@ def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> 
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def active_access_token(ctx: ProviderContext, value: str | None) -> IssuedToken:
-    """The live access token ``value`` of an enabled client, or ``invalid_token`` (401)."""
+def active_access_token(ctx: ProviderContext, value: str | None) -> tuple[IssuedToken, OAuthClient]:
+    """The live access token ``value`` and its enabled client, or ``invalid_token`` (401)."""
     if not value:  # RFC 6750 3.1: no error code in the challenge when no token was sent
         raise OAuthError("invalid_token", "a Bearer access token is required", 401, challenge='Bearer realm="sigil"')
     token = ctx.store.tokens.get_access(hash_secret(value))
@@ -35,12 +36,17 @@ def active_access_token(ctx: ProviderContext, value: str | None) -> IssuedToken:
     client = ctx.store.clients.get(token.client_id)
     if client is None or client.disabled:
         raise invalid_token("the client of this access token is disabled")
-    return token
+    return token, client
 
 
-def userinfo(ctx: ProviderContext, access_token: str | None) -> dict[str, Any]:
-    """The claims the access token's scopes allow about its user."""
-    token = active_access_token(ctx, access_token)
+def userinfo(ctx: ProviderContext, access_token: str | None,
+             on_client: Callable[[OAuthClient], None] | None = None) -> dict[str, Any]:
+    """The claims the access token's scopes allow about its user. ``on_client`` hears of the
+    token's client once the token is found live (before the user is looked up), so the
+    web layer can answer that client's CORS request even when the user is gone."""
+    token, client = active_access_token(ctx, access_token)
+    if on_client is not None:
+        on_client(client)
     profile = ctx.users.profile(token.user_id)
     if profile is None:
         raise invalid_token("the user of this token no longer exists")

@@ -11,6 +11,7 @@ from typing import Any
 import bottle
 
 from auth_server.oauth.endpoints import INTROSPECTION_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH
+from auth_server.oauth.models import OAuthClient
 from auth_server.web.client_auth import client_request
 from auth_server.web.context import bearer_token
 from auth_server.web.cors import CLIENT_KEY, install_preflights
@@ -48,10 +49,11 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
     def userinfo() -> Any:
         """OIDC userinfo: sub, name, given_name, preferred_username, picture, pubkey, bap_id (+ email,
         subscriptionTier)."""
-        token = bearer_token()
-        if token and bottle.request.get_header("Origin"):
-            bottle.request.environ[CLIENT_KEY] = provider.client_of_access_token(token)
-        return json_response(provider.userinfo(token), 200, {"Cache-Control": "no-store"})
+        def for_cors(client: OAuthClient) -> None:  # the token's client, whose origin may read the answer
+            bottle.request.environ[CLIENT_KEY] = client
+
+        on_client = for_cors if bottle.request.get_header("Origin") else None
+        return json_response(provider.userinfo(bearer_token(), on_client), 200, {"Cache-Control": "no-store"})
 
     token_paths = ["/oauth2/token", TOKEN_PATH]
     for path in token_paths:

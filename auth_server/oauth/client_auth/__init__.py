@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from auth_server.oauth.client_auth.base import (
-    CHALLENGES, ClientAuthMethod, ClientRequest, MethodDeps, TokenVerifier, registered_for,
+    CHALLENGES, ClientAuthMethod, ClientRequest, MethodDeps, TokenVerifier, registered_for, require_method,
 )
 from auth_server.oauth.client_auth.private_key_jwt import ALGORITHMS as ASSERTION_ALGORITHMS
 from auth_server.oauth.client_auth.private_key_jwt import PrivateKeyJWTMethod
@@ -98,13 +98,13 @@ class ClientAuthenticator:
         """The device endpoints: a public client by ``client_id``, and so (as before this
         provider knew other methods) an ``x_auth_token`` client that sends no token; every
         other client, and any client sending credentials, must prove itself."""
-        method = self._method_of(request)
-        if method.name == PUBLIC:
-            client = active_client(self.clients, request.form.get("client_id"))
-            if client.token_endpoint_auth_method == X_AUTH_TOKEN:
-                request.notes["client"] = client
-                return client
-        return self.authenticate(request)
+        if self._method_of(request).name != PUBLIC:
+            return self.authenticate(request)
+        client = active_client(self.clients, request.form.get("client_id"))
+        if client.token_endpoint_auth_method != X_AUTH_TOKEN:
+            require_method(client, PUBLIC)  # what the none method would check, on the client read once
+        request.notes["client"] = client
+        return client
 
 
 def confidential(client: OAuthClient) -> OAuthClient:

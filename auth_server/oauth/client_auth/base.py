@@ -80,7 +80,12 @@ def registered_for(clients: ClientRepository, client_id: str | None, method: str
     """The enabled client ``client_id``, which must be registered for ``method``: a request
     authenticated another way is ``invalid_client`` (also a secret client sending nothing,
     and a public client sending a secret)."""
-    client = active_client(clients, client_id)
+    return require_method(active_client(clients, client_id), method)
+
+
+def require_method(client: OAuthClient, method: str) -> OAuthClient:
+    """``client``, if it is registered for ``method``; else ``invalid_client`` naming the
+    method it is registered for."""
     registered = client.token_endpoint_auth_method
     if registered != method:
         what = "no client authentication" if method == "none" else method
