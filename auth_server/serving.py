@@ -173,8 +173,7 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return http_url(self.host, self.port)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close the listening socket and every connection, then end the worker threads."""
@@ -241,14 +240,24 @@ def _wait_for_signal(stop: threading.Event) -> dict[int, Any]:
     return {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
-def _build_app(settings: Settings, store: Any, sock: socket.socket | None = None) -> WSGIApp:
-    """The app on ``store``; when the base URL asks for any free port (``:0``), it takes the
-    port ``sock`` is bound to first."""
+def http_url(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 host in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _follow_bound_port(settings: Settings, port: int) -> str:
+    """The URL served on ``port`` (the one the listening socket got); a base URL that asks
+    for any free port (``:0``) becomes it, so the issuer names the real port."""
+    url = http_url(settings.host, port)
+    if settings.port == 0 and settings.base_url.endswith(":0"):
+        settings.base_url = url
+    return url
+
+
+def _build_app(settings: Settings, store: Any) -> WSGIApp:
+    """The app on ``store`` (bind first: see :func:`_follow_bound_port`)."""
     from auth_server.web import create_app
 
-    if sock is not None and settings.port == 0 and settings.base_url.endswith(":0"):
-        host = f"[{settings.host}]" if ":" in settings.host else settings.host
-        settings.base_url = f"http://{host}:{sock.getsockname()[1]}"
     app: WSGIApp = create_app(settings, store)
     return AccessLog(app) if settings.log_requests else app
 
@@ -275,7 +284,8 @@ def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None
     store.start_checkpointer()
     # Bound before the app is built: with port 0 the base URL (the issuer) follows the bound port.
     sock = listening_sockets(settings.host, settings.port, 1)[0]
-    server = ServerThread(_build_app(settings, store, sock), settings.host, settings.port, settings.threads, sock,
+    _follow_bound_port(settings, sock.getsockname()[1])
+    server = ServerThread(_build_app(settings, store), settings.host, settings.port, settings.threads, sock,
                           head_timeout=settings.head_timeout_seconds)
     _freeze_startup_heap()
     stop = threading.Event()
@@ -351,10 +361,7 @@ def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> i
     if settings.rate_limit_enabled and isinstance(settings.rate_limit_counters, MemoryCounters):
         settings.rate_limit_counters = SharedCounters()  # mapped now, so every worker counts in it
     sockets = listening_sockets(settings.host, settings.port, settings.workers)
-    port = sockets[0].getsockname()[1]
-    url = "http://" + (f"[{settings.host}]" if ":" in settings.host else settings.host) + f":{port}"
-    if settings.port == 0 and settings.base_url.endswith(":0"):
-        settings.base_url = url
+    url = _follow_bound_port(settings, sockets[0].getsockname()[1])
     supervisor = _WorkerSupervisor(settings, sockets)
     supervisor.start_all()
     log.info("sigil-server listening on %s with %d workers (database %s, base URL %s)",
