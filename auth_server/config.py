@@ -169,6 +169,11 @@ def origin_of(url: str) -> str:
     return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
 
 
+def is_trusted_origin(settings: Settings, origin: str | None) -> bool:
+    """``origin`` is the base URL's or one of the trusted origins."""
+    return origin is not None and origin in settings.allowed_origins()
+
+
 def effective_origin(origin: str | None, referer: str | None) -> str | None:
     """The origin a request comes from: its ``Origin`` header, or the origin of ``Referer``
     when a browser sent none (or ``Origin: null``); None when neither says."""

@@ -18,18 +18,28 @@ if TYPE_CHECKING:
 
 
 class RateLimiter:
-    """At most ``limit`` hits per key in each window of ``window_seconds``."""
+    """At most ``limit`` hits per key in each window of ``window_seconds``; with
+    ``enabled=False`` (rate limits off) every hit is allowed and nothing is counted."""
 
     def __init__(self, name: str, limit: int, window_seconds: float, clock: Callable[[], float],
-                 counters: Counters) -> None:
+                 counters: Counters, enabled: bool = True) -> None:
         self.prefix = name + ":"  # limiters share one set of counters
         self.limit = limit
         self.window = window_seconds
+        self.enabled = enabled
         self._clock = clock
         self._counters = counters
 
+    @classmethod
+    def from_settings(cls, settings: Settings, name: str, limit: int, window_seconds: float) -> RateLimiter:
+        """A limiter on the server's counters and clock, on or off as its settings say."""
+        return cls(name, limit, window_seconds, settings.clock, settings.rate_limit_counters,
+                   settings.rate_limit_enabled)
+
     def hit(self, key: str) -> float | None:
         """Count one hit; ``None`` when allowed, else seconds until the window resets."""
+        if not self.enabled:
+            return None
         return self._counters.hit(self.prefix + key, self.limit, self.window, self._clock())
 
     def check(self, key: str, what: str) -> None:
@@ -62,11 +72,8 @@ class DeviceFlowLimits:
     """
 
     def __init__(self, settings: Settings) -> None:
-        self.enabled = settings.rate_limit_enabled
-        counters, clock = settings.rate_limit_counters, settings.clock
-
         def limiter(name: str, limit: int, window: float) -> RateLimiter:
-            return RateLimiter(name, limit, window, clock, counters)
+            return RateLimiter.from_settings(settings, name, limit, window)
 
         guess_window, code_window = settings.device_guess_window_seconds, settings.device_code_window_seconds
         self._guesses_by_ip = limiter("device-guess-ip", settings.device_guesses_per_ip, guess_window)
@@ -76,16 +83,14 @@ class DeviceFlowLimits:
 
     def guess(self, session_id: str, client_ip: str) -> float | None:
         """Count one user-code lookup; ``None`` when allowed, else seconds until allowed again."""
-        if not self.enabled:
-            return None
         # the session first: a browser already locked out does not spend its network's allowance
         retry = self._guesses_by_session.hit(session_id)
         return retry if retry is not None else self._guesses_by_ip.hit(client_ip)
 
     def start_from(self, client_ip: str) -> float | None:
         """Count one device authorization from ``client_ip``; seconds to wait when over."""
-        return self._codes_by_ip.hit(client_ip) if self.enabled else None
+        return self._codes_by_ip.hit(client_ip)
 
     def start_for(self, client_id: str) -> float | None:
         """Count one device authorization for ``client_id``; seconds to wait when over."""
-        return self._codes_by_client.hit(client_id) if self.enabled else None
+        return self._codes_by_client.hit(client_id)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from auth_server.api import ApiError, json_object
 from auth_server.auth_token import ReplayedToken, replay_expiry, verify_request_token
-from auth_server.config import Settings, effective_origin
+from auth_server.config import Settings, effective_origin, is_trusted_origin
 from auth_server.crypto import address_from_pubkey
 from auth_server.ratelimit import RateLimiter
 from auth_server.store import Store, User
@@ -49,18 +49,13 @@ class SignIn:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.ip_limiter = RateLimiter("ip", settings.rate_limit_per_ip, settings.rate_limit_window_seconds,
-                                      settings.clock, settings.rate_limit_counters)
-        self.key_limiter = RateLimiter("pubkey", settings.rate_limit_per_pubkey, settings.rate_limit_window_seconds,
-                                       settings.clock, settings.rate_limit_counters)
-
-    def _limit_address(self, client_ip: str) -> None:
-        if self.settings.rate_limit_enabled:
-            self.ip_limiter.check(client_ip, "address")
+        window = settings.rate_limit_window_seconds
+        self.ip_limiter = RateLimiter.from_settings(settings, "ip", settings.rate_limit_per_ip, window)
+        self.key_limiter = RateLimiter.from_settings(settings, "pubkey", settings.rate_limit_per_pubkey, window)
 
     def challenge(self, client_ip: str) -> tuple[str, int]:
         """A single-use challenge and its lifetime in seconds."""
-        self._limit_address(client_ip)
+        self.ip_limiter.check(client_ip, "address")
         now = self.settings.clock()
         nonce = self.store.challenges.issue(now, now + self.settings.challenge_seconds)
         return nonce, int(self.settings.challenge_seconds)
@@ -79,8 +74,8 @@ class SignIn:
                 client_ip: str, user_agent: str | None) -> SignedIn:
         """Verify the token and make a session (and the user, on first sign-in)."""
         settings, store = self.settings, self.store
-        self._limit_address(client_ip)
-        if origin is not None and effective_origin(origin, referer) not in settings.allowed_origins():
+        self.ip_limiter.check(client_ip, "address")
+        if origin is not None and not is_trusted_origin(settings, effective_origin(origin, referer)):
             raise ApiError(403, "INVALID_ORIGIN", "Invalid origin")
         data = json_object(body)
         nonce = data.get("challenge")
@@ -96,8 +91,7 @@ class SignIn:
         selected_bap_id = data.get("bapId")
         if selected_bap_id is not None and (not isinstance(selected_bap_id, str) or len(selected_bap_id) > 128):
             raise ApiError(400, "BAD_REQUEST", "bapId must be a string")
-        if settings.rate_limit_enabled:
-            self.key_limiter.check(token.pubkey, "key")
+        self.key_limiter.check(token.pubkey, "key")
 
         now = settings.clock()
         user = store.users.get_by_pubkey(token.pubkey)

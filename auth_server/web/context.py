@@ -13,7 +13,7 @@ from typing import Literal
 import bottle
 
 from auth_server.api import ApiError
-from auth_server.config import Settings, effective_origin
+from auth_server.config import Settings, effective_origin, is_trusted_origin
 from auth_server.forwarded import client_address
 from auth_server.store import Session, Store, User
 
@@ -106,10 +106,6 @@ def request_origin(request: bottle.BaseRequest | None = None) -> str | None:
     """The ``Origin`` header, or the origin of ``Referer`` when a browser left Origin out."""
     request = request or bottle.request
     return effective_origin(request.get_header("Origin"), request.get_header("Referer"))
-
-
-def is_trusted_origin(settings: Settings, origin: str | None) -> bool:
-    return origin is not None and origin in settings.allowed_origins()
 
 
 def check_origin(settings: Settings, request: bottle.BaseRequest | None = None) -> None:
