@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,31 @@ def start_server(db: Path | str, workers: int, threads: int, env: dict[str, str]
             return proc, match.group(1), int(match.group(2))
     proc.kill()
     raise SystemExit("server did not start")
+
+
+@dataclass(frozen=True)
+class Running:
+    """The instances of one setup: the host they listen on, their ports and process ids."""
+
+    host: str
+    ports: list[int]
+    pids: list[int]
+
+
+@contextmanager
+def running(db: Path | str, setup: Setup, env: dict[str, str] | None = None) -> Iterator[Running]:
+    """``setup.instances`` servers on ``db``, started one after another (the first one makes
+    the id_token signing key the others read), all stopped at the end."""
+    servers: list[tuple[subprocess.Popen, str, int]] = []
+    try:
+        for _ in range(setup.instances):
+            servers.append(start_server(db, setup.workers, setup.threads, env=env))
+        yield Running(servers[0][1], [port for _, _, port in servers], [proc.pid for proc, _, _ in servers])
+    finally:
+        for proc, _, _ in servers:
+            proc.terminate()
+        for proc, _, _ in servers:
+            proc.wait(10)
 
 
 def server_cpu_seconds(pid: int) -> float | None:

@@ -32,7 +32,7 @@ import coincurve
 
 from auth_server.crypto import make_token
 from bench.load import build_request, drive
-from bench.server import DB_HELP, Databases, Setup, setups, start_server
+from bench.server import DB_HELP, Databases, Setup, running, setups
 
 PATH = "/api/auth/sign-in/sigma"
 
@@ -63,25 +63,17 @@ def run_level(host: str, ports: list[int], concurrency: int, requests: list[byte
 def measure(setup: Setup, databases: Databases, levels: list[int], count: int) -> list[dict]:
     """Every concurrency level on ``setup``: its instances on one fresh database."""
     db = databases.new(setup.engine)
-    servers = [start_server(db, setup.workers, setup.threads) for _ in range(setup.instances)]
-    host, port = servers[0][1], servers[0][2]
     rows = []
-    try:
+    with running(db, setup) as served:
         for level in levels:
             began = time.perf_counter()
-            requests = make_requests(host, port, count)
+            requests = make_requests(served.host, served.ports[0], count)
             print(f"{setup.label}, concurrency {level}: {len(requests)} fresh-key tokens made in "
                   f"{time.perf_counter() - began:.1f}s", file=sys.stderr)
-            row = run_level(host, [s[2] for s in servers], level, requests, [s[0].pid for s in servers],
+            row = run_level(served.host, served.ports, level, requests, served.pids,
                             databases.postgres_pid if setup.engine == "postgresql" else None)
             rows.append({"setup": setup.label, "load": os.getloadavg()[0], **row})
-    finally:
-        for proc, _, _ in servers:
-            proc.terminate()
-        for proc, _, _ in servers:
-            proc.wait(10)
     return rows
-
 
 def _cpu(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f} us"

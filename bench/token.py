@@ -44,7 +44,7 @@ from auth_server.store.hashing import hash_secret
 from auth_server.store import Store
 from auth_server.oauth.models import AuthorizationCode
 from bench.load import Figures, build_request, drive
-from bench.server import DB_HELP, Databases, Setup, setups, start_server
+from bench.server import DB_HELP, Databases, Setup, running, setups
 
 TOKEN_PATH = "/api/auth/oauth2/token"
 INTROSPECT_PATH = "/api/auth/oauth2/introspect"
@@ -101,12 +101,9 @@ def measure(setup: Setup, databases: Databases, args: argparse.Namespace) -> Non
     db = databases.new(setup.engine)
     env = {"SIGIL_ID_TOKEN_ALG": args.alg, "SIGIL_SINGLE_USE_INTROSPECTION": "1" if args.single_use_introspection else "0",
            "SIGIL_DATA_DIR": str(databases.tmp / f"keys-{id(setup)}")}  # one signing key for all instances
-    servers = [start_server(db, setup.workers, setup.threads, env=env)]
-    servers += [start_server(db, setup.workers, setup.threads, env=env) for _ in range(setup.instances - 1)]
-    host, port = servers[0][1], servers[0][2]
-    ports, pids = [s[2] for s in servers], [s[0].pid for s in servers]
     database_pid = databases.postgres_pid if setup.engine == "postgresql" else None
-    try:
+    with running(db, setup, env) as served:
+        host, port, ports, pids = served.host, served.ports[0], served.ports, served.pids
         store = Store.open(db)
         member = coincurve.PrivateKey()
         client = new_client("Bench", [REDIRECT], member.public_key.format().hex(), now=time.time())
@@ -144,12 +141,6 @@ def measure(setup: Setup, databases: Databases, args: argparse.Namespace) -> Non
                              database_pid=database_pid)
         assert all(json.loads(b)["active"] for b in introspected.bodies)
         report("introspection", introspected, 5000)
-    finally:
-        for proc, _, _ in servers:
-            proc.terminate()
-        for proc, _, _ in servers:
-            proc.wait(10)
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
