@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from auth_server import admin
 from auth_server.config import Settings
-from auth_server.server_commands import DB_HELP
+from auth_server.server_commands import add_db_flag
 from auth_server.store import Store
 from auth_server.oauth.models import AUTH_METHODS
 from auth_server.oauth.models import OAuthClient
@@ -169,7 +169,7 @@ def add_client_commands(sub: argparse._SubParsersAction) -> None:
 
     def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
         parser = clients_sub.add_parser(name, help=help_text)
-        parser.add_argument("--db", default=None, help=DB_HELP)
+        add_db_flag(parser)
         parser.set_defaults(handler=handler)
         return parser
 

@@ -27,7 +27,7 @@ DB_HELP = ("SQLite file or postgresql://user@host:port/dbname URL "
            "(env SIGIL_DB; default: <user data dir>/sigil/sigil.db)")
 
 
-def _add_db_flag(parser: argparse.ArgumentParser) -> None:
+def add_db_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help=DB_HELP)
 
 
@@ -134,11 +134,11 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
                        help="processes serving the port, to use several cores (env SIGIL_WORKERS; default 1)")
     serve.add_argument("--no-rate-limit", action="store_true", help="turn sign-in rate limits off (benchmarks; env SIGIL_RATE_LIMIT=0)")
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines (env SIGIL_LOG_REQUESTS=0)")
-    _add_db_flag(serve)
+    add_db_flag(serve)
     serve.set_defaults(handler=_cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
-    _add_db_flag(migrate)
+    add_db_flag(migrate)
     migrate.set_defaults(handler=_cmd_migrate)
 
     users = sub.add_parser("users", help="inspect users")
@@ -147,14 +147,14 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
     users_list.add_argument("--limit", type=int, default=1000)
     users_list.add_argument("--offset", type=int, default=0)
     users_list.add_argument("--json", action="store_true", help="print JSON")
-    _add_db_flag(users_list)
+    add_db_flag(users_list)
     users_list.set_defaults(handler=_cmd_users_list)
 
     sessions = sub.add_parser("sessions", help="manage sessions")
     sessions_sub = sessions.add_subparsers(dest="sessions_command", required=True)
     revoke = sessions_sub.add_parser("revoke", help="revoke every session of a user")
     revoke.add_argument("--user", required=True, help="user id (see `users list`)")
-    _add_db_flag(revoke)
+    add_db_flag(revoke)
     revoke.set_defaults(handler=_cmd_sessions_revoke)
 
     db = sub.add_parser("db", help="whole-database operations")
