@@ -474,16 +474,21 @@ class Wallet:
 
     # -- signing ---------------------------------------------------------------------
 
-    def _identity_key(self, bap_id: str | None):  # -> coincurve.PrivateKey
+    def _checked_member_key(self, bap_id: str | None, purpose: str) -> tuple[Keystore, Identity, coincurve.PrivateKey]:
+        """The identity (``bap_id`` or the default) and its member key, checked against the stored
+        pubkey; ``purpose`` completes "the wallet has no identity to ..." when there is none."""
         keystore = self._require_keystore()
         meta = self._require_meta()
         identity = meta.get(bap_id) if bap_id is not None else meta.default_identity()
         if identity is None:
-            raise WalletError("the wallet has no identity to sign with")
+            raise WalletError(f"the wallet has no identity to {purpose}")
         key = keystore.member_key(identity.index)
         if key.public_key.format(compressed=True).hex() != identity.pubkey:
             raise WalletError("the identity's stored pubkey does not match the wallet's key")
-        return key
+        return keystore, identity, key
+
+    def _identity_key(self, bap_id: str | None) -> coincurve.PrivateKey:
+        return self._checked_member_key(bap_id, "sign with")[2]
 
     def sign_token(
         self, path: str, body: str | bytes | None = None, scheme: str = "brc77", bap_id: str | None = None
@@ -509,14 +514,8 @@ class Wallet:
 
     def _derivation_base(self, bap_id: str | None) -> coincurve.PrivateKey:
         """See :meth:`Keystore.derivation_base`: the identity's member key, or TokenPass's master."""
-        keystore = self._require_keystore()
-        meta = self._require_meta()
-        identity = meta.get(bap_id) if bap_id is not None else meta.default_identity()
-        if identity is None:
-            raise WalletError("the wallet has no identity to derive keys from")
-        if keystore.member_pubkey(identity.index).hex() != identity.pubkey:
-            raise WalletError("the identity's stored pubkey does not match the wallet's key")
-        return keystore.derivation_base(identity.index)
+        keystore, identity, member = self._checked_member_key(bap_id, "derive keys from")
+        return keystore.derivation_base(identity.index, member)
 
     def site_address(self, host: str, bap_id: str | None = None) -> str:
         """The address of the per-site key for ``host`` (what ``/api/sign`` answers as ``address``)."""
