@@ -548,6 +548,21 @@ class Wallet:
             key = derivation.site_key(self._derivation_base(bap_id), host)
             return make_token(key, path, body, scheme)  # type: ignore[arg-type]
 
+    def sign_request_token(
+        self, host: str, path: str, body: str | bytes | None = None, scheme: str = "brc77", bap_id: str | None = None
+    ) -> str:
+        """An X-Auth-Token for another site's request (``/api/sign {path}``): by the identity's
+        member key (:meth:`sign_token`), except that a wallet imported from TokenPass (its rootPk
+        or legacy xprv) signs with ``host``'s per-site key (:meth:`sign_site_token`), as TokenPass did.
+        """
+        _check_token_request(path, body, scheme)
+        with self._lock:
+            if self._require_keystore().is_tokenpass:
+                key = derivation.site_key(self._derivation_base(bap_id), host)
+            else:
+                key = self._identity_key(bap_id)
+            return make_token(key, path, body, scheme)  # type: ignore[arg-type]
+
     def friend_public_key(self, friend_bap_id: str, bap_id: str | None = None) -> str:
         """The compressed public key (hex) this wallet shows ``friend_bap_id``."""
         with self._lock:
