@@ -27,9 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import bip32
 import coincurve
-from mnemonic import Mnemonic
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -41,7 +39,7 @@ from auth_server.crypto.ecies import electrum_decrypt, electrum_encrypt
 from auth_server.crypto.errors import BadCiphertext
 from signer_app.wallet.derivation import IDS_ENCRYPTION_PATH, type42_invoice, type42_member_key
 from signer_app.wallet.errors import InvalidMnemonic, InvalidSecret, WalletError
-from signer_app.wallet.keystore import member_path, normalize_mnemonic, validate_xprv
+from signer_app.wallet.keystore import Keystore, member_path
 
 ITERATIONS = 600_000
 LEGACY_ITERATIONS = 100_000
@@ -241,17 +239,16 @@ def _type42(payload: dict[str, Any]) -> BackupContents:
 
 
 def _legacy(payload: dict[str, Any]) -> BackupContents:
+    xprv = _string(payload, "xprv")
     try:
-        xprv = validate_xprv(_string(payload, "xprv"))
+        keystore = Keystore.from_secret("xprv", xprv)
     except InvalidSecret as exc:
         raise UnsupportedBackup(f"the backup's xprv is {exc.message}") from None
-    master = bip32.BIP32.from_xpriv(xprv)
-
-    def bip32_key(path: str) -> coincurve.PrivateKey:
-        return coincurve.PrivateKey(master.get_privkey_from_path(path))
-
-    records = _id_records(_decrypt_ids(_string(payload, "ids"), bip32_key(IDS_ENCRYPTION_PATH)))
-    identities = _identities(records, _bip32_index, lambda index: bip32_key(member_path(index)))
+    try:
+        records = _id_records(_decrypt_ids(_string(payload, "ids"), keystore.bip32_key(IDS_ENCRYPTION_PATH)))
+        identities = _identities(records, _bip32_index, keystore.member_key)
+    finally:
+        keystore.wipe()
     mnemonic = payload.get("mnemonic") if isinstance(payload.get("mnemonic"), str) else ""
     mnemonic = mnemonic.strip()
     if payload.get(KEY_ORIGIN_FIELD) == SIGIL_ORIGIN:
@@ -264,10 +261,13 @@ def _legacy(payload: dict[str, Any]) -> BackupContents:
 def _mnemonic_master(words: str) -> str | None:
     """The master xprv of a BIP39 mnemonic with no passphrase, or ``None`` if it is not valid."""
     try:
-        seed = Mnemonic.to_seed(normalize_mnemonic(words))
+        keystore = Keystore.from_secret("mnemonic", words)
     except InvalidMnemonic:
         return None
-    return bip32.BIP32.from_seed(seed).get_xpriv()
+    try:
+        return keystore.xprv()
+    finally:
+        keystore.wipe()
 
 
 def _member(payload: dict[str, Any]) -> BackupContents:
