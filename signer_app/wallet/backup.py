@@ -67,6 +67,17 @@ class UnsupportedBackup(BackupError):
     """The file decrypts, but holds something Sigil cannot turn into a wallet."""
 
 
+class BackupFileError(BackupError):
+    """:func:`read_backup_file` could not read the file (``reason``: the OS's words for why)
+    or refused it as too large to be a backup (``reason`` is ``None``)."""
+
+    def __init__(self, path: str, reason: str | None) -> None:
+        super().__init__(f"cannot read {path}: {reason}" if reason is not None
+                         else f"{path} is too large to be a backup file")
+        self.path = path
+        self.reason = reason
+
+
 # -- the encrypted file -------------------------------------------------------------------
 
 
@@ -87,6 +98,19 @@ def seal_backup(payload: dict[str, Any], password: str, iterations: int = ITERAT
     salt, iv = os.urandom(_SALT), os.urandom(_IV)
     sealed = AESGCM(_key(password, salt, iterations)).encrypt(iv, plaintext, None)
     return base64.b64encode(salt + iv + sealed).decode("ascii")
+
+
+def read_backup_file(path: str) -> bytes:
+    """The bytes of the backup file at ``path``, reading at most one byte past :data:`MAX_FILE_BYTES`
+    (a larger file is refused, not read in full); raises :class:`BackupFileError`."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise BackupFileError(path, exc.strerror or str(exc)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise BackupFileError(path, None)
+    return data
 
 
 def open_backup(text: str | bytes, password: str) -> dict[str, Any]:
