@@ -148,14 +148,19 @@ def users(store: Store, limit: int = 1000, offset: int = 0) -> list[User]:
 def set_user_email(store: Store, pubkey: str, email: str | None) -> bool:
     """The e-mail apps see for the identity ``pubkey`` (claim ``email``, never verified);
     False when that identity never signed in here. ``ValueError`` for a bad or taken address."""
-    from auth_server.oauth.users import clean_email
-
     user = store.users.get_by_pubkey(pubkey)
     if user is None:
         return False
+    set_email_of(store, user, email)
+    return True
+
+
+def set_email_of(store: Store, user: User, email: str | None) -> None:
+    """:func:`set_user_email` for a user the caller already looked up."""
+    from auth_server.oauth.users import clean_email
+
     if not store.users.set_email(user.id, clean_email(email), store.clock()):
         raise ValueError("another identity on this server uses that e-mail address")
-    return True
 
 
 def consents(store: Store, pubkey: str) -> list[Any]:

@@ -23,7 +23,7 @@ from signer_app.wallet import (
     default_data_dir,
     detect_kind,
 )
-from signer_app.wallet.backup import MAX_FILE_BYTES, read_backup
+from signer_app.wallet.backup import BackupFileError, read_backup, read_backup_file
 
 COMMANDS = ("wallet", "sign")
 Prompt = Callable[[str], str]
@@ -116,13 +116,9 @@ def _backup_password(args: argparse.Namespace, prompt: Prompt, *, new: bool = Fa
 
 def _read_backup_file(path: str) -> bytes:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CliError(f"{path} is too large to be a backup file")
-    return data
+        return read_backup_file(path)
+    except BackupFileError as exc:  # a usage problem (exit code 2), not a wallet error
+        raise CliError(str(exc)) from None
 
 
 def _cmd_import_backup(args: argparse.Namespace, prompt: Prompt, wallet: Wallet) -> int:

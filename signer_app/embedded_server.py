@@ -184,7 +184,7 @@ class EmbeddedServer:
                 user = store.users.get_by_pubkey(pubkey)
                 if user is not None and user.email != email:
                     try:
-                        admin.set_user_email(store, pubkey, email)
+                        admin.set_email_of(store, user, email)
                     except ValueError:
                         continue
         except Exception:

@@ -34,7 +34,6 @@ SIGN_IN_SUFFIX = "/sign-in/sigma"
 MAX_PATH = 2048
 MAX_BODY = 1_000_000
 MAX_AIP_ITEMS = 1000
-TOKENPASS_KINDS = frozenset({"tokenpass", "tokenpass-xprv"})
 MAX_ID = 200  # a BAP ID is 27 characters; friend ids are opaque strings, kept short
 
 
@@ -266,10 +265,10 @@ class SignerService:
             outcome, what = "approved", request.what()
         else:
             outcome, what = "signed (grant)", f"signature for {path}"
-        if is_sign_in or not self._keeps_tokenpass_site_keys() or self._is_own_server(origin or grant.origin):
+        if is_sign_in or self._is_own_server(origin or grant.origin):
             token = self._wallet_call(lambda: self.wallet.sign_token(path, body, scheme=scheme, bap_id=bap_id))
-        else:
-            token = self._wallet_call(lambda: self.wallet.sign_site_token(
+        else:  # the wallet decides: member key, or a TokenPass wallet's per-site key
+            token = self._wallet_call(lambda: self.wallet.sign_request_token(
                 self._site(grant), path, body, scheme=scheme, bap_id=bap_id))
         self.activity.record(outcome, origin or grant.host, what, bap_id)
         return token
@@ -443,13 +442,6 @@ class SignerService:
             return {identity.bap_id for identity in self.wallet.identities()}
         except WalletError:
             return set()
-
-    def _keeps_tokenpass_site_keys(self) -> bool:
-        """A wallet imported from TokenPass (its rootPk or legacy xprv) signs like TokenPass did."""
-        try:
-            return self.wallet.kind in TOKENPASS_KINDS
-        except WalletError:
-            return False
 
     def _is_own_server(self, origin: str) -> bool:
         own = self.server_origin()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QTableWidgetItem, QVBoxL
 
 from signer_app.embedded_server import EmbeddedServer, IdentityConsent
 from signer_app.ui.widgets import button, label, read_only_table
-from signer_app.wallet import Wallet
+from signer_app.wallet import Identity, Wallet
 
 
 class ConsentsPanel(QWidget):
@@ -36,8 +36,9 @@ class ConsentsPanel(QWidget):
         except Exception:
             return {}
 
-    def refresh(self) -> None:
-        labels = self._identities()
+    def refresh(self, identities: list[Identity] | None = None) -> None:
+        """Show the consents of ``identities`` (all of the wallet's, read here, when ``None``)."""
+        labels = self._identities() if identities is None else {i.pubkey: i.label for i in identities}
         consents = self.server.consents(list(labels))
         if consents == self._shown:
             return

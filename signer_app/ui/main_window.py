@@ -16,6 +16,7 @@ from signer_app.ui.widgets import button, label
 
 if TYPE_CHECKING:
     from signer_app.context import AppContext
+    from signer_app.wallet import Identity
 
 
 class MainWindow(QMainWindow):
@@ -142,8 +143,13 @@ class MainWindow(QMainWindow):
 
     def refresh_data(self) -> None:
         self.grants_panel.refresh()
-        self._sync_emails()
-        self.consents_panel.refresh()
+        try:
+            identities = self.ctx.wallet.identities(include_hidden=True)  # one read of the metadata for both
+        except Exception:
+            identities = None
+        if identities is not None:
+            self._sync_emails(identities)
+        self.consents_panel.refresh(identities or [])
         self.activity_panel.refresh()
         self.server_panel.refresh()
         self._update_status_line()
@@ -157,11 +163,7 @@ class MainWindow(QMainWindow):
         except Exception:
             pass  # the identity never signed in on the embedded server: synced after its first sign-in
 
-    def _sync_emails(self) -> None:
-        try:
-            identities = self.ctx.wallet.identities(include_hidden=True)
-        except Exception:
-            return
+    def _sync_emails(self, identities: list[Identity]) -> None:
         self.ctx.server.sync_emails({i.pubkey: i.email for i in identities if i.email})
 
     def _update_status_line(self) -> None:

@@ -15,7 +15,7 @@ from signer_app.onboarding import generate_mnemonic, normalize_mnemonic, quiz_po
 from signer_app.ui.strength import StrengthMeter
 from signer_app.ui.widgets import button, label
 from signer_app.wallet import InvalidMnemonic, Wallet, WalletError
-from signer_app.wallet.backup import MAX_FILE_BYTES, BackupContents, read_backup
+from signer_app.wallet.backup import BackupContents, BackupFileError, read_backup, read_backup_file
 
 
 class _Page(QWidget):
@@ -284,13 +284,10 @@ class FirstRunWizard(QStackedWidget):
             self.backup_page.error.setText("Choose a backup file first.")
             return
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            self.backup_page.error.setText(f"Cannot read that file: {exc.strerror or exc}.")
-            return
-        if len(data) > MAX_FILE_BYTES:
-            self.backup_page.error.setText("That file is too large to be a backup.")
+            data = read_backup_file(path)
+        except BackupFileError as exc:
+            self.backup_page.error.setText("That file is too large to be a backup." if exc.reason is None
+                                           else f"Cannot read that file: {exc.reason}.")
             return
         try:
             self._backup = read_backup(data, self.backup_password_edit.text())

@@ -27,9 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import bip32
 import coincurve
-from mnemonic import Mnemonic
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -41,7 +39,7 @@ from auth_server.crypto.ecies import electrum_decrypt, electrum_encrypt
 from auth_server.crypto.errors import BadCiphertext
 from signer_app.wallet.derivation import IDS_ENCRYPTION_PATH, type42_invoice, type42_member_key
 from signer_app.wallet.errors import InvalidMnemonic, InvalidSecret, WalletError
-from signer_app.wallet.keystore import member_path, normalize_mnemonic, validate_xprv
+from signer_app.wallet.keystore import Keystore, member_path
 
 ITERATIONS = 600_000
 LEGACY_ITERATIONS = 100_000
@@ -69,6 +67,17 @@ class UnsupportedBackup(BackupError):
     """The file decrypts, but holds something Sigil cannot turn into a wallet."""
 
 
+class BackupFileError(BackupError):
+    """:func:`read_backup_file` could not read the file (``reason``: the OS's words for why)
+    or refused it as too large to be a backup (``reason`` is ``None``)."""
+
+    def __init__(self, path: str, reason: str | None) -> None:
+        super().__init__(f"cannot read {path}: {reason}" if reason is not None
+                         else f"{path} is too large to be a backup file")
+        self.path = path
+        self.reason = reason
+
+
 # -- the encrypted file -------------------------------------------------------------------
 
 
@@ -89,6 +98,19 @@ def seal_backup(payload: dict[str, Any], password: str, iterations: int = ITERAT
     salt, iv = os.urandom(_SALT), os.urandom(_IV)
     sealed = AESGCM(_key(password, salt, iterations)).encrypt(iv, plaintext, None)
     return base64.b64encode(salt + iv + sealed).decode("ascii")
+
+
+def read_backup_file(path: str) -> bytes:
+    """The bytes of the backup file at ``path``, reading at most one byte past :data:`MAX_FILE_BYTES`
+    (a larger file is refused, not read in full); raises :class:`BackupFileError`."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise BackupFileError(path, exc.strerror or str(exc)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise BackupFileError(path, None)
+    return data
 
 
 def open_backup(text: str | bytes, password: str) -> dict[str, Any]:
@@ -241,17 +263,16 @@ def _type42(payload: dict[str, Any]) -> BackupContents:
 
 
 def _legacy(payload: dict[str, Any]) -> BackupContents:
+    xprv = _string(payload, "xprv")
     try:
-        xprv = validate_xprv(_string(payload, "xprv"))
+        keystore = Keystore.from_secret("xprv", xprv)
     except InvalidSecret as exc:
         raise UnsupportedBackup(f"the backup's xprv is {exc.message}") from None
-    master = bip32.BIP32.from_xpriv(xprv)
-
-    def bip32_key(path: str) -> coincurve.PrivateKey:
-        return coincurve.PrivateKey(master.get_privkey_from_path(path))
-
-    records = _id_records(_decrypt_ids(_string(payload, "ids"), bip32_key(IDS_ENCRYPTION_PATH)))
-    identities = _identities(records, _bip32_index, lambda index: bip32_key(member_path(index)))
+    try:
+        records = _id_records(_decrypt_ids(_string(payload, "ids"), keystore.bip32_key(IDS_ENCRYPTION_PATH)))
+        identities = _identities(records, _bip32_index, keystore.member_key)
+    finally:
+        keystore.wipe()
     mnemonic = payload.get("mnemonic") if isinstance(payload.get("mnemonic"), str) else ""
     mnemonic = mnemonic.strip()
     if payload.get(KEY_ORIGIN_FIELD) == SIGIL_ORIGIN:
@@ -264,10 +285,13 @@ def _legacy(payload: dict[str, Any]) -> BackupContents:
 def _mnemonic_master(words: str) -> str | None:
     """The master xprv of a BIP39 mnemonic with no passphrase, or ``None`` if it is not valid."""
     try:
-        seed = Mnemonic.to_seed(normalize_mnemonic(words))
+        keystore = Keystore.from_secret("mnemonic", words)
     except InvalidMnemonic:
         return None
-    return bip32.BIP32.from_seed(seed).get_xpriv()
+    try:
+        return keystore.xprv()
+    finally:
+        keystore.wipe()
 
 
 def _member(payload: dict[str, Any]) -> BackupContents:

@@ -174,11 +174,12 @@ class Keystore:
     def _bip32(self) -> bip32.BIP32:
         return bip32.BIP32(chaincode=bytes(self.material[:32]), privkey=bytes(self.material[32:]))
 
-    def derivation_base(self, index: int) -> coincurve.PrivateKey:
+    def derivation_base(self, index: int, member: coincurve.PrivateKey | None = None) -> coincurve.PrivateKey:
         """The key the per-site, friend and encryption keys of identity ``index`` derive from.
 
         A Sigil wallet uses the identity's own member key (two identities never share a
-        derived key). A TokenPass wallet uses TokenPass's master ``M`` for every identity:
+        derived key): ``member`` when the caller already derived it, else derived here.
+        A TokenPass wallet uses TokenPass's master ``M`` for every identity:
         ``HMAC-SHA512("Bitcoin seed", rootPk)[0:32]``, or a legacy wallet's xprv key.
         """
         if not self.material:
@@ -187,7 +188,7 @@ class Keystore:
             return tokenpass_master(coincurve.PrivateKey(bytes(self.material)))
         if self.kind == "tokenpass-xprv":
             return coincurve.PrivateKey(bytes(self.material[32:]))
-        return self.member_key(index)
+        return member if member is not None else self.member_key(index)
 
     def bip32_key(self, path: str) -> coincurve.PrivateKey:
         """The BIP32 child at ``path`` of an HD wallet (for BAP's backup encryption key)."""

@@ -474,16 +474,21 @@ class Wallet:
 
     # -- signing ---------------------------------------------------------------------
 
-    def _identity_key(self, bap_id: str | None):  # -> coincurve.PrivateKey
+    def _checked_member_key(self, bap_id: str | None, purpose: str) -> tuple[Keystore, Identity, coincurve.PrivateKey]:
+        """The identity (``bap_id`` or the default) and its member key, checked against the stored
+        pubkey; ``purpose`` completes "the wallet has no identity to ..." when there is none."""
         keystore = self._require_keystore()
         meta = self._require_meta()
         identity = meta.get(bap_id) if bap_id is not None else meta.default_identity()
         if identity is None:
-            raise WalletError("the wallet has no identity to sign with")
+            raise WalletError(f"the wallet has no identity to {purpose}")
         key = keystore.member_key(identity.index)
         if key.public_key.format(compressed=True).hex() != identity.pubkey:
             raise WalletError("the identity's stored pubkey does not match the wallet's key")
-        return key
+        return keystore, identity, key
+
+    def _identity_key(self, bap_id: str | None) -> coincurve.PrivateKey:
+        return self._checked_member_key(bap_id, "sign with")[2]
 
     def sign_token(
         self, path: str, body: str | bytes | None = None, scheme: str = "brc77", bap_id: str | None = None
@@ -509,14 +514,8 @@ class Wallet:
 
     def _derivation_base(self, bap_id: str | None) -> coincurve.PrivateKey:
         """See :meth:`Keystore.derivation_base`: the identity's member key, or TokenPass's master."""
-        keystore = self._require_keystore()
-        meta = self._require_meta()
-        identity = meta.get(bap_id) if bap_id is not None else meta.default_identity()
-        if identity is None:
-            raise WalletError("the wallet has no identity to derive keys from")
-        if keystore.member_pubkey(identity.index).hex() != identity.pubkey:
-            raise WalletError("the identity's stored pubkey does not match the wallet's key")
-        return keystore.derivation_base(identity.index)
+        keystore, identity, member = self._checked_member_key(bap_id, "derive keys from")
+        return keystore.derivation_base(identity.index, member)
 
     def site_address(self, host: str, bap_id: str | None = None) -> str:
         """The address of the per-site key for ``host`` (what ``/api/sign`` answers as ``address``)."""
@@ -547,6 +546,21 @@ class Wallet:
         _check_token_request(path, body, scheme)
         with self._lock:
             key = derivation.site_key(self._derivation_base(bap_id), host)
+            return make_token(key, path, body, scheme)  # type: ignore[arg-type]
+
+    def sign_request_token(
+        self, host: str, path: str, body: str | bytes | None = None, scheme: str = "brc77", bap_id: str | None = None
+    ) -> str:
+        """An X-Auth-Token for another site's request (``/api/sign {path}``): by the identity's
+        member key (:meth:`sign_token`), except that a wallet imported from TokenPass (its rootPk
+        or legacy xprv) signs with ``host``'s per-site key (:meth:`sign_site_token`), as TokenPass did.
+        """
+        _check_token_request(path, body, scheme)
+        with self._lock:
+            if self._require_keystore().is_tokenpass:
+                key = derivation.site_key(self._derivation_base(bap_id), host)
+            else:
+                key = self._identity_key(bap_id)
             return make_token(key, path, body, scheme)  # type: ignore[arg-type]
 
     def friend_public_key(self, friend_bap_id: str, bap_id: str | None = None) -> str:
