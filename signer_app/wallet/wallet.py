@@ -555,13 +555,9 @@ class Wallet:
         member key (:meth:`sign_token`), except that a wallet imported from TokenPass (its rootPk
         or legacy xprv) signs with ``host``'s per-site key (:meth:`sign_site_token`), as TokenPass did.
         """
-        _check_token_request(path, body, scheme)
-        with self._lock:
-            if self._require_keystore().is_tokenpass:
-                key = derivation.site_key(self._derivation_base(bap_id), host)
-            else:
-                key = self._identity_key(bap_id)
-            return make_token(key, path, body, scheme)  # type: ignore[arg-type]
+        if self._require_keystore().is_tokenpass:
+            return self.sign_site_token(host, path, body, scheme, bap_id)
+        return self.sign_token(path, body, scheme, bap_id)
 
     def friend_public_key(self, friend_bap_id: str, bap_id: str | None = None) -> str:
         """The compressed public key (hex) this wallet shows ``friend_bap_id``."""
