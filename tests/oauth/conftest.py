@@ -4,8 +4,10 @@ registered OAuth client, and helpers that play the user's browser and the client
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import coincurve
@@ -59,12 +61,25 @@ class RelyingParty:
 
 
 @pytest.fixture
-def server(request, tmp_path) -> Iterator[Server]:
-    running = start_server(database_for_test(request, tmp_path / "sigil.db"), 4, signer_url="http://127.0.0.1:9")
-    try:
-        yield running
-    finally:
+def server_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """``server_factory(**overrides)`` starts a server (four threads, no reachable signer;
+    ``overrides`` are :class:`Settings` fields); every one started is stopped after the test."""
+    started: list[Server] = []
+
+    def make(db_path: Path | str | None = None, **overrides: Any) -> Server:
+        running = start_server(db_path or database_for_test(request, tmp_path / "sigil.db"), 4,
+                               **{"signer_url": "http://127.0.0.1:9", **overrides})
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
         running.stop()
+
+
+@pytest.fixture
+def server(server_factory: Callable[..., Server]) -> Server:
+    return server_factory()
 
 
 def register(server: Server, *, trusted: bool = False, redirect: str = REDIRECT) -> RelyingParty:

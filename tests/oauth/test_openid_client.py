@@ -10,7 +10,7 @@ Every id_token is also checked here against the JWKS with joserfc.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,8 +18,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.helpers.node_peer import NodePeerError
-from tests.helpers.postgres import database_for_test
-from tests.helpers.server import start_server
+from tests.helpers.server import RunningServer
 from tests.oauth.conftest import REDIRECT, Browser
 from tests.oauth.standard_clients import StandardClient, register_standard
 
@@ -29,13 +28,8 @@ SCOPE = "openid profile email offline_access"
 
 
 @pytest.fixture
-def server(request, tmp_path) -> Iterator:
-    running = start_server(database_for_test(request, tmp_path / "sigil.db"), 4, signer_url="http://127.0.0.1:9",
-                           device_poll_interval=1)
-    try:
-        yield running
-    finally:
-        running.stop()
+def server(server_factory: Callable[..., RunningServer]) -> RunningServer:
+    return server_factory(device_poll_interval=1)
 
 
 def check_id_token(server, client_id: str, id_token: str) -> dict:
@@ -207,14 +201,13 @@ def test_openid_client_max_age(server, browser, openid_client) -> None:
     assert server.clock() - got["claims"]["auth_time"] < 60
 
 
-def test_openid_client_registers_itself_and_signs_in(request, tmp_path, openid_client) -> None:
+def test_openid_client_registers_itself_and_signs_in(server_factory, openid_client) -> None:
     """RFC 7591 through openid-client: register with the admin's initial access token, then
     the code flow with the secret that came back (openid-client then uses client_secret_post)."""
     from auth_server.oauth.registration import issue_registration_token
     from tests.oauth.conftest import Browser
 
-    running = start_server(database_for_test(request, tmp_path / "reg.db"), 4, signer_url="http://127.0.0.1:9",
-                           dynamic_registration="token")
+    running = server_factory(dynamic_registration="token")
     browser = Browser(running)
     try:
         rp = "registered-" + running.url
@@ -231,7 +224,6 @@ def test_openid_client_registers_itself_and_signs_in(request, tmp_path, openid_c
                                   metadata={"redirect_uris": [REDIRECT]})
     finally:
         browser.close()
-        running.stop()
 
 
 def test_openid_client_as_a_sigma_client_with_the_readme_recipe(server, browser, openid_client, node_peer) -> None:
