@@ -3,6 +3,8 @@ registered OAuth client, and helpers that play the user's browser and the client
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -118,10 +120,8 @@ class Browser:
 
     def consent(self, page: httpx.Response, decision: str = "approve") -> httpx.Response:
         """Submit the consent page's form as a browser would."""
-        import re
         assert page.status_code == 200 and 'name="csrf"' in page.text, page.text
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
-        fields = {k: _unescape(v) for k, v in fields.items()}
+        fields = hidden_fields(page.text)
         fields["decision"] = decision
         return self.http.post("/oauth2/authorize", data=fields)
 
@@ -129,9 +129,13 @@ class Browser:
         self.http.close()
 
 
-def _unescape(value: str) -> str:
-    import html
-    return html.unescape(value)
+_HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """The hidden inputs of a server-rendered page, name to value (unescaped, as a browser
+    submits them); a name that appears twice keeps its last value."""
+    return {name: html.unescape(value) for name, value in _HIDDEN_INPUT.findall(page)}
 
 
 @pytest.fixture

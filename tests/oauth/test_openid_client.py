@@ -19,7 +19,7 @@ from joserfc.jwk import KeySet
 
 from tests.helpers.node_peer import NodePeerError
 from tests.helpers.server import RunningServer
-from tests.oauth.conftest import REDIRECT, Browser
+from tests.oauth.conftest import REDIRECT, Browser, hidden_fields
 from tests.oauth.standard_clients import StandardClient, register_standard
 
 pytestmark = pytest.mark.interop
@@ -110,8 +110,6 @@ def test_openid_client_refuses_nothing_in_discovery(server, openid_client) -> No
 
 
 def test_openid_client_device_flow_with_a_public_client(server, browser, openid_client) -> None:
-    import re
-
     client = register_standard(server, "none")
     rp = "device-" + server.url
     discover(openid_client, server, client, rp)
@@ -119,7 +117,7 @@ def test_openid_client_device_flow_with_a_public_client(server, browser, openid_
     browser.sign_in()
     page = browser.http.get(started["verification_uri_complete"])
     assert page.status_code == 200, page.text
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    fields = hidden_fields(page.text)
     decided = browser.http.post("/device", data={**fields, "decision": "approve"})
     assert decided.status_code == 200, decided.text
     got = openid_client.request(op="device_poll", rp=rp)
