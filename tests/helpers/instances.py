@@ -21,14 +21,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.helpers.net import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_up(url: str, timeout: float = 20.0) -> None:
