@@ -9,10 +9,8 @@ client bound to 127.0.x.y is, to nginx and to the instances, another machine (an
 
 from __future__ import annotations
 
-import html
 import itertools
 import os
-import re
 import shutil
 import ssl
 import tempfile
@@ -31,7 +29,7 @@ from auth_server.crypto import make_token
 from auth_server.oauth.clients import new_client
 from auth_server.store import Store
 from tests.helpers.instances import Instance, Nginx, free_port, nginx_available
-from tests.oauth.conftest import REDIRECT, TOKEN, authorize_params, code_form, redirect_params
+from tests.oauth.conftest import REDIRECT, TOKEN, authorize_params, code_form, hidden_fields, redirect_params
 
 pytestmark = pytest.mark.skipif(not nginx_available(), reason="nginx not installed (apt-get install nginx)")
 
@@ -156,8 +154,7 @@ def _authorization_code(deployment: Deployment, instance: Instance, rp_id: str) 
         assert res.status_code == 200, res.text
         page = browser.get("/oauth2/authorize", params=authorize_params(_Client(rp_id)))  # type: ignore[arg-type]
         assert page.status_code == 200 and 'name="csrf"' in page.text, page.text
-        fields = {k: html.unescape(v) for k, v in
-                  re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)}
+        fields = hidden_fields(page.text)
         return redirect_params(browser.post("/oauth2/authorize", data={**fields, "decision": "approve"}))["code"]
 
 

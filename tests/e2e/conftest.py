@@ -31,9 +31,9 @@ from tests.e2e.harness import (
     DesktopHand,
     ManagedProcess,
     Xvfb,
-    free_port,
     require_tools,
 )
+from tests.helpers.net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent

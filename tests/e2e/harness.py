@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -38,13 +37,6 @@ def require_tools() -> None:
             "the e2e suite needs " + ", ".join(missing) + ": apt-get install " + " ".join(missing)
             + " (.ci/run installs them)"
         )
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (bind to 0, read it, release it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1) -> object:

@@ -19,7 +19,7 @@ from auth_server.oauth.clients import new_client
 from auth_server.serving import ServerThread
 from examples.demo_app import DemoConfig
 from examples.demo_app import create_app as create_demo_app
-from tests.e2e.harness import free_port
+from tests.helpers.net import free_port
 from tests.helpers.server import start_server
 
 

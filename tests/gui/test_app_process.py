@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -24,6 +23,7 @@ import pytest
 from signer_app.activity import ActivityLog
 from signer_app.grants import GrantStore
 from signer_app.wallet import Wallet
+from tests.helpers.net import free_port
 from tests.helpers.signer import FAST_KDF, PASSPHRASE, VECTOR_MNEMONIC
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,12 +34,6 @@ SCREENSHOTS = Path(os.environ.get("SIGIL_SCREENSHOT_DIR") or REPO / "test-artifa
 
 pytestmark = pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool") and shutil.which("import")),
                                 reason="needs Xvfb, xdotool and imagemagick")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

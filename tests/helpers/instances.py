@@ -21,14 +21,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.helpers.net import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_up(url: str, timeout: float = 20.0) -> None:
@@ -45,15 +41,18 @@ def wait_until_up(url: str, timeout: float = 20.0) -> None:
 
 
 class Instance:
-    """One ``sigil-server serve`` process; ``args`` are extra command-line flags."""
+    """One ``sigil-server serve`` process; ``args`` are extra command-line flags. With
+    ``db=None`` there is no ``--db`` (the process finds its database in ``SIGIL_DB``)."""
 
-    def __init__(self, db: str | Path, log_path: Path, args: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
+    def __init__(self, db: str | Path | None, log_path: Path, args: Sequence[str] = (),
+                 env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        db_args = [] if db is None else ["--db", str(db)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "auth_server.cli", "serve", "--port", str(self.port), "--db", str(db), *args],
+            [sys.executable, "-m", "auth_server.cli", "serve", "--port", str(self.port), *db_args, *args],
             cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=self._log)
 
     def wait(self) -> Instance:

@@ -15,11 +15,12 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
 from pathlib import Path
+
+from tests.helpers.net import free_port
 
 PG_BIN = Path(os.environ.get("SIGIL_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 RUN_AS = "postgres"
@@ -29,12 +30,6 @@ def available() -> bool:
     return (PG_BIN / "initdb").exists() and (PG_BIN / "pg_ctl").exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class PostgresServer:
     """One throwaway cluster; :meth:`new_database` hands out fresh, migrated databases."""
 
@@ -42,7 +37,7 @@ class PostgresServer:
         """``durable=False`` (tests) turns fsync off; benchmarks keep PostgreSQL's defaults."""
         self.root = Path(tempfile.mkdtemp(prefix="sigil-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_root = os.geteuid() == 0
         self._names = itertools.count(1)
         self._template: str | None = None

@@ -25,7 +25,7 @@ class RunningServer:
     store: Store
     thread: ServerThread
     clock: Any
-    db_path: Path
+    db_path: Path | str
 
     @property
     def url(self) -> str:
@@ -54,7 +54,7 @@ class RunningServer:
         self.store.close()
 
 
-def start_server(db_path: Path, threads: int = 8, **overrides: Any) -> RunningServer:
+def start_server(db_path: Path | str, threads: int = 8, **overrides: Any) -> RunningServer:
     """A started server on ``db_path``; ``overrides`` are :class:`Settings` fields (rate limits
     are off unless asked for; the clock follows real time unless one is given)."""
     clock = overrides.pop("clock", None) or FakeClock(None)

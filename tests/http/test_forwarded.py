@@ -5,10 +5,7 @@ access log use. (The tests connect from 127.0.0.1; "trusted" means that address 
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import subprocess
-import sys
 
 import coincurve
 import httpx
@@ -17,7 +14,7 @@ import pytest
 from auth_server.config import Settings
 from auth_server.crypto import make_token
 from auth_server.forwarded import PEER_KEY, TrustedProxies, apply_forwarded, parse_address
-from tests.helpers.instances import ROOT, free_port, wait_until_up
+from tests.helpers.instances import Instance
 from tests.http.conftest import SIGN_IN
 
 
@@ -131,22 +128,18 @@ def test_serve_logs_the_forwarded_client_and_no_database_password(tmp_path, post
     start-up line names the database without the password in its URL (the test server trusts
     loopback logins, so a password in the URL is accepted and ignored)."""
     url = postgres_server.new_database().replace("postgresql://postgres@", "postgresql://postgres:hunter2pw@")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", str(port),
-                             "--trusted-proxy", "127.0.0.1", "--threads", "2"], cwd=ROOT,
-                            env={**os.environ, "SIGIL_DB": url}, stderr=subprocess.PIPE, text=True)
+    served = Instance(None, tmp_path / "serve.log", ["--trusted-proxy", "127.0.0.1", "--threads", "2"],
+                      env={"SIGIL_DB": url})
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(base)
-        res = httpx.post(f"{base}{SIGN_IN}", json={}, headers={
+        served.wait()
+        res = httpx.post(f"{served.url}{SIGN_IN}", json={}, headers={
             "X-Auth-Token": make_token(coincurve.PrivateKey(), SIGN_IN), "X-Forwarded-For": "198.51.100.77"})
         assert res.status_code == 200, res.text
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-        log = proc.stderr.read() if proc.stderr else ""
+        served.proc.send_signal(signal.SIGTERM)
+        assert served.proc.wait(timeout=20) == 0
+        log = served.log()
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        served.stop()
     assert f"POST {SIGN_IN} 200" in log and "198.51.100.77" in log, log
     assert "hunter2pw" not in log and "postgres:***@" in log, log
 

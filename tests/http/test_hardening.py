@@ -22,6 +22,7 @@ from auth_server.crypto import make_token
 from auth_server.crypto.tokens import format_timestamp
 from auth_server.web.context import MAX_BODY_BYTES
 from tests.helpers import raw_http
+from tests.helpers.instances import Instance
 from tests.http.conftest import SIGN_IN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,44 +81,20 @@ def test_chunked_body_is_cut_at_the_limit(server):
 
 # --- connections: a request head has a deadline of its own ------------------------------------------
 
-class Served:
-    """A ``sigil-server serve`` process, its URL and its log (stderr, kept in a file)."""
-
-    def __init__(self, proc: subprocess.Popen, url: str, log_path: Path) -> None:
-        self.proc, self.url, self.log_path = proc, url, log_path
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-
 @contextlib.contextmanager
-def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
-    """``sigil-server serve`` in a process of its own; stopped (SIGTERM, then SIGKILL) after."""
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "auth_server.cli", "serve", "--port", "0", "--db",
-                                 str(tmp_path / "served.db"), *args], cwd=ROOT, stderr=log, text=True,
-                                env={**os.environ, **(env or {})}, start_new_session=True)
-    served = Served(proc, "", log_path)
+def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Instance]:
+    """``sigil-server serve`` in a process of its own (its log in a file), stopped after. Ready
+    once its log says it listens, not through ``Instance.wait``: that asks ``/healthz``, and a
+    request would open a worker thread's database connection before the test's own requests."""
+    served = Instance(tmp_path / "served.db", tmp_path / "serve.log", args, env=env)
     try:
         deadline = time.monotonic() + 30
-        while not (match := re.search(r"listening on (http://127\.0\.0\.1:\d+)", served.log())):
-            assert proc.poll() is None and time.monotonic() < deadline, served.log()
+        while f"listening on {served.url}" not in served.log():
+            assert served.proc.poll() is None and time.monotonic() < deadline, served.log()
             time.sleep(0.05)
-        served.url = match.group(1)
         yield served
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        served.stop()
 
 
 def _closed_by_server(sock: socket.socket, within: float) -> bool:

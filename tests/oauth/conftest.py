@@ -3,9 +3,13 @@ registered OAuth client, and helpers that play the user's browser and the client
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import coincurve
@@ -59,12 +63,25 @@ class RelyingParty:
 
 
 @pytest.fixture
-def server(request, tmp_path) -> Iterator[Server]:
-    running = start_server(database_for_test(request, tmp_path / "sigil.db"), 4, signer_url="http://127.0.0.1:9")
-    try:
-        yield running
-    finally:
+def server_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """``server_factory(**overrides)`` starts a server (four threads, no reachable signer;
+    ``overrides`` are :class:`Settings` fields); every one started is stopped after the test."""
+    started: list[Server] = []
+
+    def make(db_path: Path | str | None = None, **overrides: Any) -> Server:
+        running = start_server(db_path or database_for_test(request, tmp_path / "sigil.db"), 4,
+                               **{"signer_url": "http://127.0.0.1:9", **overrides})
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
         running.stop()
+
+
+@pytest.fixture
+def server(server_factory: Callable[..., Server]) -> Server:
+    return server_factory()
 
 
 def register(server: Server, *, trusted: bool = False, redirect: str = REDIRECT) -> RelyingParty:
@@ -103,10 +120,8 @@ class Browser:
 
     def consent(self, page: httpx.Response, decision: str = "approve") -> httpx.Response:
         """Submit the consent page's form as a browser would."""
-        import re
         assert page.status_code == 200 and 'name="csrf"' in page.text, page.text
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
-        fields = {k: _unescape(v) for k, v in fields.items()}
+        fields = hidden_fields(page.text)
         fields["decision"] = decision
         return self.http.post("/oauth2/authorize", data=fields)
 
@@ -114,9 +129,13 @@ class Browser:
         self.http.close()
 
 
-def _unescape(value: str) -> str:
-    import html
-    return html.unescape(value)
+_HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """The hidden inputs of a server-rendered page, name to value (unescaped, as a browser
+    submits them); a name that appears twice keeps its last value."""
+    return {name: html.unescape(value) for name, value in _HIDDEN_INPUT.findall(page)}
 
 
 @pytest.fixture

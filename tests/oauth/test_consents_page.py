@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from auth_server.oauth.endpoints import CONSENTS_PATH, TOKEN_PATH, USERINFO_PATH
-from tests.oauth.conftest import Browser
+from tests.oauth.conftest import Browser, hidden_fields
 from tests.oauth.standard_clients import register_standard
 from tests.oauth.test_client_methods import code_for, exchange_form
 
 
 def form_of(page) -> dict[str, str]:
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    return hidden_fields(page.text)
 
 
 def test_withdraw_a_consent_revokes_the_apps_tokens(server, browser) -> None:

@@ -4,13 +4,12 @@ expired device codes are purged, and a person still gets through."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
 from auth_server.store.purge import purge_tables
-from tests.helpers.postgres import database_for_test
-from tests.helpers.server import RunningServer, start_server
+from tests.helpers.server import RunningServer
 from tests.oauth.conftest import Browser, register
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -18,15 +17,10 @@ WRONG = "BCDF-GHJK"  # user codes are random; this one is not pending
 
 
 @pytest.fixture
-def limited(request, tmp_path) -> Iterator[RunningServer]:
-    running = start_server(database_for_test(request, tmp_path / "sigil.db"), 4, signer_url="http://127.0.0.1:9",
-                           rate_limit_enabled=True, device_guesses_per_session=4, device_guesses_per_ip=6,
-                           device_guess_window_seconds=300, device_codes_per_ip=5, device_codes_per_client=3,
-                           device_code_window_seconds=60)
-    try:
-        yield running
-    finally:
-        running.stop()
+def limited(server_factory: Callable[..., RunningServer]) -> RunningServer:
+    return server_factory(rate_limit_enabled=True, device_guesses_per_session=4, device_guesses_per_ip=6,
+                          device_guess_window_seconds=300, device_codes_per_ip=5, device_codes_per_client=3,
+                          device_code_window_seconds=60)
 
 
 def _browser(server: RunningServer) -> Browser:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.helpers.raw_http import exchange
-from tests.oauth.conftest import authorize_params, redirect_params
+from tests.oauth.conftest import authorize_params, hidden_fields, redirect_params
 
 ENDPOINTS = ["/api/auth/oauth2/token", "/oauth2/token", "/api/auth/oauth2/revoke", "/api/auth/oauth2/introspect",
              "/api/auth/device/code", "/api/auth/device/token"]
@@ -75,13 +75,9 @@ def test_deeply_nested_json_is_a_400(server, browser, path) -> None:
 
 
 def _consent_fields(browser, rp) -> dict[str, str]:
-    import html
-    import re
-
     page = browser.authorize(rp)
     assert page.status_code == 200, page.text
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
-    return {k: html.unescape(v) for k, v in fields.items()}
+    return hidden_fields(page.text)
 
 
 @pytest.mark.parametrize("csrf", ["é", "\u0661\u0662", "ｃｓｒｆ", "%ED%A0%80"])

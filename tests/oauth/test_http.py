@@ -10,7 +10,7 @@ from joserfc.jwk import KeySet
 
 from auth_server.crypto import make_token
 from tests.oauth.conftest import (
-    REDIRECT, TOKEN, Browser, code_form, get_code, redirect_params, register,
+    REDIRECT, TOKEN, Browser, code_form, get_code, hidden_fields, redirect_params, register,
 )
 
 
@@ -82,8 +82,7 @@ def test_deny_redirects_access_denied(server, rp, browser) -> None:
 def test_consent_form_needs_csrf_and_origin(server, rp, browser) -> None:
     browser.sign_in()
     page = browser.authorize(rp)
-    import re
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    fields = hidden_fields(page.text)
     fields["decision"] = "approve"
     fields["csrf"] = "0" * 64
     assert browser.http.post("/oauth2/authorize", data=fields).status_code == 403

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs, urlsplit
 
 from auth_server.oauth.endpoints import END_SESSION_PATH, TOKEN_PATH
-from tests.oauth.conftest import Browser
+from tests.oauth.conftest import Browser, hidden_fields
 from tests.oauth.standard_clients import LOGOUT_REDIRECT, register_standard
 from tests.oauth.test_client_methods import code_for, exchange_form
 
@@ -51,7 +50,7 @@ def test_logout_without_hint_asks_the_user_first(server, browser) -> None:
         "client_id": client.client_id, "post_logout_redirect_uri": LOGOUT_REDIRECT, "state": "s"})
     assert page.status_code == 200 and "Sign out of Sigil?" in page.text
     assert session_of(browser) is not None
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    fields = hidden_fields(page.text)
     forged = browser.http.post(END_SESSION_PATH, data={**fields, "csrf": "0" * 64, "decision": "logout"})
     assert forged.status_code == 403 and session_of(browser) is not None
     stay = browser.http.post(END_SESSION_PATH, data={**fields, "decision": "stay"})

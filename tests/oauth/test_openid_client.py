@@ -10,7 +10,7 @@ Every id_token is also checked here against the JWKS with joserfc.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,9 +18,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.helpers.node_peer import NodePeerError
-from tests.helpers.postgres import database_for_test
-from tests.helpers.server import start_server
-from tests.oauth.conftest import REDIRECT, Browser
+from tests.helpers.server import RunningServer
+from tests.oauth.conftest import REDIRECT, Browser, hidden_fields
 from tests.oauth.standard_clients import StandardClient, register_standard
 
 pytestmark = pytest.mark.interop
@@ -29,13 +28,8 @@ SCOPE = "openid profile email offline_access"
 
 
 @pytest.fixture
-def server(request, tmp_path) -> Iterator:
-    running = start_server(database_for_test(request, tmp_path / "sigil.db"), 4, signer_url="http://127.0.0.1:9",
-                           device_poll_interval=1)
-    try:
-        yield running
-    finally:
-        running.stop()
+def server(server_factory: Callable[..., RunningServer]) -> RunningServer:
+    return server_factory(device_poll_interval=1)
 
 
 def check_id_token(server, client_id: str, id_token: str) -> dict:
@@ -116,8 +110,6 @@ def test_openid_client_refuses_nothing_in_discovery(server, openid_client) -> No
 
 
 def test_openid_client_device_flow_with_a_public_client(server, browser, openid_client) -> None:
-    import re
-
     client = register_standard(server, "none")
     rp = "device-" + server.url
     discover(openid_client, server, client, rp)
@@ -125,7 +117,7 @@ def test_openid_client_device_flow_with_a_public_client(server, browser, openid_
     browser.sign_in()
     page = browser.http.get(started["verification_uri_complete"])
     assert page.status_code == 200, page.text
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    fields = hidden_fields(page.text)
     decided = browser.http.post("/device", data={**fields, "decision": "approve"})
     assert decided.status_code == 200, decided.text
     got = openid_client.request(op="device_poll", rp=rp)
@@ -207,14 +199,13 @@ def test_openid_client_max_age(server, browser, openid_client) -> None:
     assert server.clock() - got["claims"]["auth_time"] < 60
 
 
-def test_openid_client_registers_itself_and_signs_in(request, tmp_path, openid_client) -> None:
+def test_openid_client_registers_itself_and_signs_in(server_factory, openid_client) -> None:
     """RFC 7591 through openid-client: register with the admin's initial access token, then
     the code flow with the secret that came back (openid-client then uses client_secret_post)."""
     from auth_server.oauth.registration import issue_registration_token
     from tests.oauth.conftest import Browser
 
-    running = start_server(database_for_test(request, tmp_path / "reg.db"), 4, signer_url="http://127.0.0.1:9",
-                           dynamic_registration="token")
+    running = server_factory(dynamic_registration="token")
     browser = Browser(running)
     try:
         rp = "registered-" + running.url
@@ -231,7 +222,6 @@ def test_openid_client_registers_itself_and_signs_in(request, tmp_path, openid_c
                                   metadata={"redirect_uris": [REDIRECT]})
     finally:
         browser.close()
-        running.stop()
 
 
 def test_openid_client_as_a_sigma_client_with_the_readme_recipe(server, browser, openid_client, node_peer) -> None:

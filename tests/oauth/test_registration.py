@@ -3,36 +3,26 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
 from auth_server.oauth.endpoints import REGISTRATION_PATH, TOKEN_PATH
 from auth_server.oauth.registration import issue_registration_token
-from tests.helpers.postgres import database_for_test
-from tests.helpers.server import start_server
+from tests.helpers.server import RunningServer
 from tests.oauth.conftest import REDIRECT
 from tests.oauth.standard_clients import StandardClient
 from tests.oauth.test_client_methods import code_for, exchange_form
 
 
-def serving(request, tmp_path, mode: str) -> Iterator:
-    running = start_server(database_for_test(request, tmp_path / "sigil.db"), 4, signer_url="http://127.0.0.1:9",
-                           dynamic_registration=mode)
-    try:
-        yield running
-    finally:
-        running.stop()
+@pytest.fixture
+def token_server(server_factory: Callable[..., RunningServer]) -> RunningServer:
+    return server_factory(dynamic_registration="token")
 
 
 @pytest.fixture
-def token_server(request, tmp_path):
-    yield from serving(request, tmp_path, "token")
-
-
-@pytest.fixture
-def public_server(request, tmp_path):
-    yield from serving(request, tmp_path, "public")
+def public_server(server_factory: Callable[..., RunningServer]) -> RunningServer:
+    return server_factory(dynamic_registration="public")
 
 
 def post(server, body, token: str | None = None):

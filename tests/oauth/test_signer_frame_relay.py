@@ -20,7 +20,7 @@ import pytest
 
 from auth_server.crypto import make_token
 from auth_server.serving import ServerThread
-from tests.e2e.harness import free_port
+from tests.helpers.net import free_port
 from tests.helpers.frame_parent import bundle_parent_script, frame_messages, kinds, open_app, outcome, parent_app, start
 from tests.oauth.conftest import Server, register
 from tests.oauth.test_signin_page import chromium  # noqa: F401

@@ -13,7 +13,8 @@ import pytest
 
 from auth_server.crypto import make_token
 from auth_server.serving import ServerThread
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers.net import free_port
 from tests.oauth.conftest import authorize_params, register
 
 pytestmark = pytest.mark.e2e

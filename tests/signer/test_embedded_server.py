@@ -3,7 +3,6 @@ sign-in pages, and its figures come from the store's repositories through auth_s
 
 from __future__ import annotations
 
-import socket
 import urllib.request
 
 import pytest
@@ -11,12 +10,7 @@ import pytest
 from auth_server.store import Store
 from signer_app.context import AppContext
 from signer_app.settings import AppSettings, SettingsStore
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers.net import free_port
 
 
 @pytest.fixture

@@ -7,15 +7,12 @@ from pathlib import Path
 
 import coincurve
 import httpx
-import pytest
 
 from auth_server.cli import main
-from auth_server.config import Settings
 from auth_server.crypto import make_token
-from auth_server.serving import ServerThread
 from auth_server.store import Store
 from auth_server.store.transfer import TABLES, row_counts
-from auth_server.web import create_app
+from tests.helpers.server import start_server
 from tests.store.test_repositories import make_client, make_code
 
 SIGN_IN = "/api/auth/sign-in/sigma"
@@ -23,17 +20,13 @@ SIGN_IN = "/api/auth/sign-in/sigma"
 
 def sign_in(target: Path | str, key: coincurve.PrivateKey) -> str:
     """Sign in with ``key`` through a real server on ``target``; the user id it answers."""
-    settings = Settings(db_path=target, port=0, rate_limit_enabled=False, log_requests=False)
-    store = Store.open(target, clock=settings.clock)
-    thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=2).start()
-    settings.base_url = thread.url
+    running = start_server(target, 2, log_requests=False)
     try:
-        answer = httpx.post(thread.url + SIGN_IN, json={}, headers={"X-Auth-Token": make_token(key, SIGN_IN)})
+        answer = httpx.post(running.url + SIGN_IN, json={}, headers={"X-Auth-Token": make_token(key, SIGN_IN)})
         assert answer.status_code == 200, answer.text
         return answer.json()["user"]["id"]
     finally:
-        thread.stop()
-        store.close()
+        running.stop()
 
 
 def test_tables_cover_the_schema(tmp_path: Path) -> None:
