@@ -5,6 +5,8 @@ is the real one from the start, as in ``sigil-server serve``."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,3 +67,26 @@ def start_server(db_path: Path | str, threads: int = 8, **overrides: Any) -> Run
     store = Store.open(db_path, clock=clock)
     thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=threads, sock=sock).start()
     return RunningServer(settings, store, thread, clock, db_path)
+
+
+@contextmanager
+def server_factory(request: Any, tmp_path: Path, threads: int, **defaults: Any) -> Iterator[Callable[..., RunningServer]]:
+    """What a suite's ``server_factory`` fixture yields: ``make(db_path=None, **overrides)``
+    starts a server (``threads``; ``defaults`` then ``overrides`` as :class:`Settings` fields)
+    on ``db_path`` or the test's database (tests/helpers/postgres.py: SQLite in ``tmp_path``,
+    or PostgreSQL); every one started is stopped when the block ends."""
+    from tests.helpers.postgres import database_for_test
+
+    started: list[RunningServer] = []
+
+    def make(db_path: Path | str | None = None, **overrides: Any) -> RunningServer:
+        running = start_server(db_path or database_for_test(request, tmp_path / "sigil.db"), threads,
+                               **{**defaults, **overrides})
+        started.append(running)
+        return running
+
+    try:
+        yield make
+    finally:
+        for running in started:
+            running.stop()

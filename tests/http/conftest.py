@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.helpers.node_peer import NodePeer
-from tests.helpers.postgres import database_for_test
-from tests.helpers.server import RunningServer, start_server
+from tests.helpers.server import RunningServer
+from tests.helpers.server import server_factory as servers
 
 SIGN_IN = "/api/auth/sign-in/sigma"
 
@@ -25,16 +24,8 @@ SIGN_IN = "/api/auth/sign-in/sigma"
 def server_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
     """Every HTTP test runs twice: on waitress's thread pool and with ``threads=0``
     (requests served on the I/O loop, auth_server/waitress_glue.py)."""
-    started: list[RunningServer] = []
-
-    def make(db_path: Path | None = None, **overrides: Any) -> RunningServer:
-        running = start_server(db_path or database_for_test(request, tmp_path / "sigil.db"), request.param, **overrides)
-        started.append(running)
-        return running
-
-    yield make
-    for running in started:
-        running.stop()
+    with servers(request, tmp_path, request.param) as make:
+        yield make
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import coincurve
@@ -26,8 +25,8 @@ from auth_server.oauth.users import StoreUserDirectory
 from auth_server.store import Store
 from auth_server.oauth.models import OAuthClient
 from tests.helpers.clock import FakeClock
-from tests.helpers.postgres import database_for_test
-from tests.helpers.server import RunningServer, start_server
+from tests.helpers.server import RunningServer
+from tests.helpers.server import server_factory as servers
 
 REDIRECT = "http://localhost:3000/auth/sigma/callback"
 SIGN_IN = "/api/auth/sign-in/sigma"
@@ -66,17 +65,8 @@ class RelyingParty:
 def server_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """``server_factory(**overrides)`` starts a server (four threads, no reachable signer;
     ``overrides`` are :class:`Settings` fields); every one started is stopped after the test."""
-    started: list[Server] = []
-
-    def make(db_path: Path | str | None = None, **overrides: Any) -> Server:
-        running = start_server(db_path or database_for_test(request, tmp_path / "sigil.db"), 4,
-                               **{"signer_url": "http://127.0.0.1:9", **overrides})
-        started.append(running)
-        return running
-
-    yield make
-    for running in started:
-        running.stop()
+    with servers(request, tmp_path, 4, signer_url="http://127.0.0.1:9") as make:
+        yield make
 
 
 @pytest.fixture
