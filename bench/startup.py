@@ -19,7 +19,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,16 +27,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.helpers.net import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 SIGIL = REPO / ".venv" / "bin" / "sigil"
 WINDOW_TARGET_S = 1.5
 RSS_TARGET_MB = 150.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answers(url: str) -> bool:
