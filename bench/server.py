@@ -138,22 +138,29 @@ def running(db: Path | str, setup: Setup, env: dict[str, str] | None = None) -> 
 
 
 def server_cpu_seconds(pid: int) -> float | None:
-    """User+system CPU of the server and its worker processes (Linux /proc), else None."""
+    """User+system CPU of the server and its worker processes (Linux /proc), else None.
+
+    A child that exits between being listed and being read (PostgreSQL ends backends as
+    connections close) is skipped: what it used shows up in its parent's reaped-children
+    figures, and dropping the whole measurement for it made the report flap."""
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     total, pids, seen = 0.0, [pid], set()
-    try:
-        while pids:
-            current = pids.pop()
-            if current in seen:
-                continue
-            seen.add(current)
+    while pids:
+        current = pids.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            used = (int(fields[11]) + int(fields[12])) / ticks
             if current == pid:  # and what its children that exited used (PostgreSQL's ended backends)
-                total += (int(fields[13]) + int(fields[14])) / ticks
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                pids.extend(int(c) for c in children)
-    except (OSError, ValueError, IndexError):
-        return None
+                used += (int(fields[13]) + int(fields[14])) / ticks
+            children = [int(c) for task in Path(f"/proc/{current}/task").iterdir()
+                        for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            if current == pid:
+                return None
+            continue
+        total += used
+        pids.extend(children)
     return total
