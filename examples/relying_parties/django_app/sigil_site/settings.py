@@ -1,9 +1,9 @@
 """A minimal Django project whose only sign-in is Sigil (mozilla-django-oidc), run by the
-relying-party tests; the Sigil part is all in :mod:`sigil_site.sigil_oidc`."""
+relying-party tests; the Sigil part is :mod:`sigil_site.sigil_settings` and :mod:`sigil_site.backends`."""
 import os
 from pathlib import Path
 
-from sigil_site.sigil_oidc import *  # noqa: F403 - the recipe's settings
+from sigil_site.sigil_settings import *  # noqa: F403 - the README recipe
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret")
 DEBUG = False
