@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,14 +65,14 @@ def hub(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]
     assert client["token_endpoint_auth_method"] == "client_secret_basic"
     (root / "test_config.py").write_text(TEST_CONFIG.format(recipe=str(CONFIG)))
     token = secrets.token_hex(16)
-    env = {**os.environ, "PATH": f"{CHP_BIN}:{Path(os.sys.executable).parent}:{os.environ['PATH']}",
+    env = {**os.environ, "PATH": f"{CHP_BIN}:{Path(sys.executable).parent}:{os.environ['PATH']}",
            "SIGIL_URL": sigil.url, "OAUTH_CLIENT_ID": client["client_id"],
            "OAUTH_CLIENT_SECRET": client["client_secret"], "OAUTH_CALLBACK_URL": callback,
            "HUB_URL": url, "HUB_INTERNAL_PORT": str(free_port()),
            "CHP_API_URL": f"http://127.0.0.1:{free_port()}", "TEST_API_TOKEN": token}
     log = root / "hub.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([str(Path(os.sys.executable).parent / "jupyterhub"), "-f", "test_config.py"],
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", "test_config.py"],
                                 cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_for_http(f"{url}/hub/login", proc, log)
