@@ -69,12 +69,18 @@ def module_present() -> bool:
     return (MODULES / "mod_auth_openidc.so").exists() and Path(HTTPD).exists()
 
 
+def require_apache(present: bool, in_ci: bool) -> None:
+    """Skip without Apache on a developer's machine; in CI fail, never skip."""
+    if present:
+        return
+    if in_ci:
+        pytest.fail("apache2 and libapache2-mod-auth-openidc must be installed in CI (.ci/run)")
+    pytest.skip("apache2 / libapache2-mod-auth-openidc not installed (apt-get install them to run this)")
+
+
 @pytest.fixture(scope="module")
 def apache(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not module_present():
-        if os.environ.get("CI"):
-            pytest.fail("apache2 and libapache2-mod-auth-openidc must be installed in CI (.ci/run)")
-        pytest.skip("apache2 / libapache2-mod-auth-openidc not installed (apt-get install them to run this)")
+    require_apache(module_present(), bool(os.environ.get("CI")))
     root = tmp_path_factory.mktemp("apache")
     # the page is read by httpd's workers, which run as nobody when the test is root: a
     # world-readable directory of its own, not pytest's 0700 temp dir
@@ -131,3 +137,11 @@ def test_without_signing_in_the_page_is_not_served(apache: str, sigil: Sigil) ->
     """A stranger is sent to Sigil, not shown the page."""
     res = httpx.get(f"{apache}/private/", follow_redirects=False, timeout=10)
     assert res.status_code == 302 and res.headers["location"].startswith(f"{sigil.url}/oauth2/authorize")
+
+
+def test_a_missing_module_fails_in_ci_and_skips_elsewhere() -> None:
+    require_apache(True, True)
+    with pytest.raises(pytest.fail.Exception, match="must be installed in CI"):
+        require_apache(False, True)
+    with pytest.raises(pytest.skip.Exception):
+        require_apache(False, False)
