@@ -10,6 +10,7 @@ and reads "now" from its clock, so tests move time instead of sleeping.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -89,12 +90,14 @@ def register_client(
     trusted: bool = False,
     client_id: str | None = None,
     web_only: bool = False,
+    strict_auth_method: bool = False,
 ) -> NewClient:
     """Validate and store a new OAuth client; for the secret methods make its secret.
 
     ``auth_method`` defaults to ``x_auth_token`` with a member pubkey, else
     ``client_secret_basic``. ``ValueError`` names the first bad field;
-    :class:`ClientExists` when ``client_id`` is taken.
+    :class:`ClientExists` when ``client_id`` is taken. ``strict_auth_method``: a secret
+    client must use exactly ``auth_method`` (by default it may use either secret method).
     """
     from auth_server.oauth.client_auth import new_client_secret
     from auth_server.oauth.clients import new_client
@@ -106,6 +109,11 @@ def register_client(
                      trusted=trusted, client_id=client_id, auth_method=method, secret_hash=secret_hash,
                      jwks=jwks, jwks_uri=jwks_uri, post_logout_redirect_uris=post_logout_redirect_uris,
                      web_only=web_only)
+    if strict_auth_method:
+        if method not in SECRET_METHODS:
+            raise ValueError("--strict-auth-method applies to client_secret_basic and client_secret_post only "
+                             f"(a {method} client always uses exactly its method)")
+        new = dataclasses.replace(new, strict_auth_method=True)
     if store.oauth.clients.get(new.client_id) is not None:
         raise ClientExists(f"a client with id {new.client_id!r} exists already")
     store.oauth.clients.add(new)

@@ -34,7 +34,8 @@ def _describe(client: OAuthClient) -> str:
     lines = [
         f"client_id:      {client.client_id}",
         f"name:           {client.name}",
-        f"auth method:    {client.token_endpoint_auth_method}",
+        f"auth method:    {client.token_endpoint_auth_method}"
+        + (" (strict)" if client.strict_auth_method else ""),
         f"redirect URIs:  {client.redirect_uris[0]}",
         *(f"                {uri}" for uri in client.redirect_uris[1:]),
         *([f"logout URIs:    {' '.join(client.post_logout_redirect_uris)}"] if client.post_logout_redirect_uris else []),
@@ -64,7 +65,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
                 store, args.name, args.redirect_uri, args.member_pubkey, auth_method=args.auth_method,
                 jwks=_read_jwks(args.jwks_file), jwks_uri=args.jwks_uri,
                 post_logout_redirect_uris=args.post_logout_redirect_uri or [],
-                owner_bap_id=args.owner_bap_id, trusted=args.trusted, client_id=args.client_id)
+                owner_bap_id=args.owner_bap_id, trusted=args.trusted, client_id=args.client_id,
+                strict_auth_method=args.strict_auth_method)
         except ValueError as exc:  # a bad field, or admin.ClientExists
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -180,6 +182,9 @@ def add_client_commands(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--auth-method", choices=AUTH_METHODS, default=None,
                      help="how the client authenticates at the token endpoint (default: x_auth_token with "
                           "--member-pubkey, else client_secret_basic); none = public client (PKCE only)")
+    add.add_argument("--strict-auth-method", action="store_true",
+                     help="secret clients: accept only --auth-method (default: either client_secret_basic "
+                          "or client_secret_post)")
     add.add_argument("--member-pubkey", default=None,
                      help="compressed pubkey (hex) whose X-Auth-Token authenticates the client (x_auth_token)")
     keys = add.add_mutually_exclusive_group()

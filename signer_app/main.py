@@ -18,6 +18,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["--version"]:
         print(f"sigil {__version__}")
         return 0
+    from signer_app import launch  # help and the display check, before Qt can abort the process
+
+    if launch.wants_help(args):
+        return launch.print_help(args)
     from signer_app.cli import run_cli  # headless `sigil wallet ...` / `sigil sign ...`
 
     code = run_cli(args)
@@ -31,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sigil: the desktop app needs the GUI extra ({exc.name} is missing): "
               "pip install 'sigil-identity[gui]'; `sigil wallet` and `sigil sign` work without it",
               file=sys.stderr)
+        return 1
+    if launch.no_display():
+        print(launch.NO_DISPLAY, file=sys.stderr)
         return 1
     return run_gui(args)
 

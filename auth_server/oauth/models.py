@@ -42,6 +42,9 @@ class OAuthClient:
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     post_logout_redirect_uris: tuple[str, ...] = ()
+    #: a secret client accepts both secret methods (real RPs differ in their default)
+    #: unless its administrator pins the registered one (``--strict-auth-method``)
+    strict_auth_method: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -54,6 +57,7 @@ class OAuthClient:
             "name": self.name,
             "redirect_uris": list(self.redirect_uris),
             "token_endpoint_auth_method": self.token_endpoint_auth_method,
+            "strict_auth_method": self.strict_auth_method,
             "member_pubkey": self.member_pubkey,
             "jwks_uri": self.jwks_uri,
             "jwks": self.jwks,

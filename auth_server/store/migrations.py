@@ -224,6 +224,13 @@ def _registration_tokens(schema: Schema) -> None:
     )""")
 
 
+def _strict_auth_method(schema: Schema) -> None:
+    """Whether a secret client must use exactly its registered secret method (1) or may use
+    either of ``client_secret_basic`` and ``client_secret_post`` (0, the default: RPs such as
+    JupyterHub's GenericOAuthenticator post the secret, others send Basic)."""
+    schema.execute("ALTER TABLE oauth_client ADD COLUMN strict_auth_method INTEGER NOT NULL DEFAULT 0")
+
+
 #: Every migration the server knows, in the order they are applied.
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: user, session, replay_guard, sigma_challenge", _core_schema),
@@ -234,6 +241,7 @@ MIGRATIONS: list[Migration] = [
     Migration(102, "expiry indexes for the purger", _expiry_indexes),
     Migration(103, "oauth clients: authentication methods, secrets, JWKS, logout URIs", _client_auth_methods),
     Migration(104, "oauth registration tokens (RFC 7591)", _registration_tokens),
+    Migration(105, "oauth clients: strict secret method", _strict_auth_method),
 ]
 
 _VERSION_TABLE = (

@@ -43,7 +43,8 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("local_api", ("signer_app.local_api",)),
     ("signer_cli", ("signer_app.cli",)),
     ("ui", ("signer_app.ui",)),
-    ("signer_top", ("signer_app.assembly", "signer_app.gui", "signer_app.main", "signer_app.__main__")),
+    ("signer_top", ("signer_app.assembly", "signer_app.gui", "signer_app.main", "signer_app.launch",
+                    "signer_app.__main__")),
 ]
 
 _AUTH_LOW = {"package_roots", "crypto", "client_input", "basics"}

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from auth_server.crypto import AuthToken
 from auth_server.oauth.clients import active_client
 from auth_server.oauth.errors import invalid_client
-from auth_server.oauth.models import OAuthClient
+from auth_server.oauth.models import SECRET_METHODS, OAuthClient
 from auth_server.store.oauth import ClientRepository
 
 #: ``WWW-Authenticate`` of a failed attempt, by the method the client tried or is registered for
@@ -85,9 +85,12 @@ def registered_for(clients: ClientRepository, client_id: str | None, method: str
 
 def require_method(client: OAuthClient, method: str) -> OAuthClient:
     """``client``, if it is registered for ``method``; else ``invalid_client`` naming the
-    method it is registered for."""
+    method it is registered for. A secret client may present its secret either way (Basic
+    or in the body: RPs differ in their default, e.g. JupyterHub posts it) unless it is
+    registered with ``strict_auth_method``."""
     registered = client.token_endpoint_auth_method
-    if registered != method:
+    both_secret = registered in SECRET_METHODS and method in SECRET_METHODS
+    if registered != method and not (both_secret and not client.strict_auth_method):
         what = "no client authentication" if method == "none" else method
         raise invalid_client(f"this client is registered for {registered}, not {what}", CHALLENGES.get(registered))
     return client
