@@ -122,7 +122,7 @@ def _limit_adjustments(max_body_bytes: int | None, head_timeout: float) -> dict[
     the head timeout (:func:`enforce_head_timeout`) holds to about a second.
     """
     if max_body_bytes is None:
-        from auth_server.web.context import MAX_BODY_BYTES
+        from auth_server.web.request_context import MAX_BODY_BYTES
 
         max_body_bytes = MAX_BODY_BYTES
     if head_timeout <= 0:

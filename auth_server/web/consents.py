@@ -12,7 +12,7 @@ import bottle
 from auth_server.oauth.endpoints import CONSENTS_PATH
 from auth_server.oauth.users import clean_email
 from auth_server.store import User
-from auth_server.web.context import CurrentSession, check_origin, current_session
+from auth_server.web.request_context import CurrentSession, check_origin, current_session
 from auth_server.web.errors import ApiError
 from auth_server.web.forms import check_csrf, csrf_token, page_form
 from auth_server.web.pages import error_page, render, sign_in_page

@@ -23,7 +23,7 @@ from auth_server.oauth.secrets import normalize_user_code
 from auth_server.ratelimit import DeviceFlowLimits, retry_after_header
 from auth_server.oauth.models import OAuthClient
 from auth_server.web.client_auth import client_request
-from auth_server.web.context import check_origin, client_ip, current_session
+from auth_server.web.request_context import check_origin, client_ip, current_session
 from auth_server.web.errors import NO_STORE, ApiError, json_response
 from auth_server.web.forms import check_csrf, csrf_token, page_form
 from auth_server.web.pages import describe_scopes, render, sign_in_page

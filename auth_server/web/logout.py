@@ -16,7 +16,7 @@ import bottle
 
 from auth_server.oauth.endpoints import END_SESSION_PATH
 from auth_server.oauth.logout import LogoutRequest
-from auth_server.web.context import check_origin, clear_session_cookie, current_session
+from auth_server.web.request_context import check_origin, clear_session_cookie, current_session
 from auth_server.web.errors import ApiError
 from auth_server.web.forms import check_csrf, csrf_token, single_valued
 from auth_server.web.pages import carry_cookies, error_page, redirect, render

@@ -7,7 +7,7 @@ from typing import Any
 import bottle
 
 from auth_server.api import json_object
-from auth_server.web.context import (
+from auth_server.web.request_context import (
     check_origin, clear_session_cookie, current_session, read_body, require_session,
 )
 from auth_server.web.errors import ApiError, json_response
