@@ -16,12 +16,13 @@ Helpers for feature code: :mod:`auth_server.web.request_context` (``current_sess
 
 from __future__ import annotations
 
+from typing import Any
+
 import bottle
 
 from auth_server.config import Settings
 from auth_server.forwarded import TrustedProxies, apply_forwarded
 from auth_server.oauth.provider import build_provider
-from auth_server.store import Store
 from auth_server.web import (
     authorize, consents, device, discovery, health, logout, openapi, pages, registration, sessions, signer_frame,
     signin, token_endpoints,
@@ -47,8 +48,9 @@ INSTALLERS: list[Installer] = [
 ]
 
 
-def create_app(settings: Settings, store: Store) -> bottle.Bottle:
-    """A ready-to-serve WSGI app for ``settings`` on ``store``."""
+def create_app(settings: Settings, store: Any) -> bottle.Bottle:
+    """A ready-to-serve WSGI app for ``settings`` on ``store`` (an :class:`auth_server.store.Store`,
+    opened by :mod:`auth_server.serving.bootstrap`; here it is only handed on)."""
     app = bottle.Bottle(catchall=True)
     app.config["json.enable"] = False  # answers go through errors.json_response
     proxies = TrustedProxies(settings.trusted_proxies)
