@@ -94,7 +94,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
             record = provider.pending_device(user_code)
         except OAuthError as exc:
             return enter_code_page(user_code, exc.description)
-        client = store.oauth.clients.get(record.client_id)
+        client = provider.client(record.client_id)
         return render(
             "device", stage="confirm", action="/device", user_code=record.user_code,
             client_name=client.name if client else record.client_id, user_name=session.user.name,
