@@ -15,23 +15,16 @@ import httpx
 
 from auth_server.config import Settings
 from auth_server.serving import bootstrap
-from auth_server.serving.server import ServerThread
 from auth_server.signin import SIGN_IN_PATH
-from auth_server.store import Store
 from tests.helpers.clock import FakeClock
 
 
 @dataclass
-class RunningServer:
-    settings: Settings
-    store: Store
-    thread: ServerThread
+class RunningServer(bootstrap.RunningServer):
+    """A server from :func:`start_server`, with the clock it runs on and request helpers."""
+
     clock: Any
     db_path: Path | str
-
-    @property
-    def url(self) -> str:
-        return self.thread.url
 
     def http(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
@@ -50,10 +43,6 @@ class RunningServer:
             return self.request("POST", SIGN_IN_PATH, content=body,
                                 headers={"Content-Type": "application/json", **headers}, **kwargs)
         return self.request("POST", SIGN_IN_PATH, json=body, headers=headers, **kwargs)
-
-    def stop(self) -> None:
-        self.thread.stop()
-        self.store.close()
 
 
 def start_server(db_path: Path | str, threads: int = 8, **overrides: Any) -> RunningServer:
