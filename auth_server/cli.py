@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from auth_server.store.engine import StoreUnavailable
+    from auth_server.outages import StoreUnavailable
 
     args = build_parser().parse_args(argv)
     try:

@@ -32,7 +32,7 @@ def add_db_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from auth_server.serving import serve_forever
+    from auth_server.serving.bootstrap import serve_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:

@@ -9,19 +9,22 @@ that API was given.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from auth_server import admin
 from auth_server.admin import ServerStats
 
 if TYPE_CHECKING:
-    from auth_server.oauth.models import OAuthClient
+    from auth_server.admin import OAuthClient  # the record admin hands out, named where the signer may look
+    from auth_server.config import Settings
+    from auth_server.serving.bootstrap import RunningServer
+
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ class EmbeddedServer:
         self.base_url = base_url
         self._signer_url = signer_url
         self._lock = threading.RLock()
-        self._store = None
-        self._thread = None
+        self._store: Any = None  # open from the first look at it until close(), across restarts
+        self._served: RunningServer | None = None
         self.last_error = ""
 
     @property
@@ -69,15 +72,15 @@ class EmbeddedServer:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._served is not None
 
     @property
     def url(self) -> str:
         """The public base URL (configured, or the loopback address it is bound to)."""
         if self.base_url:
             return self.base_url.rstrip("/")
-        port = self._thread.port if self._thread is not None else self.port
-        return f"http://127.0.0.1:{port}"
+        port = self._served.thread.port if self._served is not None else self.port
+        return f"http://{LOOPBACK}:{port}"
 
     @property
     def origin(self) -> str | None:
@@ -87,48 +90,48 @@ class EmbeddedServer:
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}"
 
-    def _open_store(self):
-        if self._store is None:
-            from auth_server.store import Store
+    def _settings(self, **more: Any) -> Settings:
+        """The server's settings: loopback, the app's database, no access log; ``more`` on top."""
+        from auth_server.config import Settings
 
-            self._store = Store.open(self.db_path)
+        return Settings(host=LOOPBACK, port=self.port, db_path=self.db_path,
+                        base_url=self.base_url or f"http://{LOOPBACK}:{self.port}", log_requests=False, **more)
+
+    def _open_store(self) -> Any:
+        if self._store is None:
+            from auth_server.serving.bootstrap import open_store
+
+            self._store = open_store(self._settings())
         return self._store
 
     def start(self) -> None:
         """Bind and serve; raises EmbeddedServerError with a readable reason."""
         with self._lock:
-            if self._thread is not None:
+            if self._served is not None:
                 return
             # imported here, not at the top: the window paints before the server code loads
-            from auth_server.config import Settings
-            from auth_server.serving import ServerThread
-            from auth_server.web import create_app
+            from auth_server.serving.bootstrap import bind, start_server
 
             signer = {"signer_url": self._signer_url()} if self._signer_url is not None else {}
+            settings = self._settings(**signer)
             try:
                 # Bound before the app is built, so that with port 0 the issuer names the real port.
-                sock = socket.create_server(("127.0.0.1", self.port))
+                sock = bind(settings)
             except OSError as exc:
-                self.last_error = f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror or exc})"
+                self.last_error = f"cannot listen on {LOOPBACK}:{self.port} ({exc.strerror or exc})"
                 raise EmbeddedServerError(self.last_error) from None
             if not self.base_url:
                 self.port = sock.getsockname()[1]
-            settings = Settings(host="127.0.0.1", port=self.port, db_path=self.db_path,
-                                base_url=self.base_url or f"http://127.0.0.1:{self.port}", log_requests=False, **signer)
-            store = self._open_store()
             # Checkpoints off the request path, as in sigil-server; once a second is plenty
             # for one person's sign-ins and spares a laptop frequent wake-ups.
-            store.start_checkpointer(interval=1.0)
-            thread = ServerThread(create_app(settings, store), "127.0.0.1", self.port, sock=sock)
-            thread.start()
-            self._thread = thread
+            self._served = start_server(settings, store=self._open_store(), sock=sock, checkpoint_interval=1.0)
             self.last_error = ""
 
     def stop(self) -> None:
         with self._lock:
-            thread, self._thread = self._thread, None
-            if thread is not None:
-                thread.stop()
+            served, self._served = self._served, None
+            if served is not None:
+                served.stop(close_store=False)  # the Server tab keeps reading it
 
     def close(self) -> None:
         self.stop()
@@ -208,5 +211,6 @@ class EmbeddedServer:
 
 
 def _registered(client: OAuthClient, secret: str | None = None) -> RegisteredClient:
+    """What the GUI shows of an OAuth client record from :mod:`auth_server.admin`."""
     return RegisteredClient(client.client_id, client.name, tuple(client.redirect_uris), client.member_pubkey,
                             client.token_endpoint_auth_method, secret)

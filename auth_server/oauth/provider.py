@@ -128,6 +128,10 @@ class Provider:
     def pending_device(self, user_code: str) -> DeviceAuthorization:
         return device_code.pending(self.context, user_code)
 
+    def client(self, client_id: str) -> OAuthClient | None:
+        """A registered client, or None: for the pages that name the app asking."""
+        return self.store.clients.get(client_id)
+
     def decide_device(self, user_code: str, approved: bool, user_id: str, bap_id: str | None,
                       auth_time: int | None) -> DeviceAuthorization:
         return device_code.decide(self.context, user_code, approved, user_id, bap_id, auth_time)

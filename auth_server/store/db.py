@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from auth_server.store.engine import StoreUnavailable
+from auth_server.outages import StoreUnavailable
 
 BUSY_TIMEOUT_MS = 5000
 #: SQLite's primary result codes for a database that exists but cannot take a write now:

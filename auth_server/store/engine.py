@@ -28,12 +28,6 @@ from typing import Any, Protocol
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-class StoreUnavailable(RuntimeError):
-    """The database cannot be reached (wrong URL, server down, bad credentials), or lost
-    its connection mid-run (a restart, a failover): the server answers 503 and the request
-    may be tried again, since its transaction was not committed."""
-
-
 class Result(Protocol):
     rowcount: int
 

@@ -27,7 +27,7 @@ from psycopg import pq
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from auth_server.store.engine import StoreUnavailable
+from auth_server.outages import StoreUnavailable
 
 #: connections per server instance: waitress's request threads plus the background purger
 POOL_MIN_SIZE = 2

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from auth_server.store.engine import StoreUnavailable
+from auth_server.outages import StoreUnavailable
 
 if TYPE_CHECKING:  # the store package imports this module
     from auth_server.store import Store

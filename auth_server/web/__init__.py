@@ -7,7 +7,7 @@ answered in one plugin), builds the OAuth provider once, then calls each install
 ``install`` to that list. ``settings.base_url`` must be final when the app is built
 (bind the socket first): it is the issuer.
 
-Helpers for feature code: :mod:`auth_server.web.context` (``current_session``,
+Helpers for feature code: :mod:`auth_server.web.request_context` (``current_session``,
 ``require_session``, ``check_origin``, ``read_body``), :mod:`auth_server.api` (``ApiError``, ``json_object``),
 :mod:`auth_server.web.errors` (``ApiError``, ``json_response``, ``token_error_status``),
 :mod:`auth_server.web.pages` (``render``, ``redirect``), :mod:`auth_server.web.forms`,
@@ -16,15 +16,16 @@ Helpers for feature code: :mod:`auth_server.web.context` (``current_session``,
 
 from __future__ import annotations
 
+from typing import Any
+
 import bottle
 
 from auth_server.config import Settings
 from auth_server.forwarded import TrustedProxies, apply_forwarded
 from auth_server.oauth.provider import build_provider
-from auth_server.store import Store
 from auth_server.web import (
     authorize, consents, device, discovery, health, logout, openapi, pages, registration, sessions, signer_frame,
-    signin, tokens,
+    signin, token_endpoints,
 )
 from auth_server.web.cors import CorsPlugin
 from auth_server.web.errors import install_error_handling
@@ -35,7 +36,7 @@ INSTALLERS: list[Installer] = [
     signin.install,
     sessions.install,
     authorize.install,
-    tokens.install,
+    token_endpoints.install,
     discovery.install,
     device.install,
     logout.install,
@@ -47,8 +48,9 @@ INSTALLERS: list[Installer] = [
 ]
 
 
-def create_app(settings: Settings, store: Store) -> bottle.Bottle:
-    """A ready-to-serve WSGI app for ``settings`` on ``store``."""
+def create_app(settings: Settings, store: Any) -> bottle.Bottle:
+    """A ready-to-serve WSGI app for ``settings`` on ``store`` (an :class:`auth_server.store.Store`,
+    opened by :mod:`auth_server.serving.bootstrap`; here it is only handed on)."""
     app = bottle.Bottle(catchall=True)
     app.config["json.enable"] = False  # answers go through errors.json_response
     proxies = TrustedProxies(settings.trusted_proxies)

@@ -16,7 +16,8 @@ import bottle
 from auth_server.oauth.authorize import AuthorizationRequest
 from auth_server.oauth.endpoints import AUTHORIZE_PATH
 from auth_server.oauth.errors import OAuthError
-from auth_server.web.context import CurrentSession, check_origin, current_session
+from auth_server.sessions import CurrentSession
+from auth_server.web.request_context import check_origin, current_session
 from auth_server.web.errors import ApiError
 from auth_server.web.forms import check_csrf, csrf_token, single_valued
 from auth_server.web.pages import describe_scopes, error_page, redirect, render, sign_in_page

@@ -4,6 +4,7 @@ verified), and the consents given, each with a Withdraw button (rules:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,8 +12,8 @@ import bottle
 
 from auth_server.oauth.endpoints import CONSENTS_PATH
 from auth_server.oauth.users import clean_email
-from auth_server.store import User
-from auth_server.web.context import CurrentSession, check_origin, current_session
+from auth_server.sessions import CurrentSession, change_email
+from auth_server.web.request_context import check_origin, current_session
 from auth_server.web.errors import ApiError
 from auth_server.web.forms import check_csrf, csrf_token, page_form
 from auth_server.web.pages import error_page, render, sign_in_page
@@ -26,11 +27,9 @@ def _when(seconds: float) -> str:
 def install(app: bottle.Bottle, parts: ServerParts) -> None:
     settings, store, provider = parts.settings, parts.store, parts.provider
 
-    def page(session: CurrentSession, notice: str = "", problem: str = "", status: int = 200,
-             user: User | None = None) -> bottle.HTTPResponse:
-        """The page for ``session``'s user (``user``: that user as just changed, else as the
-        session loaded it)."""
-        user = user or session.user
+    def page(session: CurrentSession, notice: str = "", problem: str = "", status: int = 200) -> bottle.HTTPResponse:
+        """The page for ``session``'s user."""
+        user = session.user
         return render("consents", status, user_name=user.name, email=user.email or "",
                       consents=provider.consents(session.user.id), action=CONSENTS_PATH,
                       csrf=csrf_token(session, "consents"), notice=notice, problem=problem, when=_when)
@@ -58,11 +57,11 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
                 email = clean_email(form["email"])
             except ValueError as exc:
                 return page(session, problem=str(exc), status=400)
-            if not store.users.set_email(session.user.id, email, settings.clock()):
+            changed = change_email(store, session.user.id, email, settings.clock())
+            if changed is None:
                 return page(session, problem="Another identity on this server uses that address.", status=400)
-            return page(session, "Saved: apps that ask for your e-mail see it from your next sign-in."
-                        if email else "Removed: apps no longer see an e-mail address.",
-                        user=store.users.get(session.user.id))
+            return page(replace(session, user=changed), "Saved: apps that ask for your e-mail see it from your "
+                        "next sign-in." if email else "Removed: apps no longer see an e-mail address.")
         withdrawn = provider.withdraw_consent(session.user.id, form.get("client_id", ""))
         return page(session, "Withdrawn: the app's access has ended." if withdrawn else "Nothing to withdraw.")
 

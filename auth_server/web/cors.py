@@ -16,8 +16,8 @@ from typing import Any
 import bottle
 
 from auth_server.config import origin_of
-from auth_server.store import Store
 from auth_server.oauth.models import OAuthClient
+from auth_server.origins import is_client_origin, redirect_origins
 from auth_server.web.client_auth import ENVIRON_KEY
 from auth_server.web.errors import json_response
 
@@ -25,14 +25,6 @@ from auth_server.web.errors import json_response
 CLIENT_KEY = "sigil.cors_client"
 ALLOW_HEADERS = "Authorization, Content-Type, X-Auth-Token"
 MAX_AGE = "600"
-
-
-def redirect_origins(client: OAuthClient) -> set[str]:
-    return {origin_of(u) for u in client.redirect_uris if u.startswith(("https://", "http://"))}
-
-
-def _known_origin(store: Store, origin: str) -> bool:
-    return any(origin in redirect_origins(c) for c in store.oauth.clients.list() if not c.disabled)
 
 
 def _request_client() -> OAuthClient | None:
@@ -58,7 +50,7 @@ class CorsPlugin:
             answer = callback(*args, **kwargs)
             origin = bottle.request.get_header("Origin")
             client = _request_client()
-            if origin and client is not None and origin_of(origin) in redirect_origins(client):
+            if origin and client is not None and origin_of(origin) in redirect_origins(client.redirect_uris):
                 target = answer if isinstance(answer, bottle.HTTPResponse) else bottle.response
                 target.set_header("Access-Control-Allow-Origin", origin_of(origin))
                 target.set_header("Access-Control-Expose-Headers", "WWW-Authenticate")
@@ -68,13 +60,13 @@ class CorsPlugin:
         return wrapper
 
 
-def install_preflights(app: bottle.Bottle, store: Store, paths: list[tuple[str, str]]) -> None:
+def install_preflights(app: bottle.Bottle, store: Any, paths: list[tuple[str, str]]) -> None:
     """``OPTIONS`` for each ``(path, methods)``: allowed for registered redirect origins only."""
 
     def preflight(methods: str) -> Callable[[], Any]:
         def answer() -> Any:
             origin = bottle.request.get_header("Origin")
-            if not origin or not _known_origin(store, origin_of(origin)):
+            if not origin or not is_client_origin(store, origin_of(origin)):
                 return json_response({"error": "origin_not_allowed",
                                       "error_description": "no registered client redirects to this origin"}, 403)
             return bottle.HTTPResponse("", 204, {

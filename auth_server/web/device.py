@@ -23,7 +23,7 @@ from auth_server.oauth.secrets import normalize_user_code
 from auth_server.ratelimit import DeviceFlowLimits, retry_after_header
 from auth_server.oauth.models import OAuthClient
 from auth_server.web.client_auth import client_request
-from auth_server.web.context import check_origin, client_ip, current_session
+from auth_server.web.request_context import check_origin, client_ip, current_session
 from auth_server.web.errors import NO_STORE, ApiError, json_response
 from auth_server.web.forms import check_csrf, csrf_token, page_form
 from auth_server.web.pages import describe_scopes, render, sign_in_page
@@ -94,7 +94,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
             record = provider.pending_device(user_code)
         except OAuthError as exc:
             return enter_code_page(user_code, exc.description)
-        client = store.oauth.clients.get(record.client_id)
+        client = provider.client(record.client_id)
         return render(
             "device", stage="confirm", action="/device", user_code=record.user_code,
             client_name=client.name if client else record.client_id, user_name=session.user.name,

@@ -16,7 +16,7 @@ import bottle
 from auth_server.api import ApiError
 from auth_server.crypto import MalformedToken, TokenError
 from auth_server.oauth.errors import OAuthError, invalid_request
-from auth_server.store.engine import StoreUnavailable
+from auth_server.outages import StoreUnavailable
 from auth_server.web.pages import carry_cookies, error_page, oauth_error_page
 
 log = logging.getLogger("sigil.server")

@@ -11,7 +11,8 @@ import bottle
 
 from auth_server.json_input import JSONInputError, load_json_object
 from auth_server.oauth.errors import invalid_request
-from auth_server.web.context import CurrentSession, read_body
+from auth_server.sessions import CurrentSession
+from auth_server.web.request_context import read_body
 from auth_server.web.errors import ApiError
 
 

@@ -16,7 +16,8 @@ import bottle
 
 from auth_server.oauth.endpoints import END_SESSION_PATH
 from auth_server.oauth.logout import LogoutRequest
-from auth_server.web.context import check_origin, clear_session_cookie, current_session
+from auth_server.sessions import close_session
+from auth_server.web.request_context import check_origin, clear_session_cookie, current_session
 from auth_server.web.errors import ApiError
 from auth_server.web.forms import check_csrf, csrf_token, single_valued
 from auth_server.web.pages import carry_cookies, error_page, redirect, render
@@ -58,7 +59,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
                           client_name=request.client.name if request.client else "",
                           params=[(k, params[k]) for k in LOGOUT_PARAMS if params.get(k)],
                           csrf=csrf_token(session, "logout"))
-        store.sessions.revoke(session.session.id)
+        close_session(store, session.session.id)
         clear_session_cookie(settings)
         return carry_cookies(_finish(request))
 

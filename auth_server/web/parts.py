@@ -1,21 +1,25 @@
-"""What every installer is given: the settings, the store and the one OAuth provider."""
+"""What every installer is given: the settings, the store and the one OAuth provider.
+
+The store is handed on to the rules (:mod:`auth_server.sessions`, :mod:`auth_server.origins`)
+and the provider, never called here: the web layer does not import the store, not even its type.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import bottle
 
 from auth_server.config import Settings
 from auth_server.oauth.provider import Provider
-from auth_server.store import Store
 
 
 @dataclass(frozen=True)
 class ServerParts:
     settings: Settings
-    store: Store
+    store: Any  # an auth_server.store.Store
     provider: Provider
 
 

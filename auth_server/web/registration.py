@@ -11,7 +11,7 @@ from auth_server.json_input import JSONInputError, load_json_object
 from auth_server.oauth.endpoints import REGISTRATION_PATH
 from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.registration import metadata_error, register, registration_response
-from auth_server.web.context import bearer_token, read_body
+from auth_server.web.request_context import bearer_token, read_body
 from auth_server.web.errors import NO_STORE, ApiError, json_response
 from auth_server.web.parts import ServerParts
 

@@ -7,7 +7,8 @@ from typing import Any
 import bottle
 
 from auth_server.api import json_object
-from auth_server.web.context import (
+from auth_server.sessions import close_session, close_session_by_token, live_sessions
+from auth_server.web.request_context import (
     check_origin, clear_session_cookie, current_session, read_body, require_session,
 )
 from auth_server.web.errors import ApiError, json_response
@@ -39,14 +40,14 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         if current is not None:
             if current.via == "cookie":
                 check_origin(settings)
-            store.sessions.revoke(current.session.id)
+            close_session(store, current.session.id)
         clear_session_cookie(settings)
         return json_response({"success": True})
 
     def list_sessions() -> Any:
         """The signed-in user's live sessions (never their tokens)."""
         current = require_session(settings, store)
-        sessions = store.sessions.list_for_user(current.user.id, settings.clock())
+        sessions = live_sessions(store, current.user.id, settings.clock())
         return json_response([dict(s.to_json(subscription=sub), current=s.id == current.session.id) for s in sessions])
 
     def revoke_session() -> Any:
@@ -55,9 +56,9 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         body = json_object(read_body())
         token, session_id = body.get("token"), body.get("id")
         if isinstance(token, str) and token:
-            revoked = store.sessions.revoke_token(token, user_id=current.user.id)
+            revoked = close_session_by_token(store, token, user_id=current.user.id)
         elif isinstance(session_id, str) and session_id:
-            revoked = store.sessions.revoke(session_id, user_id=current.user.id)
+            revoked = close_session(store, session_id, user_id=current.user.id)
         else:
             raise ApiError(400, "BAD_REQUEST", 'send {"token": ...} or {"id": ...}')
         if revoked and (token == current.token or session_id == current.session.id):

@@ -14,40 +14,15 @@ into the page, where the script checks every message's origin against the same l
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import bottle
 
-from auth_server.config import Settings, origin_of
-from auth_server.store import Store
+from auth_server.origins import frame_parent_origins, plain_origin
 from auth_server.web.pages import STATIC_PREFIX, TEMPLATES
 from auth_server.web.parts import ServerParts
 
 SIGNER_PATH = "/signer"
-# What may stand in a CSP source list: a plain http(s) origin. A redirect URI is only
-# validated as a URI, so anything else (spaces, ';', userinfo, IPv6 literals) is left out
-# rather than risk a header that says more than the registration meant.
-_PLAIN_ORIGIN = re.compile(r"^https?://[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?(?::[0-9]{1,5})?$")
-
-
-def plain_origin(url: str) -> str | None:
-    """The origin of ``url`` when it is a plain ``http(s)://host[:port]``, else None."""
-    origin = origin_of(url)
-    return origin if _PLAIN_ORIGIN.match(origin) else None
-
-
-def frame_parent_origins(settings: Settings, store: Store) -> list[str]:
-    """Origins allowed to embed the frame: enabled clients' redirect URIs, plus trusted origins.
-
-    The server's own origin is not among them unless it is configured as trusted: the
-    frame has no business inside this server's own pages.
-    """
-    candidates = [uri for client in store.oauth.clients.list() if not client.disabled for uri in client.redirect_uris]
-    candidates += settings.trusted_origins
-    return sorted({origin for origin in map(plain_origin, candidates) if origin})
-
-
 def frame_headers(parents: list[str], signer_url: str) -> dict[str, str]:
     """Headers of the frame page: embeddable by ``parents`` only, network access to the signer only."""
     ancestors = " ".join(parents) or "'none'"

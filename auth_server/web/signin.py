@@ -8,7 +8,7 @@ from typing import Any
 import bottle
 
 from auth_server.signin import CHALLENGE_PATH, SIGN_IN_PATH, SignIn
-from auth_server.web.context import client_ip, read_body, set_session_cookie
+from auth_server.web.request_context import client_ip, read_body, set_session_cookie
 from auth_server.web.errors import json_response
 from auth_server.web.openapi import describe
 from auth_server.web.parts import ServerParts

@@ -1,6 +1,6 @@
 """Serve the local API with waitress in a background thread, on loopback only.
 
-Reuses the auth server's :class:`~auth_server.serving.ServerThread` (clean shutdown, the
+Reuses the auth server's :class:`~auth_server.serving.server.ServerThread` (clean shutdown, the
 head timeout), with a larger pool: each request waiting for an approval holds a worker for
 up to two minutes. Bodies above the API's own limit are refused by waitress from the
 ``Content-Length`` (or as a chunked body passes it), before they are read.
@@ -8,7 +8,7 @@ up to two minutes. Bodies above the API's own limit are refused by waitress from
 
 from __future__ import annotations
 
-from auth_server.serving import ServerThread
+from auth_server.serving.server import ServerThread
 from signer_app.local_api.app import MAX_REQUEST_BYTES
 
 LOOPBACK = "127.0.0.1"

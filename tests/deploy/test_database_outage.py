@@ -18,7 +18,7 @@ import pytest
 
 from auth_server.crypto import make_token
 from auth_server.store import Store
-from auth_server.store.engine import StoreUnavailable
+from auth_server.outages import StoreUnavailable
 from tests.helpers import postgres
 from tests.helpers.instances import Instance
 

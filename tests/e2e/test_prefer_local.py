@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from auth_server.serving import ServerThread
+from auth_server.serving.server import ServerThread
 from tests.e2e.conftest import EXPECTED_BAP_ID, Stack
 from tests.e2e.sdk_checks import AIP_DATA, FRIEND, SECRET, SdkChecks, ciphertext_hex
 from tests.e2e.test_sign_in import Approvals, approvals, desktop  # noqa: F401

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import coincurve
 import pytest
 
-from auth_server.serving import ServerThread
+from auth_server.serving.server import ServerThread
 from tests.e2e.conftest import EXPECTED_BAP_ID, WALLET_PASSPHRASE, Stack
 from tests.e2e.sdk_checks import AIP_DATA, FRIEND, SECRET, SdkChecks
 from tests.e2e.test_sign_in import Approvals, approvals, desktop, lock_wallet, signer_status  # noqa: F401

@@ -16,7 +16,7 @@ import pytest
 
 from auth_server.crypto import bap_id_from_pubkey, make_token, wif_from_private_key
 from auth_server.oauth.clients import new_client
-from auth_server.serving import ServerThread
+from auth_server.serving.server import ServerThread
 from examples.demo_app import DemoConfig
 from examples.demo_app import create_app as create_demo_app
 from tests.helpers.net import free_port

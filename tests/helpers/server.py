@@ -1,10 +1,10 @@
-"""The one way tests start a real Sigil server: waitress on a free loopback port, a real
-SQLite file. The socket is bound before the app is built, so the base URL (the issuer)
-is the real one from the start, as in ``sigil-server serve``."""
+"""The one way tests start a real Sigil server: the startup path of ``sigil-server serve``
+(:func:`auth_server.serving.bootstrap.start_server`) on a free loopback port and a real
+database. The socket is bound before the app is built, so the base URL (the issuer) is
+the real one from the start."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,24 +14,17 @@ from typing import Any
 import httpx
 
 from auth_server.config import Settings
-from auth_server.serving import ServerThread
+from auth_server.serving import bootstrap
 from auth_server.signin import SIGN_IN_PATH
-from auth_server.store import Store
-from auth_server.web import create_app
 from tests.helpers.clock import FakeClock
 
 
 @dataclass
-class RunningServer:
-    settings: Settings
-    store: Store
-    thread: ServerThread
+class RunningServer(bootstrap.RunningServer):
+    """A server from :func:`start_server`, with the clock it runs on and request helpers."""
+
     clock: Any
     db_path: Path | str
-
-    @property
-    def url(self) -> str:
-        return self.thread.url
 
     def http(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
@@ -51,22 +44,16 @@ class RunningServer:
                                 headers={"Content-Type": "application/json", **headers}, **kwargs)
         return self.request("POST", SIGN_IN_PATH, json=body, headers=headers, **kwargs)
 
-    def stop(self) -> None:
-        self.thread.stop()
-        self.store.close()
-
 
 def start_server(db_path: Path | str, threads: int = 8, **overrides: Any) -> RunningServer:
     """A started server on ``db_path``; ``overrides`` are :class:`Settings` fields (rate limits
-    are off unless asked for; the clock follows real time unless one is given)."""
+    and the access log are off unless asked for; the clock follows real time unless one is
+    given). No background upkeep: a test drives the clock and the purge itself."""
     clock = overrides.pop("clock", None) or FakeClock(None)
-    sock = socket.create_server(("127.0.0.1", 0))
-    base_url = overrides.pop("base_url", None) or f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = Settings(db_path=db_path, port=0, clock=clock, base_url=base_url,
-                        **{"rate_limit_enabled": False, **overrides})
-    store = Store.open(db_path, clock=clock)
-    thread = ServerThread(create_app(settings, store), "127.0.0.1", 0, threads=threads, sock=sock).start()
-    return RunningServer(settings, store, thread, clock, db_path)
+    settings = Settings(db_path=db_path, host="127.0.0.1", port=0, threads=threads, clock=clock,
+                        **{"rate_limit_enabled": False, "log_requests": False, **overrides})
+    started = bootstrap.start_server(settings, upkeep=False)
+    return RunningServer(settings, started.store, started.thread, clock, db_path)
 
 
 @contextmanager

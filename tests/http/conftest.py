@@ -23,7 +23,7 @@ SIGN_IN = "/api/auth/sign-in/sigma"
 @pytest.fixture(params=[8, 0], ids=["thread-pool", "loop-mode"])
 def server_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
     """Every HTTP test runs twice: on waitress's thread pool and with ``threads=0``
-    (requests served on the I/O loop, auth_server/waitress_glue.py)."""
+    (requests served on the I/O loop, auth_server/serving/waitress_glue.py)."""
     with servers(request, tmp_path, request.param) as make:
         yield make
 

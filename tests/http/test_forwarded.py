@@ -146,7 +146,7 @@ def test_serve_logs_the_forwarded_client_and_no_database_password(tmp_path, post
 
 def test_access_log_uses_the_same_address(server_factory, caplog):
     """The access-log middleware and the app read one function: checked in process here."""
-    from auth_server.serving import AccessLog, ServerThread
+    from auth_server.serving.server import AccessLog, ServerThread
     from auth_server.web import create_app
 
     server = server_factory(trusted_proxies=["127.0.0.1"])

@@ -20,7 +20,7 @@ import pytest
 
 from auth_server.crypto import make_token
 from auth_server.crypto.tokens import format_timestamp
-from auth_server.web.context import MAX_BODY_BYTES
+from auth_server.web.request_context import MAX_BODY_BYTES
 from tests.helpers import raw_http
 from tests.helpers.instances import Instance
 from tests.http.conftest import SIGN_IN

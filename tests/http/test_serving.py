@@ -140,7 +140,7 @@ def test_large_responses_reach_a_slow_reader(threads):
     import socket
     import time
 
-    from auth_server.serving import ServerThread
+    from auth_server.serving.server import ServerThread
 
     big = os.urandom(8 * 1024 * 1024)  # more than the socket buffers hold
 
@@ -193,7 +193,7 @@ def test_loop_mode_serves_others_while_one_client_stalls():
     nothing) must not hold up the others, and pipelined requests are answered in order."""
     import socket
 
-    from auth_server.serving import ServerThread
+    from auth_server.serving.server import ServerThread
 
     def app(environ, start_response):
         body = environ["PATH_INFO"].encode()
@@ -214,7 +214,7 @@ def test_loop_mode_serves_others_while_one_client_stalls():
 
 def test_loop_mode_answers_an_app_error_and_keeps_serving():
     """An exception in the app is a 500 from waitress; the loop itself goes on."""
-    from auth_server.serving import ServerThread
+    from auth_server.serving.server import ServerThread
 
     def app(environ, start_response):
         if environ["PATH_INFO"] == "/boom":

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from auth_server.oauth.clients import new_client
-from auth_server.web.signer_frame import plain_origin
+from auth_server.origins import plain_origin
 from tests.oauth.conftest import Server, register
 
 

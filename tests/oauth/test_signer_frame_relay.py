@@ -19,7 +19,7 @@ import coincurve
 import pytest
 
 from auth_server.crypto import make_token
-from auth_server.serving import ServerThread
+from auth_server.serving.server import ServerThread
 from tests.helpers.net import free_port
 from tests.helpers.frame_parent import bundle_parent_script, frame_messages, kinds, open_app, outcome, parent_app, start
 from tests.oauth.conftest import Server, register

@@ -12,7 +12,7 @@ import coincurve
 import pytest
 
 from auth_server.crypto import make_token
-from auth_server.serving import ServerThread
+from auth_server.serving.server import ServerThread
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers.net import free_port
 from tests.oauth.conftest import authorize_params, register

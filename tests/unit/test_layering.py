@@ -22,6 +22,7 @@ PACKAGES = ("auth_server", "signer_app")
 GROUPS: list[tuple[str, tuple[str, ...]]] = [
     # auth_server, bottom to top
     ("package_roots", ("=auth_server", "=signer_app")),  # the packages' __init__: the version only
+    ("outages", ("auth_server.outages",)),  # StoreUnavailable: raised by the store, answered by web and CLI
     ("crypto", ("auth_server.crypto",)),
     ("client_input", ("auth_server.json_input", "auth_server.client_errors")),
     ("basics", ("auth_server.paths", "auth_server.counters", "auth_server.forwarded", "auth_server.extensions")),
@@ -47,13 +48,14 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
                     "signer_app.__main__")),
 ]
 
-_AUTH_LOW = {"package_roots", "crypto", "client_input", "basics"}
+_AUTH_LOW = {"package_roots", "outages", "crypto", "client_input", "basics"}
 ALLOWED: dict[str, set[str]] = {
     "package_roots": set(),
+    "outages": set(),
     "crypto": set(),
     "client_input": set(),
     "basics": {"crypto"},
-    "store": set(),
+    "store": {"outages"},
     "config": {"basics", "crypto"},
     "rules": _AUTH_LOW | {"store", "config"},
     "oauth": _AUTH_LOW | {"store", "config", "rules"},

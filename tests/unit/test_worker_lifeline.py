@@ -11,7 +11,7 @@ import time
 
 WORKER = """
 import sys, threading, time
-from auth_server.serving import watch_lifeline
+from auth_server.serving.prefork import watch_lifeline
 threading.Thread(target=watch_lifeline, args=(int(sys.argv[1]),), daemon=True).start()
 print("watching", flush=True)
 time.sleep(60)

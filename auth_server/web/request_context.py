@@ -7,15 +7,14 @@ the database keeps only its SHA-256.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
 import bottle
 
 from auth_server.api import ApiError
 from auth_server.config import Settings, effective_origin, is_trusted_origin
 from auth_server.forwarded import client_address
-from auth_server.store import Session, Store, User
+from auth_server.sessions import CurrentSession, Via, session_for_tokens
 
 COOKIE_NAME = "better-auth.session_token"
 MAX_BODY_BYTES = 64 * 1024
@@ -59,47 +58,17 @@ def bearer_token(request: bottle.BaseRequest | None = None) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class CurrentSession:
-    """Who is signed in on this request, and how the request proved it."""
-
-    session: Session
-    user: User
-    via: Literal["cookie", "bearer"]
-    token: str
-
-    @property
-    def bap_id(self) -> str | None:
-        """The identity this session signed in as (the session's own, else the user's)."""
-        return self.session.bap_id or self.user.bap_id
-
-    @property
-    def auth_time(self) -> int:
-        """When the user signed in (OIDC ``auth_time``)."""
-        return int(self.session.created_at)
-
-
-def current_session(settings: Settings, store: Store, request: bottle.BaseRequest | None = None) -> CurrentSession | None:
+def current_session(settings: Settings, store: Any, request: bottle.BaseRequest | None = None) -> CurrentSession | None:
     """The live session of the request (``Authorization: Bearer`` first, then the cookie), or None."""
     request = request or bottle.request
-    now = settings.clock()
-    candidates: list[tuple[Literal["cookie", "bearer"], str]] = []
+    candidates: list[tuple[Via, str]] = []
     bearer = bearer_token(request)
     if bearer:
         candidates.append(("bearer", bearer))
     cookie = request.get_cookie(cookie_name(settings))
     if cookie:
         candidates.append(("cookie", cookie))
-    for via, token in candidates:
-        if len(token) > 512:
-            continue
-        session = store.sessions.get_by_token(token, now)
-        if session is None:
-            continue
-        user = store.users.get(session.user_id)
-        if user is not None:
-            return CurrentSession(session, user, via, token)
-    return None
+    return session_for_tokens(store, candidates, settings.clock()) if candidates else None
 
 
 def request_origin(request: bottle.BaseRequest | None = None) -> str | None:
@@ -118,7 +87,7 @@ def check_origin(settings: Settings, request: bottle.BaseRequest | None = None) 
         raise ApiError(403, "INVALID_ORIGIN", "Invalid origin")
 
 
-def require_session(settings: Settings, store: Store, request: bottle.BaseRequest | None = None) -> CurrentSession:
+def require_session(settings: Settings, store: Any, request: bottle.BaseRequest | None = None) -> CurrentSession:
     """The current session, 401 without one; for state-changing cookie requests also the Origin check."""
     request = request or bottle.request
     current = current_session(settings, store, request)
