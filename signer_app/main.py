@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "pip install 'sigil-identity[gui]'; `sigil wallet` and `sigil sign` work without it",
               file=sys.stderr)
         return 1
-    return run_gui(args)
+    return run_gui(args, started=STARTED_AT)
 
 
 if __name__ == "__main__":
