@@ -40,17 +40,15 @@ _UNITS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "m": MONTH_S
 
 
 class GrantError(Exception):
-    """Base of the grant lookup failures; ``code`` is the local API error code."""
-
-    code = 3
+    """Base of the grant lookup failures (the service tells the local API which one)."""
 
 
 class GrantInvalid(GrantError):
-    code = 3
+    """No grant has this token (never issued, or revoked)."""
 
 
 class GrantExpired(GrantError):
-    code = 5
+    """The grant existed but its time is up."""
 
 
 
