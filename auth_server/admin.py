@@ -163,6 +163,14 @@ def set_user_email(store: Store, pubkey: str, email: str | None) -> bool:
     return True
 
 
+def clean_user_email(value: str | None) -> str | None:
+    """The address :func:`set_user_email` would store (``None`` for empty), ``ValueError`` for
+    one that is not an address: a form checks it before it submits, by the server's own rule."""
+    from auth_server.oauth.users import clean_email
+
+    return clean_email(value)
+
+
 def set_email_of(store: Store, user: User, email: str | None) -> None:
     """:func:`set_user_email` for a user the caller already looked up."""
     from auth_server.oauth.users import clean_email

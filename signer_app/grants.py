@@ -12,6 +12,7 @@ local API and the GUI only call the service.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -23,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from auth_server.store.hashing import hash_secret
 
 MONTH_SECONDS = 30 * 86400
 MAX_GRANT_SECONDS = MONTH_SECONDS  # for numeric durations; ``forever`` is asked for by name
@@ -40,18 +40,22 @@ _UNITS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "m": MONTH_S
 
 
 class GrantError(Exception):
-    """Base of the grant lookup failures; ``code`` is the local API error code."""
-
-    code = 3
+    """Base of the grant lookup failures (the service tells the local API which one)."""
 
 
 class GrantInvalid(GrantError):
-    code = 3
+    """No grant has this token (never issued, or revoked)."""
 
 
 class GrantExpired(GrantError):
-    code = 5
+    """The grant existed but its time is up."""
 
+
+
+def _token_hash(token: str) -> str:
+    """Lowercase hex SHA-256 of the token (UTF-8): the key a grant is stored under. The signer
+    keeps its own grants file, so it hashes here rather than reaching into the server's store."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 @dataclass(frozen=True)
 class Grant:
@@ -171,7 +175,7 @@ class GrantStore:
         """Issue a grant; returns the raw bearer token (shown to the app once) and the grant."""
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        grant = Grant(hash_secret(token), host, origin, tuple(scopes), bap_id, now, now + seconds, site)
+        grant = Grant(_token_hash(token), host, origin, tuple(scopes), bap_id, now, now + seconds, site)
         with self._lock:
             self._purge_expired()
             self._db.execute(
@@ -184,7 +188,7 @@ class GrantStore:
     def lookup(self, token: str) -> Grant:
         """The live grant for a bearer token; raises GrantInvalid / GrantExpired."""
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM grants WHERE token_hash = ?", (hash_secret(token),)).fetchone()
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM grants WHERE token_hash = ?", (_token_hash(token),)).fetchone()
         if row is None:
             raise GrantInvalid("invalid access token")
         grant = _row_to_grant(row)

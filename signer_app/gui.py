@@ -22,19 +22,14 @@ from signer_app.ui.theme import apply_theme
 from signer_app.ui.tray import Tray, app_icon
 
 
-def _process_start() -> float:
-    """When ``sigil`` started: the entry point's first line noted it (``signer_app.main``)."""
-    from signer_app import main as entry
-
-    return getattr(entry, "STARTED_AT", time.time())
-
-
 def _marker(text: str) -> None:
     print(f"sigil: {text}", flush=True)
 
 
-def run_gui(argv: list[str]) -> int:
-    started = _process_start()
+def run_gui(argv: list[str], started: float) -> int:
+    """Run the desktop app; ``started`` is when ``sigil`` started (the entry point notes it on
+    its first line and passes it in, so the GUI never imports the entry point), from which the
+    startup markers count."""
     app = QApplication([sys.argv[0], *argv])
     app.setApplicationName("Sigil")
     app.setDesktopFileName("sigil")
@@ -69,7 +64,7 @@ def run_gui(argv: list[str]) -> int:
 
     def boot() -> None:
         """After the first paint: import and wire the wallet, API and server, fill the window."""
-        from signer_app.context import AppContext
+        from signer_app.assembly import AppContext
         from signer_app.ui.approvals_presenter import ApprovalPresenter
 
         ctx = AppContext.build(folder, SettingsStore())

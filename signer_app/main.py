@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if launch.no_display():
         print(launch.NO_DISPLAY, file=sys.stderr)
         return 1
-    return run_gui(args)
+    return run_gui(args, started=STARTED_AT)
 
 
 if __name__ == "__main__":

@@ -19,14 +19,15 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from auth_server.crypto.encoding import decode_hex, decode_message
 from auth_server.crypto.errors import CodedError
 from signer_app.activity import ActivityLog
-from signer_app.approvals import ApprovalBroker, ApprovalRequest, format_duration
-from signer_app.grants import Grant, GrantError, GrantStore, parse_expiry, parse_scopes
+from signer_app.approvals import ApprovalBroker, ApprovalDecision, ApprovalRequest, format_duration
+from signer_app.grants import Grant, GrantError, GrantExpired, GrantStore, parse_expiry, parse_scopes
 from signer_app.profiles import ProfileError, ProfileStore, validate_profile
 from signer_app.wallet import NoWallet, Wallet, WalletError, WalletLocked
 
@@ -37,46 +38,41 @@ MAX_AIP_ITEMS = 1000
 MAX_ID = 200  # a BAP ID is 27 characters; friend ids are opaque strings, kept short
 
 
+class ErrorKind(Enum):
+    """Why a request failed. The local API maps each kind to its HTTP status and wire code
+    in one place (``signer_app.local_api.app.ERROR_WIRE``); the value is the default message."""
+
+    LOCKED = "Wallet is locked"
+    NO_AUTHORIZATION = "Missing authorization: send Authorization: Bearer <accessToken>"
+    BAD_TOKEN = "invalid access token"
+    GRANT_EXPIRED = "access token expired"
+    WRONG_ORIGIN = "This access token belongs to another origin"
+    ORIGIN_REFUSED = "This origin has no access grant"
+    OPAQUE_ORIGIN = "A page with an opaque origin (Origin: null) cannot use the signer"
+    DENIED = "Request denied by the user"
+    TIMED_OUT = "No answer from the user in time; request denied"
+    OVERLOADED = "Too many requests are waiting for approval"
+    BAD_REQUEST = "Malformed request"
+    NOT_LOOPBACK = "Requests must address 127.0.0.1 or localhost"
+    MISSING_SCOPES = "Missing required scopes"
+    TOO_LARGE = "Request body too large"
+    NO_WALLET = "No wallet yet: create one in the Sigil app"
+    WALLET_REFUSED = "The wallet refused the operation"
+
+
 class SignerError(Exception):
-    """A failure the local API reports as ``{error, code, success: false}``.
+    """A failure the local API reports as ``{error, code, success: false}``; ``kind`` decides
+    the HTTP status and code, ``message`` (the kind's default unless given) is the ``error``."""
 
-    Codes 1, 2, 3 and 5 are those of docs/PROTOCOL.md section 7; 4 (denied by the user or
-    timed out), 6 (malformed request) and 7 (no wallet) are ours.
-    """
-
-    def __init__(self, message: str, code: int, status: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-
-
-def locked() -> SignerError:
-    return SignerError("Wallet is locked", 1, 401)
-
-
-def missing_authorization() -> SignerError:
-    return SignerError("Missing authorization: send Authorization: Bearer <accessToken>", 2, 401)
-
-
-def denied(message: str = "Request denied by the user") -> SignerError:
-    return SignerError(message, 4, 403)
+    def __init__(self, kind: ErrorKind, message: str | None = None) -> None:
+        self.kind = kind
+        self.message = message if message is not None else kind.value
+        super().__init__(self.message)
 
 
 def bad_request(message: str) -> SignerError:
-    return SignerError(message, 6, 400)
-
-
-def no_wallet() -> SignerError:
-    return SignerError("No wallet yet: create one in the Sigil app", 7, 409)
-
-
-def opaque_origin() -> SignerError:
-    return SignerError("A page with an opaque origin (Origin: null) cannot use the signer", 3, 403)
-
-
-def missing_scopes(names: list[str]) -> SignerError:
-    return SignerError(f"Missing required scopes: {', '.join(names)}", 6, 401)
+    """The most common failure: a field that is missing, of the wrong type or too large."""
+    return SignerError(ErrorKind.BAD_REQUEST, message)
 
 
 def is_opaque_origin(origin: str | None) -> bool:
@@ -161,9 +157,9 @@ class SignerService:
     def request_grant(self, origin: str, claimed_host: str, scopes: object, expiry: object) -> GrantResult:
         """Ask the user for an access grant; blocks until approved, denied or timed out."""
         if is_opaque_origin(origin):
-            raise opaque_origin()
+            raise SignerError(ErrorKind.OPAQUE_ORIGIN)
         if not self._wallet_exists():
-            raise no_wallet()
+            raise SignerError(ErrorKind.NO_WALLET)
         try:
             scope_list = parse_scopes(scopes)
             seconds = parse_expiry(expiry)
@@ -181,14 +177,10 @@ class SignerService:
             app_name=self._app_name(origin), scopes=scope_list, duration_seconds=seconds,
             bap_id=self._default_bap_id(),
         )
-        request, decision = self.broker.submit(request)
-        if not decision.approved:
-            self._record_denial(request, decision.outcome)
-            raise self._denial_error(decision.outcome)
-        self._touch()
+        request, decision = self._ask(request)
         bap_id = decision.bap_id or self._default_bap_id()
         if bap_id is None:
-            raise locked()
+            raise SignerError(ErrorKind.LOCKED)
         token, grant = self.grants.create(host, origin, scope_list, bap_id, seconds, site=site)
         self.activity.record("approved", origin or host, request.what(), bap_id)
         return GrantResult(token, grant.expire_time_ms, host, bap_id)
@@ -202,9 +194,9 @@ class SignerService:
         member key. Returns ``(token, bap_id)``.
         """
         if is_opaque_origin(origin):
-            raise opaque_origin()
+            raise SignerError(ErrorKind.OPAQUE_ORIGIN)
         if not self._wallet_exists():
-            raise no_wallet()
+            raise SignerError(ErrorKind.NO_WALLET)
         path, _, scheme = self._parse_sign(path, None, scheme)
         if not path.split("?", 1)[0].endswith(SIGN_IN_SUFFIX):
             raise bad_request(f"path must be a sign-in path ending in {SIGN_IN_SUFFIX}")
@@ -216,11 +208,7 @@ class SignerService:
             kind="sign-in", origin=origin, host=host, app_name=claimed_app or self._app_name(origin),
             path=path, bap_id=proposed,
         )
-        request, decision = self.broker.submit(request)
-        if not decision.approved:
-            self._record_denial(request, decision.outcome)
-            raise self._denial_error(decision.outcome)
-        self._touch()
+        request, decision = self._ask(request)
         chosen = decision.bap_id or proposed
         token = self._wallet_call(lambda: self.wallet.sign_token(path, None, scheme=scheme, bap_id=chosen))
         self.activity.record("approved", origin or host, request.what(), chosen)
@@ -229,16 +217,17 @@ class SignerService:
     def authorize(self, origin: str, bearer: str | None, *scopes: str) -> Grant:
         """The live grant behind ``bearer`` for this origin, holding every scope in ``scopes``."""
         if not bearer:
-            raise missing_authorization()
+            raise SignerError(ErrorKind.NO_AUTHORIZATION)
         try:
             grant = self.grants.lookup(bearer)
         except GrantError as exc:
-            raise SignerError(str(exc), exc.code, 401) from None
+            kind = ErrorKind.GRANT_EXPIRED if isinstance(exc, GrantExpired) else ErrorKind.BAD_TOKEN
+            raise SignerError(kind, str(exc)) from None
         if origin and origin != grant.origin:
-            raise SignerError("This access token belongs to another origin", 3, 401)
+            raise SignerError(ErrorKind.WRONG_ORIGIN)
         missing = grant.missing_scopes(*scopes)
         if missing:
-            raise missing_scopes(missing)
+            raise SignerError(ErrorKind.MISSING_SCOPES, f"Missing required scopes: {', '.join(missing)}")
         return grant
 
     def sign(self, origin: str, bearer: str | None, path: object, body: object, scheme: object) -> str:
@@ -256,11 +245,7 @@ class SignerService:
                 kind=kind, origin=origin, host=grant.host, app_name=self._app_name(origin or grant.origin),
                 path=path, body_summary=summarize_body(body), bap_id=bap_id,
             )
-            request, decision = self.broker.submit(request)
-            if not decision.approved:
-                self._record_denial(request, decision.outcome)
-                raise self._denial_error(decision.outcome)
-            self._touch()
+            request, decision = self._ask(request)
             bap_id = decision.bap_id or bap_id
             outcome, what = "approved", request.what()
         else:
@@ -456,7 +441,7 @@ class SignerService:
         """The crypto endpoints answer ``locked`` (code 1) instead of asking, as TokenPass does."""
         grant = self.authorize(origin, bearer, *scopes)
         if self._is_locked():
-            raise locked()
+            raise SignerError(ErrorKind.LOCKED)
         return grant
 
     def _wallet_call(self, call: Callable[[], object]):
@@ -464,13 +449,13 @@ class SignerService:
         try:
             return call()
         except WalletLocked:
-            raise locked() from None
+            raise SignerError(ErrorKind.LOCKED) from None
         except NoWallet:
-            raise no_wallet() from None
+            raise SignerError(ErrorKind.NO_WALLET) from None
         except CodedError as exc:  # malformed hex, bad ciphertext or MAC, bad public key
             raise bad_request(str(exc)) from None
         except WalletError as exc:
-            raise SignerError(str(exc), 3, 409) from None
+            raise SignerError(ErrorKind.WALLET_REFUSED, str(exc)) from None
 
     @staticmethod
     def _input(call: Callable[[], bytes]) -> bytes:
@@ -503,18 +488,25 @@ class SignerService:
             raise bad_request("signatureType must be 'brc77' or 'bsm'")
         return path, (body or None), scheme  # type: ignore[return-value]
 
+    def _ask(self, request: ApprovalRequest) -> tuple[ApprovalRequest, ApprovalDecision]:
+        """Every dialog goes through here: a refusal (denied, timed out, too many waiting) is
+        logged and raised; an approval restarts the idle auto-lock timer."""
+        request, decision = self.broker.submit(request)
+        if not decision.approved:
+            self._record_denial(request, decision.outcome)
+            raise self._denial_error(decision.outcome)
+        self._touch()
+        return request, decision
+
     def _record_denial(self, request: ApprovalRequest, outcome: str) -> None:
         label = {"timeout": "timed out", "overloaded": "denied (too many pending)"}.get(outcome, "denied")
         self.activity.record(label, request.origin or request.host, request.what(), request.bap_id)
 
     @staticmethod
     def _denial_error(outcome: str) -> SignerError:
-        if outcome == "timeout":
-            return denied("No answer from the user in time; request denied")
-        if outcome == "overloaded":
-            return SignerError("Too many requests are waiting for approval", 4, 429)
-        return denied()
+        kinds = {"timeout": ErrorKind.TIMED_OUT, "overloaded": ErrorKind.OVERLOADED}
+        return SignerError(kinds.get(outcome, ErrorKind.DENIED))
 
 
-__all__ = ["GrantResult", "SignerError", "SignerService", "format_duration", "host_of", "is_opaque_origin",
+__all__ = ["ErrorKind", "GrantResult", "SignerError", "bad_request", "SignerService", "format_duration", "host_of", "is_opaque_origin",
            "summarize_body"]

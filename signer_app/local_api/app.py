@@ -20,7 +20,7 @@ import re
 import bottle
 
 from auth_server.json_input import JSONInputError, load_json_object
-from signer_app.service import SignerError, SignerService, bad_request, is_opaque_origin, opaque_origin
+from signer_app.service import ErrorKind, SignerError, SignerService, bad_request, is_opaque_origin
 
 PUBLIC_PATHS = frozenset({"/api/status", "/api/auth", "/api/sign-in"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
@@ -45,10 +45,39 @@ ENDPOINTS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def _error(message: str, code: int, status: int) -> str:
+#: (wire code, HTTP status) of each failure; codes 1, 2, 3 and 5 are those of docs/PROTOCOL.md
+#: section 7, 4 (denied by the user or timed out), 6 (malformed request) and 7 (no wallet) are ours
+ERROR_WIRE: dict[ErrorKind, tuple[int, int]] = {
+    ErrorKind.LOCKED: (1, 401),
+    ErrorKind.NO_AUTHORIZATION: (2, 401),
+    ErrorKind.BAD_TOKEN: (3, 401),
+    ErrorKind.WRONG_ORIGIN: (3, 401),
+    ErrorKind.ORIGIN_REFUSED: (3, 403),
+    ErrorKind.OPAQUE_ORIGIN: (3, 403),
+    ErrorKind.WALLET_REFUSED: (3, 409),
+    ErrorKind.DENIED: (4, 403),
+    ErrorKind.TIMED_OUT: (4, 403),
+    ErrorKind.OVERLOADED: (4, 429),
+    ErrorKind.GRANT_EXPIRED: (5, 401),
+    ErrorKind.BAD_REQUEST: (6, 400),
+    ErrorKind.MISSING_SCOPES: (6, 401),
+    ErrorKind.NOT_LOOPBACK: (6, 403),
+    ErrorKind.TOO_LARGE: (6, 413),
+    ErrorKind.NO_WALLET: (7, 409),
+}
+
+
+def _error_body(error: SignerError) -> tuple[str, int]:
+    """The one translation of a :class:`SignerError` into its JSON body and HTTP status."""
+    code, status = ERROR_WIRE[error.kind]
+    return json.dumps({"error": error.message, "code": code, "success": False}), status
+
+
+def _error(error: SignerError) -> str:
+    body, status = _error_body(error)
     bottle.response.status = status
     bottle.response.content_type = "application/json"
-    return json.dumps({"error": message, "code": code, "success": False})
+    return body
 
 
 def _ok(payload: dict) -> str:
@@ -56,9 +85,10 @@ def _ok(payload: dict) -> str:
     return json.dumps({**payload, "success": True})
 
 
-def _refusal(message: str, code: int, status: int) -> bottle.HTTPResponse:
-    return bottle.HTTPResponse(json.dumps({"error": message, "code": code, "success": False}), status,
-                               {"Content-Type": "application/json"})
+def _refusal(error: SignerError) -> bottle.HTTPResponse:
+    """An error raised from a hook, before any handler runs."""
+    body, status = _error_body(error)
+    return bottle.HTTPResponse(body, status, {"Content-Type": "application/json"})
 
 
 def _host_is_loopback(host_header: str) -> bool:
@@ -76,10 +106,10 @@ def _read_json() -> dict:
     """The JSON body whatever its content type (browsers send text/plain to skip preflight)."""
     length = bottle.request.content_length
     if length > MAX_REQUEST_BYTES:
-        raise SignerError("Request body too large", 6, 413)
+        raise SignerError(ErrorKind.TOO_LARGE)
     raw = bottle.request.body.read(MAX_REQUEST_BYTES + 1)
     if len(raw) > MAX_REQUEST_BYTES:
-        raise SignerError("Request body too large", 6, 413)
+        raise SignerError(ErrorKind.TOO_LARGE)
     try:
         return load_json_object(raw)
     except JSONInputError as exc:
@@ -101,7 +131,7 @@ def _origin() -> str:
     than compared later."""
     value = _header("Origin").strip()
     if value and not is_opaque_origin(value) and not _ORIGIN.fullmatch(value):
-        raise SignerError("The Origin header is not a valid origin", 3, 403)
+        raise SignerError(ErrorKind.ORIGIN_REFUSED, "The Origin header is not a valid origin")
     return value
 
 
@@ -113,7 +143,7 @@ def _bearer() -> str | None:
     if not value:
         return None
     if not _TOKEN.fullmatch(value):
-        raise SignerError("invalid access token", 3, 401)
+        raise SignerError(ErrorKind.BAD_TOKEN)
     return value
 
 
@@ -134,19 +164,18 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
     @app.hook("before_request")
     def _guard() -> None:
         if not _host_is_loopback(_header("Host")):
-            raise _refusal("Requests must address 127.0.0.1 or localhost", 6, 403)
+            raise _refusal(SignerError(ErrorKind.NOT_LOOPBACK))
         try:
             request_origin = _origin()
         except SignerError as exc:
-            raise _refusal(exc.message, exc.code, exc.status) from None
+            raise _refusal(exc) from None
         path = bottle.request.path
         if is_opaque_origin(request_origin):
             if path == "/api/status" and bottle.request.method != "OPTIONS":
                 return  # answered, but without CORS: the opaque page cannot read it
-            error = opaque_origin()
-            raise _refusal(error.message, error.code, error.status)
+            raise _refusal(SignerError(ErrorKind.OPAQUE_ORIGIN))
         if request_origin and bottle.request.method != "OPTIONS" and not allowed(path, request_origin):
-            raise _refusal("This origin has no access grant", 3, 403)
+            raise _refusal(SignerError(ErrorKind.ORIGIN_REFUSED))
 
     @app.hook("after_request")
     def _cors() -> None:
@@ -161,7 +190,7 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
     def preflight(name: str) -> str:
         request_origin = _origin()
         if not request_origin or not allowed(f"/api/{name}", request_origin):
-            return _error("This origin has no access grant", 3, 403)
+            return _error(SignerError(ErrorKind.ORIGIN_REFUSED))
         set_cors(request_origin)
         bottle.response.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
         bottle.response.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization")
@@ -176,7 +205,7 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
             try:
                 return fn(*args, **kwargs)
             except SignerError as exc:
-                return _error(exc.message, exc.code, exc.status)
+                return _error(exc)
 
         wrapper.__name__ = fn.__name__
         return wrapper

@@ -8,15 +8,44 @@ from PySide6.QtWidgets import (
     QDialog, QFrame, QHBoxLayout, QMainWindow, QMenu, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from signer_app.ui.qtcompat import emit
 from signer_app.ui.tray import app_icon
 from signer_app.ui.widgets import button, label
 
 if TYPE_CHECKING:
-    from signer_app.context import AppContext
-    from signer_app.wallet import Identity
+    from signer_app.embedded_server import EmbeddedServer
+    from signer_app.service import SignerService
+    from signer_app.settings import AppSettings, SettingsStore
+    from signer_app.wallet import Identity, Wallet
+
+
+class ApiStatus(Protocol):
+    """What the header shows of the local API server (the UI does not import ``local_api``)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def url(self) -> str: ...
+
+
+class AppParts(Protocol):
+    """The built parts the window works with (``signer_app.assembly.AppContext`` is one).
+
+    Declared here so that the window depends on what it uses, not on the module that builds
+    the app, which sits above the UI.
+    """
+
+    wallet: Wallet
+    service: SignerService
+    server: EmbeddedServer
+    api: ApiStatus
+    settings: AppSettings
+    settings_store: SettingsStore
+
+    def apply_settings(self, settings: AppSettings) -> None: ...
 
 
 class MainWindow(QMainWindow):
@@ -24,7 +53,7 @@ class MainWindow(QMainWindow):
     quit_requested = Signal()
     _data_changed = Signal()
 
-    def __init__(self, ctx: AppContext | None = None, keep_in_tray: bool = False) -> None:
+    def __init__(self, ctx: AppParts | None = None, keep_in_tray: bool = False) -> None:
         """With ``ctx=None`` the window shows at once, with "Starting…", and :meth:`attach`
         fills it in: the app shows its window before it imports the wallet and servers."""
         super().__init__()
@@ -43,7 +72,7 @@ class MainWindow(QMainWindow):
         if ctx is not None:
             self.attach(ctx)
 
-    def attach(self, ctx: AppContext) -> None:
+    def attach(self, ctx: AppParts) -> None:
         """Build the wizard, unlock screen and tabs around the app's parts."""
         from signer_app.ui.unlock import UnlockView
         from signer_app.ui.wizard import FirstRunWizard

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from auth_server.admin import clean_user_email
 from signer_app.ui.widgets import label
 from signer_app.wallet import Identity
 
@@ -62,11 +63,9 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def accept(self) -> None:
-        from auth_server.oauth.users import clean_email
-
         problem = image_url_problem(self.image_edit.text())
         try:
-            clean_email(self.email_edit.text())
+            clean_user_email(self.email_edit.text())
         except ValueError as exc:
             problem = problem or f"The e-mail address: {exc}."
         if problem:
@@ -75,9 +74,7 @@ class ProfileDialog(QDialog):
         super().accept()
 
     def email_value(self) -> str | None:
-        from auth_server.oauth.users import clean_email
-
-        return clean_email(self.email_edit.text())
+        return clean_user_email(self.email_edit.text())
 
     def values(self) -> tuple[str | None, str | None]:
         """(name, image URL), ``None`` for an empty field."""

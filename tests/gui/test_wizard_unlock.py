@@ -9,7 +9,7 @@ from tests.helpers.signer import PASSPHRASE, VECTOR_MNEMONIC
 
 
 def _window(qtbot, tmp_path, data_dir, wallet):
-    from signer_app.context import AppContext
+    from signer_app.assembly import AppContext
     from signer_app.settings import AppSettings, SettingsStore
 
     store = SettingsStore(tmp_path / "settings.json")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from signer_app.approvals import ApprovalBroker, ApprovalDecision, ApprovalRequest
-from signer_app.context import AppContext
+from signer_app.assembly import AppContext
 from signer_app.settings import AppSettings, SettingsStore
 from signer_app.wallet import KdfParams, Wallet
 

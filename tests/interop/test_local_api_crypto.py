@@ -17,7 +17,7 @@ import pytest
 
 from auth_server.crypto import verify_token
 from auth_server.crypto.keys import address_from_pubkey, private_key_from_wif, wif_from_private_key
-from signer_app.context import AppContext
+from signer_app.assembly import AppContext
 from signer_app.settings import AppSettings, SettingsStore
 from signer_app.wallet import Wallet
 from tests.helpers.node_peer import INTEROP_DIR, NodePeer

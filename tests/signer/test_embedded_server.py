@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from auth_server.store import Store
-from signer_app.context import AppContext
+from signer_app.assembly import AppContext
 from signer_app.settings import AppSettings, SettingsStore
 from tests.helpers.net import free_port
 

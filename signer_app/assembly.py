@@ -1,5 +1,8 @@
 """Everything the running app is made of, wired once (by ``signer_app.gui.run_gui``) or by tests.
 
+The top of the signer: it imports the core, the local API and the embedded server, and nothing
+below imports it; the windows receive the built parts.
+
 No Qt here: the GUI receives an :class:`AppContext` and calls plain methods on it.
 """
 
