@@ -17,8 +17,8 @@ def _installed(module: str) -> bool:
         return False
 
 
-# Without the GUI extra (no PySide6) the widget tests are not collected; tests/signer still runs.
-collect_ignore = [] if _installed("PySide6") else ["gui"]
+# Without the GUI extra (no PySide6) the widget tests (tests/desktop) are not collected; tests/signer still runs.
+collect_ignore = [] if _installed("PySide6") else ["desktop"]
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from signer_app.wallet import backup
 from signer_app.wallet.backup import BackupError, UnsupportedBackup, WrongBackupPassword
 from signer_app.wallet.derivation import IDS_ENCRYPTION_PATH
 from signer_app.wallet.envelope import Envelope
-from tests.wallet.conftest import VECTOR_IDENTITIES, VECTOR_MNEMONIC, WalletFactory
+from tests.helpers.fixtures.wallet import VECTOR_IDENTITIES, VECTOR_MNEMONIC, WalletFactory
 
 PASSWORD = "tr0ub4dor & 3"
 ROOT = coincurve.PrivateKey.from_int(0x5EC12E7)
