@@ -1,7 +1,7 @@
 """SQLite that cannot take a write (another program holds its write lock past the busy
 timeout; the same path covers a full disk or a vanished file): 503 ``DB_UNAVAILABLE``,
 not a 500, and the refused sign-in leaves nothing behind. (PostgreSQL outages:
-tests/deploy/test_database_outage.py.)"""
+tests/operations/test_database_outage.py.)"""
 
 from __future__ import annotations
 

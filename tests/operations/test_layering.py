@@ -115,7 +115,7 @@ def _group(module: str) -> str:
                     return group
             elif module == p or module.startswith(p + "."):
                 return group
-    raise AssertionError(f"{module} is in no group of tests/unit/test_layering.py: place it")
+    raise AssertionError(f"{module} is in no group of tests/operations/test_layering.py: place it")
 
 
 MODULES = _modules()

@@ -1,5 +1,5 @@
 """The message-level formats on their own: hex/base64 inputs, BIE1 failures, AIP input
-checks, TokenPass's invoices. (Byte compatibility with @bsv/sdk is in tests/interop.)"""
+checks, TokenPass's invoices. (Byte compatibility with @bsv/sdk is in tests/signer/test_local_api_crypto.py.)"""
 
 from __future__ import annotations
 

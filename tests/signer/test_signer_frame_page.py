@@ -1,5 +1,5 @@
 """``GET /signer`` over HTTP: who may frame it, what it may reach (the browser side is
-tests/e2e/test_signer_frame.py)."""
+tests/signer/test_signer_frame.py)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Real chromium, the published plugin (0.0.75, no ``preferLocal``) and the page's 
 on a registered origin; the local API is a stand-in in TokenPass's request and answer
 shapes, so every relayed call and every answer the real signer may give (locked with code 1,
 a missing scope, an endpoint an older signer lacks) can be checked byte for byte. The real
-``sigil`` app behind the frame is tests/e2e/test_signer_frame.py.
+``sigil`` app behind the frame is tests/signer/test_signer_frame.py.
 """
 
 from __future__ import annotations

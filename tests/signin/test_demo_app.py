@@ -1,6 +1,6 @@
 """The demo relying party against a real Sigil server, without a browser: httpx plays the
 browser (two cookie jars, one per site), so each protocol check of the app is exercised
-quickly and exactly. The browser version of the story is in tests/e2e."""
+quickly and exactly. The browser version of the story is in tests/signin/test_sign_in.py."""
 
 from __future__ import annotations
 

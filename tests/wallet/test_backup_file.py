@@ -1,6 +1,6 @@
 """``.bep`` backup files made here: every way a file can be wrong gives a clear message and
 writes nothing; the vault records what kind of wallet it holds. (Files made by the npm
-``bitcoin-backup`` are in tests/interop/test_backup_interop.py.)"""
+``bitcoin-backup`` are in tests/wallet/test_backup_interop.py.)"""
 
 from __future__ import annotations
 
