@@ -4,13 +4,13 @@ VENV        := .venv
 PYTHON      ?= python3
 PY          := $(VENV)/bin/python
 PY_STAMP    := $(VENV)/.installed
-NODE_DIR    := tests/interop
+NODE_DIR    := tests/peers
 NODE_STAMP  := $(NODE_DIR)/node_modules/.installed
 SIGMA_DIR   := examples/sigma_client
 SIGMA_STAMP := $(SIGMA_DIR)/node_modules/.installed
 PKG_STAMP   := $(VENV)/.installed-package
 
-.PHONY: run serve test test-postgres bench setup clean package
+.PHONY: run serve test test-quick test-postgres bench setup clean package
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 
@@ -37,10 +37,14 @@ serve: $(PY_STAMP)
 test: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
 	tests/run-suite
 
+# Without the slow real parts (browser, PostgreSQL, real relying parties, the .deb).
+test-quick: $(PY_STAMP) $(NODE_STAMP)
+	tests/run-suite -m 'not slow'
+
 # The server suites again, every test server on a fresh database of a real PostgreSQL
-# (tests/store runs on both engines in every `make test`).
+# (the store tests in tests/operations run on both engines in every `make test`).
 test-postgres: $(PY_STAMP) $(NODE_STAMP) $(SIGMA_STAMP)
-	SIGIL_TEST_DB=postgresql tests/run-suite tests/http tests/oauth
+	SIGIL_TEST_DB=postgresql tests/run-suite tests/signin tests/oauth tests/signer tests/operations
 
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m bench.verify

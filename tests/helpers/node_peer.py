@@ -1,6 +1,6 @@
 """A Python handle on the reference ``bitcoin-auth`` package, run in Node.
 
-One long-lived ``node tests/interop/bitcoin_auth_peer.mjs`` process answers
+One long-lived ``node tests/peers/bitcoin_auth_peer.mjs`` process answers
 JSON requests line by line, so thousands of round trips cost milliseconds each.
 """
 
@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-INTEROP_DIR = Path(__file__).resolve().parent.parent / "interop"
+INTEROP_DIR = Path(__file__).resolve().parent.parent / "peers"
 PEER_SCRIPT = INTEROP_DIR / "bitcoin_auth_peer.mjs"
 TOKENPASS_PEER_SCRIPT = INTEROP_DIR / "tokenpass_peer.mjs"
 
@@ -35,7 +35,7 @@ class NodePeer:
         if node is None:
             raise RuntimeError("node is not installed; the interop tests need Node.js")
         if not (INTEROP_DIR / "node_modules" / needs).is_dir():
-            raise RuntimeError("npm packages missing: run `make test` (it runs npm ci in tests/interop)")
+            raise RuntimeError("npm packages missing: run `make test` (it runs npm ci in tests/peers)")
         self._proc = subprocess.Popen(
             [node, str(script)],
             cwd=INTEROP_DIR,

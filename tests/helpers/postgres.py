@@ -103,7 +103,7 @@ class PostgresServer:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-#: ``SIGIL_TEST_DB=postgresql`` runs the server suites (tests/http, tests/oauth) on PostgreSQL
+#: ``SIGIL_TEST_DB=postgresql`` runs the server suites (make test-postgres) on PostgreSQL
 ENGINE_VAR = "SIGIL_TEST_DB"
 
 

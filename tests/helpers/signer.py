@@ -1,6 +1,6 @@
 """The signer's parts as the app wires them, for tests with and without Qt: a real wallet on
 the suite's keyring, the real local API on a free loopback port, and HTTP calls from other
-threads. ``tests/signer`` and ``tests/gui`` both take their fixtures from here."""
+threads. ``tests/signer`` and ``tests/desktop`` (tests/helpers/fixtures/qt.py) both take their fixtures from here."""
 
 from __future__ import annotations
 

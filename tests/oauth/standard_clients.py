@@ -15,7 +15,7 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from auth_server import admin
 from auth_server.oauth.client_auth.private_key_jwt import JWT_BEARER
-from tests.oauth.conftest import REDIRECT, Server
+from tests.helpers.fixtures.oauth_server import REDIRECT, Server
 
 LOGOUT_REDIRECT = "http://localhost:3000/signed-out"
 

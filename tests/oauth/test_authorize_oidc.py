@@ -7,11 +7,11 @@ from __future__ import annotations
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.oauth.conftest import code_form, get_code, redirect_params
+from tests.helpers.fixtures.oauth_server import code_form, get_code, redirect_params
 
 
 def id_token_claims(server, rp, code: str) -> dict:
-    from tests.oauth.conftest import TOKEN
+    from tests.helpers.fixtures.oauth_server import TOKEN
     res = rp.signed_post(server, TOKEN, code_form(rp, code))
     assert res.status_code == 200, res.text
     with server.http() as http:
@@ -67,7 +67,7 @@ def test_unsupported_prompts_and_request_objects_are_refused(server, rp, browser
 
 
 def test_repeated_parameters_are_refused(server, rp, browser) -> None:
-    from tests.oauth.conftest import authorize_params
+    from tests.helpers.fixtures.oauth_server import authorize_params
 
     browser.sign_in()
     query = list(authorize_params(rp).items()) + [("state", "second")]
@@ -78,7 +78,7 @@ def test_repeated_parameters_are_refused(server, rp, browser) -> None:
 
 
 def test_authorization_request_by_post(server, rp, browser) -> None:
-    from tests.oauth.conftest import authorize_params
+    from tests.helpers.fixtures.oauth_server import authorize_params
 
     browser.sign_in()
     page = browser.http.post("/oauth2/authorize", data=authorize_params(rp))
@@ -90,7 +90,7 @@ def test_authorization_request_by_post(server, rp, browser) -> None:
 
 
 def test_unknown_scopes_are_ignored_not_refused(server, rp, browser) -> None:
-    from tests.oauth.conftest import TOKEN
+    from tests.helpers.fixtures.oauth_server import TOKEN
 
     code = get_code(browser, rp, scope="openid profile groups address phone")
     res = rp.signed_post(server, TOKEN, code_form(rp, code))

@@ -10,7 +10,7 @@ import sys
 import coincurve
 
 from auth_server.cli import main
-from tests.oauth.conftest import REDIRECT, authorize_params
+from tests.helpers.fixtures.oauth_server import REDIRECT, authorize_params
 
 
 def test_clients_commands_while_serving(server, browser, capsys) -> None:

@@ -12,7 +12,7 @@ from auth_server.crypto import make_token
 from auth_server.oauth.client_auth import METHOD_FACTORIES, ClientAuthenticator, ClientRequest, MethodDeps
 from auth_server.oauth.clients import new_client
 from auth_server.oauth.errors import OAuthError
-from tests.oauth.conftest import REDIRECT
+from tests.helpers.fixtures.oauth_server import REDIRECT
 
 PATH = "/api/auth/oauth2/token"
 

@@ -8,7 +8,7 @@ import pytest
 
 from auth_server.oauth.client_auth.private_key_jwt import JWT_BEARER
 from auth_server.oauth.endpoints import INTROSPECTION_PATH, REVOCATION_PATH, TOKEN_PATH
-from tests.oauth.conftest import REDIRECT, VERIFIER, Browser, authorize_params, redirect_params
+from tests.helpers.fixtures.oauth_server import REDIRECT, VERIFIER, Browser, authorize_params, redirect_params
 from tests.oauth.standard_clients import StandardClient, register_standard
 
 
@@ -207,7 +207,7 @@ def test_secrets_are_stored_as_hashes_only(server) -> None:
 
 
 def test_x_auth_token_client_cannot_use_a_secret(server, rp, browser) -> None:
-    from tests.oauth.conftest import get_code
+    from tests.helpers.fixtures.oauth_server import get_code
 
     code = get_code(browser, rp)
     res = server.request("POST", TOKEN_PATH, data={**exchange_form(code), "client_id": rp.client_id,

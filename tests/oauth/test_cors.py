@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auth_server.oauth.endpoints import INTROSPECTION_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH
-from tests.oauth.conftest import REDIRECT
+from tests.helpers.fixtures.oauth_server import REDIRECT
 from tests.oauth.standard_clients import register_standard
 from tests.oauth.test_client_methods import code_for, exchange_form
 

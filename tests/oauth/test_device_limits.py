@@ -10,7 +10,7 @@ import pytest
 
 from auth_server.store.purge import purge_tables
 from tests.helpers.server import RunningServer
-from tests.oauth.conftest import Browser, register
+from tests.helpers.fixtures.oauth_server import Browser, register
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 WRONG = "BCDF-GHJK"  # user codes are random; this one is not pending

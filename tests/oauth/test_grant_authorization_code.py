@@ -8,7 +8,7 @@ from joserfc.jwk import KeySet
 
 from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.secrets import hash_secret
-from tests.oauth.conftest import REDIRECT, TOKEN, VERIFIER, code_form, code_from, get_code, params, register
+from tests.helpers.fixtures.oauth_server import REDIRECT, TOKEN, VERIFIER, code_form, code_from, get_code, params, register
 
 
 def test_full_code_flow_and_reuse(provider, client, user, store, clock) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auth_server.oauth.errors import OAuthError
-from tests.oauth.conftest import REDIRECT, TOKEN, VERIFIER, code_form, code_from, get_code, params
+from tests.helpers.fixtures.oauth_server import REDIRECT, TOKEN, VERIFIER, code_form, code_from, get_code, params
 
 
 def test_refresh_rotation_and_family_revocation(provider, client, user, clock) -> None:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.helpers.raw_http import exchange
-from tests.oauth.conftest import authorize_params, hidden_fields, redirect_params
+from tests.helpers.fixtures.oauth_server import authorize_params, hidden_fields, redirect_params
 
 ENDPOINTS = ["/api/auth/oauth2/token", "/oauth2/token", "/api/auth/oauth2/revoke", "/api/auth/oauth2/introspect",
              "/api/auth/device/code", "/api/auth/device/token"]

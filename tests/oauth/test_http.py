@@ -9,7 +9,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from auth_server.crypto import make_token
-from tests.oauth.conftest import (
+from tests.helpers.fixtures.oauth_server import (
     REDIRECT, TOKEN, Browser, code_form, get_code, hidden_fields, redirect_params, register,
 )
 
@@ -97,7 +97,7 @@ def test_trusted_client_skips_consent(server, browser) -> None:
     rp = register(server, trusted=True)
     browser.sign_in()
     assert "code" in redirect_params(browser.authorize(rp))
-    from tests.oauth.conftest import authorize_params
+    from tests.helpers.fixtures.oauth_server import authorize_params
     res = browser.http.get("/api/auth/oauth2/authorize", params=authorize_params(rp))
     assert "code" in redirect_params(res)
 

@@ -21,11 +21,11 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from auth_server.crypto import make_token
-from tests.oauth.conftest import REDIRECT, SIGN_IN, VERIFIER, get_code
+from tests.helpers.fixtures.oauth_server import REDIRECT, SIGN_IN, VERIFIER, get_code
 
 pytestmark = pytest.mark.interop
 
-EXCHANGE = Path(__file__).resolve().parent.parent / "interop" / "exchange_code.mjs"
+EXCHANGE = Path(__file__).resolve().parent.parent / "peers" / "exchange_code.mjs"
 
 
 def run_exchange(**options: str) -> dict:

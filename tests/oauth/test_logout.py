@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from auth_server.oauth.endpoints import END_SESSION_PATH, TOKEN_PATH
-from tests.oauth.conftest import Browser, hidden_fields
+from tests.helpers.fixtures.oauth_server import Browser, hidden_fields
 from tests.oauth.standard_clients import LOGOUT_REDIRECT, register_standard
 from tests.oauth.test_client_methods import code_for, exchange_form
 

@@ -19,7 +19,7 @@ from joserfc.jwk import KeySet
 
 from tests.helpers.node_peer import NodePeerError
 from tests.helpers.server import RunningServer
-from tests.oauth.conftest import REDIRECT, Browser, hidden_fields
+from tests.helpers.fixtures.oauth_server import REDIRECT, Browser, hidden_fields
 from tests.oauth.standard_clients import StandardClient, register_standard
 
 pytestmark = pytest.mark.interop
@@ -203,7 +203,7 @@ def test_openid_client_registers_itself_and_signs_in(server_factory, openid_clie
     """RFC 7591 through openid-client: register with the admin's initial access token, then
     the code flow with the secret that came back (openid-client then uses client_secret_post)."""
     from auth_server.oauth.registration import issue_registration_token
-    from tests.oauth.conftest import Browser
+    from tests.helpers.fixtures.oauth_server import Browser
 
     running = server_factory(dynamic_registration="token")
     browser = Browser(running)

@@ -16,7 +16,7 @@ from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.idtoken import SigningKeys
 from auth_server.oauth.provider import Provider, ProviderConfig, RedirectableError
 from auth_server.oauth.users import StoreUserDirectory
-from tests.oauth.conftest import REDIRECT, VERIFIER, code_from, params
+from tests.helpers.fixtures.oauth_server import REDIRECT, VERIFIER, code_from, params
 
 
 def test_pkce_rfc7636_vector() -> None:

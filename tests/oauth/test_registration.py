@@ -10,7 +10,7 @@ import pytest
 from auth_server.oauth.endpoints import REGISTRATION_PATH, TOKEN_PATH
 from auth_server.oauth.registration import issue_registration_token
 from tests.helpers.server import RunningServer
-from tests.oauth.conftest import REDIRECT
+from tests.helpers.fixtures.oauth_server import REDIRECT
 from tests.oauth.standard_clients import StandardClient
 from tests.oauth.test_client_methods import code_for, exchange_form
 
@@ -106,7 +106,7 @@ def test_open_for_public_clients_only(public_server, browser) -> None:
 
 @pytest.fixture
 def browser(request):
-    from tests.oauth.conftest import Browser
+    from tests.helpers.fixtures.oauth_server import Browser
 
     server = request.getfixturevalue("public_server")
     b = Browser(server)

@@ -18,7 +18,7 @@ import pytest
 from auth_server import admin
 from auth_server.oauth.client_auth.private_key_jwt import JWT_BEARER
 from auth_server.oauth.endpoints import TOKEN_PATH
-from tests.oauth.conftest import REDIRECT, Browser, Server
+from tests.helpers.fixtures.oauth_server import REDIRECT, Browser, Server
 from tests.oauth.standard_clients import StandardClient, register_standard
 from tests.oauth.test_client_methods import code_for, exchange_form
 

@@ -26,7 +26,7 @@ from tests.relying_parties.conftest import EXAMPLES, ROOT, Sigil, User, readme_b
 pytestmark = pytest.mark.relying_party
 
 CONFIG = EXAMPLES / "jupyterhub_config.py"
-CHP_BIN = ROOT / "tests" / "interop" / "node_modules" / ".bin"
+CHP_BIN = ROOT / "tests" / "peers" / "node_modules" / ".bin"
 
 #: the test's own additions, loaded after the recipe: files in the temp dir, and an API token
 #: (a service with the admin role) the test reads the hub's users with

@@ -1,6 +1,6 @@
 """``.bep`` backup files made here: every way a file can be wrong gives a clear message and
 writes nothing; the vault records what kind of wallet it holds. (Files made by the npm
-``bitcoin-backup`` are in tests/interop/test_backup_interop.py.)"""
+``bitcoin-backup`` are in tests/wallet/test_backup_interop.py.)"""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from signer_app.wallet import backup
 from signer_app.wallet.backup import BackupError, UnsupportedBackup, WrongBackupPassword
 from signer_app.wallet.derivation import IDS_ENCRYPTION_PATH
 from signer_app.wallet.envelope import Envelope
-from tests.wallet.conftest import VECTOR_IDENTITIES, VECTOR_MNEMONIC, WalletFactory
+from tests.helpers.fixtures.wallet import VECTOR_IDENTITIES, VECTOR_MNEMONIC, WalletFactory
 
 PASSWORD = "tr0ub4dor & 3"
 ROOT = coincurve.PrivateKey.from_int(0x5EC12E7)

@@ -17,7 +17,7 @@ from signer_app.cli import run_cli
 from signer_app.main import main
 from signer_app.wallet import Wallet
 from tests.helpers.node_peer import NodePeer
-from tests.wallet.conftest import VECTOR_IDENTITIES, VECTOR_MNEMONIC
+from tests.helpers.fixtures.wallet import VECTOR_IDENTITIES, VECTOR_MNEMONIC
 
 SIGIL = Path(sys.executable).with_name("sigil")
 

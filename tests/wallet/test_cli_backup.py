@@ -15,7 +15,7 @@ from auth_server.crypto.keys import wif_from_private_key
 from signer_app.cli import run_cli
 from signer_app.wallet import Wallet, backup
 from signer_app.wallet.derivation import IDS_ENCRYPTION_PATH
-from tests.wallet.conftest import VECTOR_IDENTITIES, VECTOR_MNEMONIC
+from tests.helpers.fixtures.wallet import VECTOR_IDENTITIES, VECTOR_MNEMONIC
 from tests.wallet.test_cli import Cli
 
 ROOT = coincurve.PrivateKey.from_int(0xB4C7)

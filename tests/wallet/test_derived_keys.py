@@ -14,7 +14,7 @@ from auth_server.crypto.ecies import electrum_encrypt
 from auth_server.crypto.errors import BadCiphertext, BadMac, MalformedHex
 from auth_server.crypto.keys import address_from_pubkey, wif_from_private_key
 from signer_app.wallet import Wallet, WalletError, WalletLocked, derivation, member_path
-from tests.wallet.conftest import VECTOR_MNEMONIC, VECTOR_XPRV
+from tests.helpers.fixtures.wallet import VECTOR_MNEMONIC, VECTOR_XPRV
 
 HOST = "localhost:3000"
 

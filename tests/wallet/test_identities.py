@@ -10,7 +10,7 @@ import pytest
 from auth_server.crypto import parse_pubkey, verify_token
 from auth_server.crypto.bsm import decode_bsm_signature, verify_bsm
 from signer_app.wallet import Identity, Wallet, WalletError, WalletLocked
-from tests.wallet.conftest import VECTOR_IDENTITIES, VECTOR_MNEMONIC, WalletFactory
+from tests.helpers.fixtures.wallet import VECTOR_IDENTITIES, VECTOR_MNEMONIC, WalletFactory
 
 
 @pytest.fixture

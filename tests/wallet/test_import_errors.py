@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from signer_app.wallet import InvalidMnemonic, InvalidSecret, Wallet, detect_kind
-from tests.wallet.conftest import VECTOR_MNEMONIC, VECTOR_XPRV
+from tests.helpers.fixtures.wallet import VECTOR_MNEMONIC, VECTOR_XPRV
 
 
 def test_first_unknown_word_is_named(wallet: Wallet) -> None:

@@ -18,7 +18,7 @@ from auth_server.crypto.keys import wif_from_private_key
 from signer_app.main import main
 from signer_app.wallet import Wallet, WalletError, member_path
 from tests.helpers.clock import FakeClock
-from tests.wallet.conftest import FAST_KDF, VECTOR_MNEMONIC
+from tests.helpers.fixtures.wallet import FAST_KDF, VECTOR_MNEMONIC
 
 
 def _secrets_of(mnemonic: str, indices: range, bip39_passphrase: str = "") -> dict[str, str]:

@@ -22,7 +22,7 @@ from signer_app.wallet import (
 )
 from signer_app.wallet.envelope import DEFAULT_SCRYPT_N
 from tests.helpers.clock import FakeClock
-from tests.wallet.conftest import FAST_KDF, VECTOR_MNEMONIC, WalletFactory
+from tests.helpers.fixtures.wallet import FAST_KDF, VECTOR_MNEMONIC, WalletFactory
 
 pytestmark = pytest.mark.usefixtures("store_kind")
 

@@ -9,7 +9,7 @@ from mnemonic import Mnemonic
 from auth_server.crypto import address_from_pubkey, bap_id_from_pubkey
 from auth_server.crypto.keys import wif_from_private_key
 from signer_app.wallet import Wallet, WalletError, member_path
-from tests.wallet.conftest import VECTOR_IDENTITIES, VECTOR_MNEMONIC, VECTOR_XPRV, WalletFactory
+from tests.helpers.fixtures.wallet import VECTOR_IDENTITIES, VECTOR_MNEMONIC, VECTOR_XPRV, WalletFactory
 
 
 def _facts(wallet: Wallet) -> list[tuple[str, str, str]]:

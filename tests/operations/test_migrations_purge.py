@@ -1,0 +1,106 @@
+"""Migrations on both engines (also two instances starting at once) and the background purge."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from auth_server.store import Store
+from auth_server.store.migrations import MIGRATIONS, applied_versions
+from auth_server.store.purge import CODE_GRACE_SECONDS, Purger, purge_tables
+from tests.operations.test_repositories import make_code
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    if request.param == "sqlite":
+        return tmp_path / "fresh.db"
+    return request.getfixturevalue("postgres_server").new_database(migrated=False)
+
+
+def test_instances_starting_at_once_migrate_once(empty_target) -> None:
+    barrier = threading.Barrier(4)
+    applied: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            with Store.open(empty_target) as store:
+                applied.append([m.version for m in store.migrate()])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with Store.open(empty_target, migrate_now=False) as store:
+        assert applied_versions(store.engine) == {m.version for m in MIGRATIONS}
+        assert store.migrate() == []
+        assert store.conn.execute("SELECT count(*) AS n FROM schema_version").fetchone()["n"] == len(MIGRATIONS)
+
+
+def test_failed_migration_leaves_nothing(store: Store) -> None:
+    from auth_server.store.migrations import Migration
+
+    def broken(schema) -> None:
+        schema.execute("CREATE TABLE half_done (x INTEGER)")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        store.migrate([*MIGRATIONS, Migration(900, "broken", broken)])
+    assert 900 not in applied_versions(store.engine)
+    store.migrate([*MIGRATIONS, Migration(900, "works now", lambda s: s.execute("CREATE TABLE half_done (x INTEGER)"))])
+    assert 900 in applied_versions(store.engine)
+
+
+def test_purge_removes_only_expired_rows_in_batches(store: Store, clock) -> None:
+    now = clock()
+    user, _ = store.users.create("02" + "66" * 32, "Fay", now)
+    for i in range(25):
+        store.replay.claim(f"old{i}", now - 1)
+        store.sessions.create(user.id, now - 100, now - 1)
+    store.replay.claim("live", now + 100)
+    live_token, _ = store.sessions.create(user.id, now, now + 100)
+    store.challenges.issue(now - 200, now - 80)
+    live_nonce = store.challenges.issue(now, now + 120)
+    store.rate_limits.hit("ip:old", 5, 10.0, now - 20)
+    store.oauth.codes.add(make_code("stale", user.id, now - CODE_GRACE_SECONDS - 100))
+    store.oauth.codes.add(make_code("recent", user.id, now - 100))  # expired, but inside the grace
+
+    counts = purge_tables(store, now, batch=10)
+    assert counts == {"replay_guard": 25, "sigma_challenge": 1, "session": 25, "rate_limit": 1,
+                      "device_code": 0, "oauth_code": 1, "oauth_token": 0}
+    assert not store.replay.claim("live", now + 100)
+    assert store.sessions.get_by_token(live_token, now) is not None
+    assert store.challenges.consume(live_nonce, now)
+    assert store.oauth.codes.get("recent") is not None and store.oauth.codes.get("stale") is None
+    assert purge_tables(store, now, batch=10) == dict.fromkeys(counts, 0)
+
+
+def test_purger_thread_runs_in_the_background(store: Store, clock) -> None:
+    store.replay.claim("old", clock() - 1)
+    purger = Purger(store, clock, interval=0.05).start()
+    try:
+        for _ in range(100):
+            if store.conn.execute("SELECT count(*) AS n FROM replay_guard").fetchone()["n"] == 0:
+                break
+            threading.Event().wait(0.05)
+        else:
+            pytest.fail("the purger did not remove the expired claim")
+    finally:
+        purger.stop()
+
+
+def test_a_database_of_the_previous_release_gets_the_new_migrations(empty_target) -> None:
+    with Store.open(empty_target, migrate_now=False) as store:
+        store.migrate([m for m in MIGRATIONS if m.version in (1, 100, 101)])  # what 0.1 shipped
+        user, _ = store.users.create("02" + "99" * 32, "Ida", 1.0)
+        assert [m.version for m in store.migrate()] == [2, 3, 102, 103, 104, 105]
+        assert store.users.get(user.id) == user
+        assert store.rate_limits.hit("ip:x", 1, 60.0, 1.0) is None
