@@ -18,7 +18,7 @@ from auth_server.oauth.clients import validate_redirect_uri
 from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.grants import GRANTS
 from auth_server.oauth.models import AUTH_METHODS, PUBLIC, SECRET_METHODS, X_AUTH_TOKEN
-from auth_server.oauth.secrets import hash_secret, new_credential
+from auth_server.oauth.credentials import hash_secret, new_credential
 
 if TYPE_CHECKING:
     from auth_server.admin import NewClient

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from auth_server.store.challenges import ChallengeRepository
-from auth_server.store.db import CHECKPOINT_INTERVAL_SECONDS
+from auth_server.store.sqlite import CHECKPOINT_INTERVAL_SECONDS
 from auth_server.store.engine import Connection, Engine, is_postgres, open_engine
 from auth_server.store.hashing import hash_secret
 from auth_server.store.migrations import Migration, migrate

@@ -1,7 +1,7 @@
 """The ``oauth_code`` table: authorization codes, stored by hash, redeemed once.
 
 Redeeming (marking the code used and storing the tokens it buys) is
-:meth:`auth_server.store.tokens.TokenRepository.redeem_code`, one transaction.
+:meth:`auth_server.store.oauth_tokens.TokenRepository.redeem_code`, one transaction.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def open_engine(target: str | Path) -> Engine:
         from auth_server.store.postgres import PostgresEngine
 
         return PostgresEngine(str(target))
-    from auth_server.store.db import SQLiteEngine
+    from auth_server.store.sqlite import SQLiteEngine
 
     return SQLiteEngine.open(sqlite_path(target))
 

@@ -130,7 +130,7 @@ def test_scope_separators_are_ascii_spaces(server, rp, scope) -> None:
     """str.split() took no-break, ideographic and other Unicode spaces as scope separators.
     Now such a value is one word Sigil does not know, so it is ignored (OIDC Core 3.1.2.1)
     and grants nothing: neither openid nor profile."""
-    from auth_server.oauth.secrets import hash_secret
+    from auth_server.oauth.credentials import hash_secret
 
     def granted(scope_value: str) -> str:
         with server.http() as http:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from auth_server.crypto import make_token
-from auth_server.store import db
+from auth_server.store import sqlite
 from tests.helpers.postgres import ENGINE_VAR
 from tests.helpers.fixtures.sign_in_server import SIGN_IN
 

@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 
 from auth_server.oauth.client_auth.base import CHALLENGES, ClientRequest, MethodDeps, registered_for
 from auth_server.oauth.errors import invalid_client
-from auth_server.oauth.secrets import hash_secret, new_credential
+from auth_server.oauth.credentials import hash_secret, new_credential
 from auth_server.oauth.models import OAuthClient
 
 SECRET_BYTES = 32
