@@ -14,7 +14,7 @@ from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_request, required
 from auth_server.oauth.scopes import covers, format_scope, parse_scope, scope_words
 from auth_server.oauth.credentials import hash_secret, new_credential
-from auth_server.oauth.models import AuthorizationCode, OAuthClient
+from auth_server.store.models import AuthorizationCode, OAuthClient
 
 
 @dataclass(frozen=True)

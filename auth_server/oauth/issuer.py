@@ -16,7 +16,7 @@ from auth_server.oauth.errors import invalid_grant
 from auth_server.oauth.idtoken import id_token_claims
 from auth_server.oauth.credentials import hash_secret, new_credential
 from auth_server.oauth.userinfo import claims_for
-from auth_server.oauth.models import IssuedToken
+from auth_server.store.models import IssuedToken
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from auth_server.oauth.provider_context import ProviderConfig, ProviderContext, 
 from auth_server.oauth.errors import OAuthError, invalid_client, required
 from auth_server.oauth.grants import GRANTS, device_code
 from auth_server.oauth.idtoken import SigningKeys
-from auth_server.oauth.models import DeviceAuthorization, OAuthClient
+from auth_server.store.models import DeviceAuthorization, OAuthClient
 from auth_server.store.oauth import OAuthStore
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Any
 from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.credentials import hash_secret
-from auth_server.oauth.models import IssuedToken, OAuthClient
+from auth_server.store.models import IssuedToken, OAuthClient
 
 
 def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> dict[str, Any]:

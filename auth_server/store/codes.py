@@ -6,7 +6,7 @@ Redeeming (marking the code used and storing the tokens it buys) is
 
 from __future__ import annotations
 
-from auth_server.oauth.models import AuthorizationCode
+from auth_server.store.models import AuthorizationCode
 from auth_server.store.engine import Engine, fetch_one, purge_batch
 
 

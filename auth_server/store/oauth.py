@@ -2,7 +2,7 @@
 
 Each table group has its own module (:mod:`~auth_server.store.clients`, ``codes``,
 ``tokens``, ``consents``, ``devices``); the migrations are in
-:mod:`auth_server.store.migrations`, the row types in :mod:`auth_server.oauth.models`.
+:mod:`auth_server.store.migrations`, the row types in :mod:`auth_server.store.models`.
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ def test_non_ascii_csrf_is_refused_not_a_500(server, rp, browser, csrf) -> None:
 def test_user_codes_are_ascii_only(server, rp, browser) -> None:
     """normalize_user_code used str.upper()/isalnum(): 'ſ'.upper() == 'S' and the ligature
     'ﬀ'.upper() == 'FF', so non-ASCII spellings of a code found it."""
-    from auth_server.oauth.models import DeviceAuthorization
+    from auth_server.store.models import DeviceAuthorization
 
     now = server.settings.clock()
     server.store.oauth.devices.add(DeviceAuthorization(

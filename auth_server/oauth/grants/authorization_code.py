@@ -10,7 +10,7 @@ from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
 from auth_server.oauth.credentials import hash_secret
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import OAuthClient
 
 GRANT_TYPE = "authorization_code"
 

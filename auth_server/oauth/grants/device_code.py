@@ -13,7 +13,7 @@ from auth_server.oauth.errors import OAuthError, invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
 from auth_server.oauth.scopes import format_scope, parse_scope
 from auth_server.oauth.credentials import hash_secret, new_credential, new_user_code, normalize_user_code
-from auth_server.oauth.models import DeviceAuthorization, OAuthClient
+from auth_server.store.models import DeviceAuthorization, OAuthClient
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 
