@@ -25,7 +25,7 @@ def sign_in(url: str, key: coincurve.PrivateKey) -> httpx.Response:
 
 
 def test_a_write_locked_sqlite_file_is_answered_503_and_keeps_nothing(server_factory, tmp_path, monkeypatch):
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)  # the server's connections wait 0.2 s, not 5
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 200)  # the server's connections wait 0.2 s, not 5
     path = tmp_path / "locked.db"
     running = server_factory(path)
     key = coincurve.PrivateKey()
