@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the desktop imports this module at start; the store code loads with the store
+    from auth_server.oauth.clients import NewClient
     from auth_server.store import Store
     from auth_server.store.models import User
-    from auth_server.oauth.models import OAuthClient
+    from auth_server.store.models import OAuthClient
 
 
 @dataclass(frozen=True)
@@ -29,31 +30,8 @@ class ServerStats:
     sessions: int
 
 
-class ClientExists(ValueError):
-    """``register_client`` was given a ``client_id`` that is already taken."""
-
-
 class NoSuchClient(LookupError):
     """An administrative action named a client id the store does not know."""
-
-
-@dataclass(frozen=True)
-class NewClient:
-    """A registered client and, for the secret methods, its secret: shown this once, never
-    stored (the store keeps its hash), never logged."""
-
-    client: OAuthClient
-    client_secret: str | None = None
-
-    @property
-    def client_id(self) -> str:
-        return self.client.client_id
-
-    def as_dict(self) -> dict[str, Any]:
-        data = self.client.as_dict()
-        if self.client_secret is not None:
-            data["client_secret"] = self.client_secret
-        return data
 
 
 class NoSuchUser(LookupError):
@@ -76,55 +54,20 @@ def client(store: Store, client_id: str) -> OAuthClient | None:
     return store.oauth.clients.get(client_id)
 
 
-def register_client(
-    store: Store,
-    name: str,
-    redirect_uris: list[str],
-    member_pubkey: str | None = None,
-    *,
-    auth_method: str | None = None,
-    jwks: Any = None,
-    jwks_uri: str | None = None,
-    post_logout_redirect_uris: list[str] | tuple[str, ...] = (),
-    owner_bap_id: str | None = None,
-    trusted: bool = False,
-    client_id: str | None = None,
-    web_only: bool = False,
-    strict_auth_method: bool = False,
-) -> NewClient:
-    """Validate and store a new OAuth client; for the secret methods make its secret.
+def register_client(store: Store, name: str, redirect_uris: list[str], member_pubkey: str | None = None,
+                    **options: Any) -> NewClient:
+    """Register a client (see :func:`auth_server.oauth.clients.register_client`, which checks
+    it as the registration endpoint does); ``ValueError`` names the first bad field."""
+    from auth_server.oauth.clients import register_client as register
 
-    ``auth_method`` defaults to ``x_auth_token`` with a member pubkey, else
-    ``client_secret_basic``. ``ValueError`` names the first bad field;
-    :class:`ClientExists` when ``client_id`` is taken. ``strict_auth_method``: a secret
-    client must use exactly ``auth_method`` (by default it may use either secret method).
-    """
-    from auth_server.oauth.client_auth import new_client_secret
-    from auth_server.oauth.clients import new_client
-    from auth_server.oauth.models import SECRET_METHODS, X_AUTH_TOKEN
-
-    method = auth_method or (X_AUTH_TOKEN if member_pubkey else "client_secret_basic")
-    secret, secret_hash = new_client_secret() if method in SECRET_METHODS else (None, None)
-    new = new_client(name, redirect_uris, member_pubkey, now=store.clock(), owner_bap_id=owner_bap_id,
-                     trusted=trusted, client_id=client_id, auth_method=method, secret_hash=secret_hash,
-                     jwks=jwks, jwks_uri=jwks_uri, post_logout_redirect_uris=post_logout_redirect_uris,
-                     web_only=web_only)
-    if strict_auth_method:
-        if method not in SECRET_METHODS:
-            raise ValueError("--strict-auth-method applies to client_secret_basic and client_secret_post only "
-                             f"(a {method} client always uses exactly its method)")
-        new = dataclasses.replace(new, strict_auth_method=True)
-    if store.oauth.clients.get(new.client_id) is not None:
-        raise ClientExists(f"a client with id {new.client_id!r} exists already")
-    store.oauth.clients.add(new)
-    return NewClient(new, secret)
+    return register(store, name, redirect_uris, member_pubkey, **options)
 
 
 def rotate_client_secret(store: Store, client_id: str, grace_seconds: float = 0.0) -> str:
     """A new secret for a secret client (returned once); the old one keeps working for
     ``grace_seconds`` (0: stops at once). :class:`NoSuchClient`; ``ValueError`` for a
     client that has no secret."""
-    from auth_server.oauth.client_auth import new_client_secret
+    from auth_server.oauth.credentials import new_client_secret
 
     client = store.oauth.clients.get(client_id)
     if client is None:

@@ -15,8 +15,7 @@ from auth_server import admin
 from auth_server.config import Settings
 from auth_server.server_commands import add_db_flag
 from auth_server.store import Store
-from auth_server.oauth.models import AUTH_METHODS
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import AUTH_METHODS, OAuthClient
 
 
 def _open(args: argparse.Namespace) -> Store:
@@ -67,7 +66,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
                 post_logout_redirect_uris=args.post_logout_redirect_uri or [],
                 owner_bap_id=args.owner_bap_id, trusted=args.trusted, client_id=args.client_id,
                 strict_auth_method=args.strict_auth_method)
-        except ValueError as exc:  # a bad field, or admin.ClientExists
+        except ValueError as exc:  # a bad field, or the client id is taken (ClientExists)
             print(f"error: {exc}", file=sys.stderr)
             return 2
     if args.json:

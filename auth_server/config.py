@@ -19,10 +19,8 @@ from typing import Any
 from auth_server.counters import Counters, MemoryCounters
 from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
 from auth_server.forwarded import TrustedProxies
-from auth_server.store.engine import is_postgres, sqlite_path
-from auth_server.store.ratelimits import DatabaseCounters
 
-from auth_server.paths import default_db_path
+from auth_server.paths import default_db_path, is_postgres, sqlite_path
 
 
 @dataclass
@@ -95,9 +93,6 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.db_path = _database(self.db_path)
-        if is_postgres(self.db_path) and type(self.rate_limit_counters) is MemoryCounters:
-            # several instances share the database: count there, or each would let a client through
-            self.rate_limit_counters = DatabaseCounters(self.db_path)
         TrustedProxies(self.trusted_proxies)  # a bad entry fails here, naming itself
         if self.threads < 0:
             raise ValueError("threads must be 0 (serve requests on the I/O loop) or more")

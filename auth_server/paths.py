@@ -58,3 +58,22 @@ def default_db_path() -> Path:
     the desktop app puts its embedded server's database in its data dir explicitly.
     """
     return platform_data_dir() / "sigil.db"
+
+
+#: a database target with one of these prefixes is a PostgreSQL URL; anything else a SQLite file
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres(target: str | Path) -> bool:
+    """Whether ``target`` (``--db``, ``SIGIL_DB``) names a shared PostgreSQL database."""
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def sqlite_path(target: str | Path) -> Path:
+    """The file a SQLite target names (``sqlite:`` prefix optional)."""
+    text = str(target)
+    if text.startswith("sqlite:"):
+        text = text[len("sqlite:"):]
+        if text.startswith("//"):  # sqlite:///abs/path, as SQLAlchemy-style URLs write it
+            text = text[2:]
+    return Path(text).expanduser()

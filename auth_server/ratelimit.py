@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from auth_server.api import ApiError
+from auth_server.client_errors import ApiError
 from auth_server.counters import Counters
 
 if TYPE_CHECKING:

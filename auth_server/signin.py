@@ -18,8 +18,8 @@ inside it (challenge already spent, token replayed) rolls all of it back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from auth_server.api import ApiError, json_object
-from auth_server.auth_token import ReplayedToken, replay_expiry, verify_request_token
+from auth_server.client_errors import ApiError, json_object
+from auth_server.request_token import ReplayedToken, replay_expiry, verify_request_token
 from auth_server.config import Settings, effective_origin, is_trusted_origin
 from auth_server.crypto import address_from_pubkey
 from auth_server.ratelimit import RateLimiter

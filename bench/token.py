@@ -42,7 +42,7 @@ from auth_server.oauth.clients import new_client
 from auth_server.oauth.pkce import s256_challenge
 from auth_server.store.hashing import hash_secret
 from auth_server.store import Store
-from auth_server.oauth.models import AuthorizationCode
+from auth_server.store.models import AuthorizationCode
 from bench.load import Figures, build_request, drive
 from bench.server import DB_HELP, Databases, Setup, running, setups
 

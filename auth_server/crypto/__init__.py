@@ -24,7 +24,7 @@ from auth_server.crypto.keys import (
     private_key_from_wif,
     wif_from_private_key,
 )
-from auth_server.crypto.tokens import (
+from auth_server.crypto.x_auth_token import (
     AuthToken,
     make_token,
     parse_token,

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 from auth_server.oauth import pkce
 from auth_server.oauth.clients import active_client, require_redirect_uri, with_query
-from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_request, required
 from auth_server.oauth.scopes import covers, format_scope, parse_scope, scope_words
-from auth_server.oauth.secrets import hash_secret, new_credential
-from auth_server.oauth.models import AuthorizationCode, OAuthClient
+from auth_server.oauth.credentials import hash_secret, new_credential
+from auth_server.store.models import AuthorizationCode, OAuthClient
 
 
 @dataclass(frozen=True)

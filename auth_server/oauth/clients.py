@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from auth_server.crypto import BadPubkey, parse_pubkey
 from auth_server.oauth.errors import OAuthError, invalid_client
-from auth_server.oauth.models import AUTH_METHODS, PRIVATE_KEY_JWT, SECRET_METHODS, X_AUTH_TOKEN
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import AUTH_METHODS, PRIVATE_KEY_JWT, SECRET_METHODS, X_AUTH_TOKEN, OAuthClient
 from auth_server.store.oauth import ClientRepository
+
+if TYPE_CHECKING:
+    from auth_server.store import Store
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 #: schemes a browser would run or read locally instead of navigating to an app
@@ -179,3 +183,68 @@ def authenticate_client(client: OAuthClient, token_pubkey: str) -> None:
     """The verified X-Auth-Token must come from the client's registered member key."""
     if token_pubkey != client.member_pubkey:
         raise invalid_client("X-Auth-Token is not signed by this client's member key")
+
+
+class ClientExists(ValueError):
+    """``register_client`` was given a ``client_id`` that is already taken."""
+
+
+@dataclass(frozen=True)
+class NewClient:
+    """A registered client and, for the secret methods, its secret: shown this once, never
+    stored (the store keeps its hash), never logged."""
+
+    client: OAuthClient
+    client_secret: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        return self.client.client_id
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.client.as_dict()
+        if self.client_secret is not None:
+            data["client_secret"] = self.client_secret
+        return data
+
+
+def register_client(
+    store: Store,
+    name: str,
+    redirect_uris: list[str],
+    member_pubkey: str | None = None,
+    *,
+    auth_method: str | None = None,
+    jwks: Any = None,
+    jwks_uri: str | None = None,
+    post_logout_redirect_uris: list[str] | tuple[str, ...] = (),
+    owner_bap_id: str | None = None,
+    trusted: bool = False,
+    client_id: str | None = None,
+    web_only: bool = False,
+    strict_auth_method: bool = False,
+) -> NewClient:
+    """Validate and store a new OAuth client; for the secret methods make its secret.
+
+    ``auth_method`` defaults to ``x_auth_token`` with a member pubkey, else
+    ``client_secret_basic``. ``ValueError`` names the first bad field;
+    :class:`ClientExists` when ``client_id`` is taken. ``strict_auth_method``: a secret
+    client must use exactly ``auth_method`` (by default it may use either secret method).
+    """
+    from auth_server.oauth.credentials import new_client_secret
+
+    method = auth_method or (X_AUTH_TOKEN if member_pubkey else "client_secret_basic")
+    secret, secret_hash = new_client_secret() if method in SECRET_METHODS else (None, None)
+    new = new_client(name, redirect_uris, member_pubkey, now=store.clock(), owner_bap_id=owner_bap_id,
+                     trusted=trusted, client_id=client_id, auth_method=method, secret_hash=secret_hash,
+                     jwks=jwks, jwks_uri=jwks_uri, post_logout_redirect_uris=post_logout_redirect_uris,
+                     web_only=web_only)
+    if strict_auth_method:
+        if method not in SECRET_METHODS:
+            raise ValueError("--strict-auth-method applies to client_secret_basic and client_secret_post only "
+                             f"(a {method} client always uses exactly its method)")
+        new = dataclasses.replace(new, strict_auth_method=True)
+    if store.oauth.clients.get(new.client_id) is not None:
+        raise ClientExists(f"a client with id {new.client_id!r} exists already")
+    store.oauth.clients.add(new)
+    return NewClient(new, secret)

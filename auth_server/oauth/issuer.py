@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import invalid_grant
 from auth_server.oauth.idtoken import id_token_claims
-from auth_server.oauth.secrets import hash_secret, new_credential
+from auth_server.oauth.credentials import hash_secret, new_credential
 from auth_server.oauth.userinfo import claims_for
-from auth_server.oauth.models import IssuedToken
+from auth_server.store.models import IssuedToken
 
 
 @dataclass(frozen=True)

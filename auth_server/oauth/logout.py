@@ -17,10 +17,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from auth_server.oauth.clients import active_client, with_query
-from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_request
 from auth_server.oauth.idtoken import SUPPORTED_ALGS
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import OAuthClient
 
 
 @dataclass(frozen=True)

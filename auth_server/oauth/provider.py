@@ -2,7 +2,7 @@
 
 The spec rules live one module each (``authorize``, ``grants/*``, ``issuer``,
 ``userinfo``, ``revocation``, ``introspection``, ``client_auth``); this class composes
-them over one :class:`~auth_server.oauth.context.ProviderContext` and owns the
+them over one :class:`~auth_server.oauth.provider_context.ProviderContext` and owns the
 transactions. The ``*_endpoint`` methods take the raw request parts
 (:class:`~auth_server.oauth.client_auth.ClientRequest`), authenticate the client and do
 the work; the web layer only translates HTTP to and from them. Nothing here knows bottle.
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from auth_server.oauth import consents, introspection, logout, revocation, userinfo
 from auth_server.oauth.authorize import AuthorizationRequest, Authorizer, RedirectableError
 from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, MethodDeps, confidential
-from auth_server.oauth.context import ProviderConfig, ProviderContext, UserDirectory
+from auth_server.oauth.provider_context import ProviderConfig, ProviderContext, UserDirectory
 from auth_server.oauth.errors import OAuthError, invalid_client, required
 from auth_server.oauth.grants import GRANTS, device_code
 from auth_server.oauth.idtoken import SigningKeys
-from auth_server.oauth.models import DeviceAuthorization, OAuthClient
+from auth_server.store.models import DeviceAuthorization, OAuthClient
 from auth_server.store.oauth import OAuthStore
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def build_provider(settings: Settings, store: Store) -> Provider:
     """The provider of a server: configuration from ``settings`` (whose base URL must be
     settled, i.e. the socket bound), every client-authentication method on ``store`` (the
     replay guard remembers X-Auth-Tokens and client-assertion jtis)."""
-    from auth_server.auth_token import verify_request_token
+    from auth_server.request_token import verify_request_token
     from auth_server.oauth.endpoints import TOKEN_PATH
     from auth_server.oauth.users import StoreUserDirectory
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from auth_server.oauth.clients import validate_redirect_uri
+from auth_server.oauth.clients import NewClient, register_client, validate_redirect_uri
 from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.grants import GRANTS
-from auth_server.oauth.models import AUTH_METHODS, PUBLIC, SECRET_METHODS, X_AUTH_TOKEN
-from auth_server.oauth.secrets import hash_secret, new_credential
+from auth_server.store.models import AUTH_METHODS, PUBLIC, SECRET_METHODS, X_AUTH_TOKEN
+from auth_server.oauth.credentials import hash_secret, new_credential
 
 if TYPE_CHECKING:
-    from auth_server.admin import NewClient
     from auth_server.store import Store
 
 #: what a registration may choose (x_auth_token clients are registered by the admin only)
@@ -102,8 +101,6 @@ def register(store: Store, mode: str, body: dict[str, Any], initial_token: str |
     The metadata is checked first, then the token is spent and the client stored in one
     transaction: a refused registration spends nothing, a racing second use registers nothing.
     """
-    from auth_server import admin
-
     if mode == "off":
         raise OAuthError("access_denied", "dynamic client registration is turned off on this server", 403)
     meta = parse_metadata(body)
@@ -115,7 +112,7 @@ def register(store: Store, mode: str, body: dict[str, Any], initial_token: str |
             if not store.oauth.registration_tokens.spend(hash_secret(initial_token), store.clock()):
                 raise invalid_token("the initial access token is unknown, expired or already used")
         try:
-            return admin.register_client(
+            return register_client(
                 store, meta.client_name, meta.redirect_uris, auth_method=meta.token_endpoint_auth_method,
                 jwks=meta.jwks, jwks_uri=meta.jwks_uri, post_logout_redirect_uris=meta.post_logout_redirect_uris,
                 web_only=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import invalid_request
-from auth_server.oauth.secrets import hash_secret
-from auth_server.oauth.models import OAuthClient
+from auth_server.oauth.credentials import hash_secret
+from auth_server.store.models import OAuthClient
 
 
 def revoke(ctx: ProviderContext, client: OAuthClient, value: str | None, hint: str | None = None) -> None:

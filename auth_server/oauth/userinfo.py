@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_token
-from auth_server.oauth.secrets import hash_secret
-from auth_server.oauth.models import IssuedToken, OAuthClient
+from auth_server.oauth.credentials import hash_secret
+from auth_server.store.models import IssuedToken, OAuthClient
 
 
 def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> dict[str, Any]:

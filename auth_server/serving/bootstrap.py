@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from auth_server.config import Settings
 from auth_server.counters import MemoryCounters, SharedCounters
+from auth_server.paths import is_postgres
 from auth_server.serving.prefork import supervise
 from auth_server.serving.server import (
     AccessLog,
@@ -30,13 +31,21 @@ from auth_server.serving.server import (
     stop_on_signals,
 )
 from auth_server.store import Store
+from auth_server.store.ratelimits import DatabaseCounters
 from auth_server.web import create_app
 
 log = logging.getLogger("sigil.server")
 
 
 def open_store(settings: Settings, *, migrate_now: bool = True) -> Store:
-    """The store ``settings.db_path`` names, on the settings' clock (migrated unless told not to)."""
+    """The store ``settings.db_path`` names, on the settings' clock (migrated unless told not to).
+
+    On PostgreSQL several instances share the database, so rate limits are counted there
+    too (:class:`DatabaseCounters`): counted in each process's memory, every instance would
+    let a client through once more. A counter the caller chose is kept.
+    """
+    if is_postgres(settings.db_path) and type(settings.rate_limit_counters) is MemoryCounters:
+        settings.rate_limit_counters = DatabaseCounters(settings.db_path)
     return Store.open(settings.db_path, clock=settings.clock, migrate_now=migrate_now)
 
 

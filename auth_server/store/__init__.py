@@ -1,6 +1,6 @@
 """Storage: small repositories with plain methods, on SQLite or PostgreSQL.
 
-``Store.open(target)`` picks the engine (:mod:`auth_server.store.engine`: a path or
+``Store.open(target)`` picks the engine (:func:`open_engine`: a path or
 ``sqlite:PATH`` is the embedded SQLite file, ``postgresql://...`` a shared PostgreSQL
 database), applies pending migrations (:mod:`auth_server.store.migrations`) and returns
 a store whose repositories are attributes::
@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from auth_server.store.challenges import ChallengeRepository
-from auth_server.store.db import CHECKPOINT_INTERVAL_SECONDS
-from auth_server.store.engine import Connection, Engine, is_postgres, open_engine
+from auth_server.store.sqlite import CHECKPOINT_INTERVAL_SECONDS
+from auth_server.paths import is_postgres, sqlite_path
+from auth_server.store.engine import Connection, Engine
 from auth_server.store.hashing import hash_secret
 from auth_server.store.migrations import Migration, migrate
 from auth_server.store.models import Session, User
@@ -39,6 +40,19 @@ from auth_server.store.replay import ReplayGuard
 from auth_server.store.sessions import SessionRepository
 from auth_server.store.signins import SignInRepository
 from auth_server.store.users import UserRepository
+
+def open_engine(target: str | Path) -> Engine:
+    """The engine for ``target``: PostgreSQL for a ``postgresql://`` URL (several instances
+    may share it), else the SQLite file it names (files and dirs are created). Each engine
+    module is imported only when used, so a SQLite install never loads psycopg."""
+    if is_postgres(target):
+        from auth_server.store.postgres import PostgresEngine
+
+        return PostgresEngine(str(target))
+    from auth_server.store.sqlite import SQLiteEngine
+
+    return SQLiteEngine.open(sqlite_path(target))
+
 
 __all__ = ["Store", "User", "Session", "hash_secret", "is_postgres"]
 
@@ -53,7 +67,8 @@ class Store:
         self.challenges = ChallengeRepository(engine)
         self.rate_limits = RateLimitRepository(engine)
         self.oauth = OAuthStore(engine)
-        self.signins = SignInRepository(engine, self)
+        self.signins = SignInRepository(engine, challenges=self.challenges, replay=self.replay, users=self.users,
+                                        sessions=self.sessions)
         self._purger: Purger | None = None
 
     @classmethod

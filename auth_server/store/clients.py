@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import OAuthClient
 from auth_server.store.engine import Engine, fetch_all, fetch_one
 
 #: tables whose rows belong to a client and go with it

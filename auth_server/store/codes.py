@@ -1,12 +1,12 @@
 """The ``oauth_code`` table: authorization codes, stored by hash, redeemed once.
 
 Redeeming (marking the code used and storing the tokens it buys) is
-:meth:`auth_server.store.tokens.TokenRepository.redeem_code`, one transaction.
+:meth:`auth_server.store.oauth_tokens.TokenRepository.redeem_code`, one transaction.
 """
 
 from __future__ import annotations
 
-from auth_server.oauth.models import AuthorizationCode
+from auth_server.store.models import AuthorizationCode
 from auth_server.store.engine import Engine, fetch_one, purge_batch
 
 

@@ -6,7 +6,7 @@ UPDATE on the expected status, so it happens once across all instances.
 
 from __future__ import annotations
 
-from auth_server.oauth.models import DeviceAuthorization
+from auth_server.store.models import DeviceAuthorization
 from auth_server.store.engine import Engine, fetch_one, purge_batch
 
 

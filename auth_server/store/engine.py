@@ -25,8 +25,6 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
 
 class Result(Protocol):
     rowcount: int
@@ -58,31 +56,6 @@ class Engine(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def is_postgres(target: str | Path) -> bool:
-    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
-
-
-def sqlite_path(target: str | Path) -> Path:
-    """The file a SQLite target names (``sqlite:`` prefix optional)."""
-    text = str(target)
-    if text.startswith("sqlite:"):
-        text = text[len("sqlite:"):]
-        if text.startswith("//"):  # sqlite:///abs/path, as SQLAlchemy-style URLs write it
-            text = text[2:]
-    return Path(text).expanduser()
-
-
-def open_engine(target: str | Path) -> Engine:
-    """The engine for ``target`` (see the module doc); SQLite files and dirs are created."""
-    if is_postgres(target):
-        from auth_server.store.postgres import PostgresEngine
-
-        return PostgresEngine(str(target))
-    from auth_server.store.db import SQLiteEngine
-
-    return SQLiteEngine.open(sqlite_path(target))
 
 
 def fetch_one(conn: Connection, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:

@@ -2,7 +2,7 @@
 
 Each table group has its own module (:mod:`~auth_server.store.clients`, ``codes``,
 ``tokens``, ``consents``, ``devices``); the migrations are in
-:mod:`auth_server.store.migrations`, the row types in :mod:`auth_server.oauth.models`.
+:mod:`auth_server.store.migrations`, the row types in :mod:`auth_server.store.models`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from auth_server.store.consents import ConsentRepository
 from auth_server.store.devices import DeviceRepository
 from auth_server.store.engine import Engine
 from auth_server.store.registration import RegistrationTokenRepository
-from auth_server.store.tokens import TokenRepository
+from auth_server.store.oauth_tokens import TokenRepository
 
 __all__ = [
     "ClientRepository", "CodeRepository", "ConsentRepository", "DeviceRepository", "RegistrationTokenRepository",

@@ -16,12 +16,25 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from auth_server.outages import StoreUnavailable
+from auth_server.store.challenges import ChallengeRepository
+from auth_server.store.oauth import OAuthStore
+from auth_server.store.ratelimits import RateLimitRepository
+from auth_server.store.replay import ReplayGuard
+from auth_server.store.sessions import SessionRepository
 
-if TYPE_CHECKING:  # the store package imports this module
-    from auth_server.store import Store
+
+class ExpiringTables(Protocol):
+    """The repositories whose rows expire: a :class:`~auth_server.store.Store` (named by
+    shape, since the store package imports this module)."""
+
+    replay: ReplayGuard
+    challenges: ChallengeRepository
+    sessions: SessionRepository
+    rate_limits: RateLimitRepository
+    oauth: OAuthStore
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +45,7 @@ MAX_BATCHES = 200
 CODE_GRACE_SECONDS = 3600.0
 
 
-def purge_tables(store: Store, now: float, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> dict[str, int]:
+def purge_tables(store: ExpiringTables, now: float, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> dict[str, int]:
     """One round: delete what expired by ``now``, table by table; return the counts deleted."""
     jobs: dict[str, Callable[[], int]] = {
         "replay_guard": lambda: store.replay.purge_expired(now, batch),
@@ -58,7 +71,7 @@ def purge_tables(store: Store, now: float, batch: int = BATCH, max_batches: int 
 class Purger:
     """The daemon thread running :func:`purge_tables` every ``interval`` seconds."""
 
-    def __init__(self, store: Store, clock: Callable[[], float], interval: float = PURGE_INTERVAL_SECONDS) -> None:
+    def __init__(self, store: ExpiringTables, clock: Callable[[], float], interval: float = PURGE_INTERVAL_SECONDS) -> None:
         self._store = store
         self._clock = clock
         self._interval = interval

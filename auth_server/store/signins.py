@@ -17,15 +17,13 @@ and the lookup after it finds the winner.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
+from auth_server.store.challenges import ChallengeRepository
 from auth_server.store.engine import Engine
 from auth_server.store.hashing import hash_secret
 from auth_server.store.models import Session, User
-from auth_server.store.users import new_id
-
-if TYPE_CHECKING:
-    from auth_server.store import Store
+from auth_server.store.replay import ReplayGuard
+from auth_server.store.sessions import SessionRepository
+from auth_server.store.users import UserRepository, new_id
 
 #: SQLSTATEs ``sigil_sign_in`` raises for a refusal (class "SG": Sigil's own)
 REPLAYED_STATE = "SG001"
@@ -108,9 +106,11 @@ _REFUSALS = {REPLAYED_STATE: "replayed", INVALID_CHALLENGE_STATE: "invalid_chall
 
 
 class SignInRepository:
-    def __init__(self, engine: Engine, store: Store) -> None:
+    def __init__(self, engine: Engine, *, challenges: ChallengeRepository, replay: ReplayGuard,
+                 users: UserRepository, sessions: SessionRepository) -> None:
         self._engine = engine
-        self._store = store  # the other repositories, for the SQLite path
+        # the repositories the SQLite path writes through, one statement each
+        self._challenges, self._replay, self._users, self._sessions = challenges, replay, users, sessions
 
     def record(self, r: SignInRecord, session_token: str) -> tuple[User, Session]:
         """Write the sign-in ``r`` with the session token ``session_token``; the user and the
@@ -139,20 +139,19 @@ class SignInRepository:
         return user, _with_user(session, user, r.subscription)
 
     def _statements(self, r: SignInRecord, session: Session, token_hash: str) -> tuple[User, Session]:
-        store = self._store
         with self._engine.write():
-            if r.challenge is not None and not store.challenges.consume(r.challenge, r.now):
+            if r.challenge is not None and not self._challenges.consume(r.challenge, r.now):
                 raise SignInRefused("invalid_challenge")
-            if not store.replay.claim(r.replay_key, r.replay_expires_at):
+            if not self._replay.claim(r.replay_key, r.replay_expires_at):
                 raise SignInRefused("replayed")
             user = r.user
             if user is None:
-                user, _ = store.users.create(r.pubkey, r.new_user_name, r.now, bap_id=r.bap_id,
-                                             user_id=r.new_user_id)
+                user, _ = self._users.create(r.pubkey, r.new_user_name, r.now, bap_id=r.bap_id,
+                                            user_id=r.new_user_id)
             if r.bap_id != user.bap_id:
-                user = store.users.update(user.id, r.now, bap_id=r.bap_id) or user
+                user = self._users.update(user.id, r.now, bap_id=r.bap_id) or user
             session = _with_user(session, user, r.subscription)
-            store.sessions.insert(session, token_hash)
+            self._sessions.insert(session, token_hash)
         return user, session
 
 

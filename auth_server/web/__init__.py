@@ -8,7 +8,7 @@ answered in one plugin), builds the OAuth provider once, then calls each install
 (bind the socket first): it is the issuer.
 
 Helpers for feature code: :mod:`auth_server.web.request_context` (``current_session``,
-``require_session``, ``check_origin``, ``read_body``), :mod:`auth_server.api` (``ApiError``, ``json_object``),
+``require_session``, ``check_origin``, ``read_body``), :mod:`auth_server.client_errors` (``ApiError``, ``json_object``),
 :mod:`auth_server.web.errors` (``ApiError``, ``json_response``, ``token_error_status``),
 :mod:`auth_server.web.pages` (``render``, ``redirect``), :mod:`auth_server.web.forms`,
 :mod:`auth_server.web.openapi` (``describe``).

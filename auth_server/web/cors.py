@@ -16,7 +16,7 @@ from typing import Any
 import bottle
 
 from auth_server.config import origin_of
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import OAuthClient
 from auth_server.origins import is_client_origin, redirect_origins
 from auth_server.web.client_auth import ENVIRON_KEY
 from auth_server.web.errors import json_response

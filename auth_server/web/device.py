@@ -19,9 +19,9 @@ import bottle
 
 from auth_server.oauth.endpoints import DEVICE_AUTHORIZATION_PATH
 from auth_server.oauth.errors import OAuthError
-from auth_server.oauth.secrets import normalize_user_code
+from auth_server.oauth.credentials import normalize_user_code
 from auth_server.ratelimit import DeviceFlowLimits, retry_after_header
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import OAuthClient
 from auth_server.web.client_auth import client_request
 from auth_server.web.request_context import check_origin, client_ip, current_session
 from auth_server.web.errors import NO_STORE, ApiError, json_response

@@ -17,7 +17,7 @@ from auth_server.oauth import endpoints
 from auth_server.oauth.authorize import SUPPORTED_PROMPTS
 from auth_server.oauth.client_auth import ASSERTION_ALGORITHMS
 from auth_server.oauth.grants import GRANTS
-from auth_server.oauth.models import PUBLIC
+from auth_server.store.models import PUBLIC
 from auth_server.oauth.scopes import SUPPORTED_SCOPES
 from auth_server.web.errors import json_response
 from auth_server.web.parts import ServerParts

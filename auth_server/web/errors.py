@@ -13,7 +13,7 @@ from typing import Any
 
 import bottle
 
-from auth_server.api import ApiError
+from auth_server.client_errors import ApiError
 from auth_server.crypto import MalformedToken, TokenError
 from auth_server.oauth.errors import OAuthError, invalid_request
 from auth_server.outages import StoreUnavailable

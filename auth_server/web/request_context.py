@@ -11,7 +11,7 @@ from typing import Any
 
 import bottle
 
-from auth_server.api import ApiError
+from auth_server.client_errors import ApiError
 from auth_server.config import Settings, effective_origin, is_trusted_origin
 from auth_server.forwarded import client_address
 from auth_server.sessions import CurrentSession, Via, session_for_tokens

@@ -6,7 +6,7 @@ from typing import Any
 
 import bottle
 
-from auth_server.api import json_object
+from auth_server.client_errors import json_object
 from auth_server.sessions import close_session, close_session_by_token, live_sessions
 from auth_server.web.request_context import (
     check_origin, clear_session_cookie, current_session, read_body, require_session,

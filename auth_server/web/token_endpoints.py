@@ -11,7 +11,7 @@ from typing import Any
 import bottle
 
 from auth_server.oauth.endpoints import INTROSPECTION_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import OAuthClient
 from auth_server.web.client_auth import client_request
 from auth_server.web.request_context import bearer_token
 from auth_server.web.cors import CLIENT_KEY, install_preflights

@@ -34,7 +34,7 @@ from auth_server.crypto.brc42 import self_child
 from auth_server.crypto.bsm import sign_bsm
 from auth_server.crypto.ecies import electrum_decrypt, electrum_encrypt
 from auth_server.crypto.errors import BadCiphertext
-from auth_server.crypto.tokens import SCHEMES
+from auth_server.crypto.x_auth_token import SCHEMES
 from signer_app.wallet import derivation
 from signer_app.wallet import backup
 from signer_app.wallet.backup import BackupContents, read_backup

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from auth_server.oauth.client_auth.secret import secret_matches
-from auth_server.oauth.secrets import hash_secret
+from auth_server.oauth.credentials import hash_secret
 from signer_app.ui.profile_dialog import ProfileDialog
 
 

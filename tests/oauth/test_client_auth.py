@@ -6,7 +6,7 @@ from __future__ import annotations
 import coincurve
 import pytest
 
-from auth_server.auth_token import verify_request_token
+from auth_server.request_token import verify_request_token
 from auth_server.config import Settings
 from auth_server.crypto import make_token
 from auth_server.oauth.client_auth import METHOD_FACTORIES, ClientAuthenticator, ClientRequest, MethodDeps

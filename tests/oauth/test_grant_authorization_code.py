@@ -7,7 +7,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from auth_server.oauth.errors import OAuthError
-from auth_server.oauth.secrets import hash_secret
+from auth_server.oauth.credentials import hash_secret
 from tests.helpers.fixtures.oauth_server import REDIRECT, TOKEN, VERIFIER, code_form, code_from, get_code, params, register
 
 

@@ -102,7 +102,7 @@ def test_non_ascii_csrf_is_refused_not_a_500(server, rp, browser, csrf) -> None:
 def test_user_codes_are_ascii_only(server, rp, browser) -> None:
     """normalize_user_code used str.upper()/isalnum(): 'ſ'.upper() == 'S' and the ligature
     'ﬀ'.upper() == 'FF', so non-ASCII spellings of a code found it."""
-    from auth_server.oauth.models import DeviceAuthorization
+    from auth_server.store.models import DeviceAuthorization
 
     now = server.settings.clock()
     server.store.oauth.devices.add(DeviceAuthorization(
@@ -130,7 +130,7 @@ def test_scope_separators_are_ascii_spaces(server, rp, scope) -> None:
     """str.split() took no-break, ideographic and other Unicode spaces as scope separators.
     Now such a value is one word Sigil does not know, so it is ignored (OIDC Core 3.1.2.1)
     and grants nothing: neither openid nor profile."""
-    from auth_server.oauth.secrets import hash_secret
+    from auth_server.oauth.credentials import hash_secret
 
     def granted(scope_value: str) -> str:
         with server.http() as http:

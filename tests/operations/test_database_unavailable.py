@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from auth_server.crypto import make_token
-from auth_server.store import db
+from auth_server.store import sqlite
 from tests.helpers.postgres import ENGINE_VAR
 from tests.helpers.fixtures.sign_in_server import SIGN_IN
 
@@ -25,7 +25,7 @@ def sign_in(url: str, key: coincurve.PrivateKey) -> httpx.Response:
 
 
 def test_a_write_locked_sqlite_file_is_answered_503_and_keeps_nothing(server_factory, tmp_path, monkeypatch):
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)  # the server's connections wait 0.2 s, not 5
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 200)  # the server's connections wait 0.2 s, not 5
     path = tmp_path / "locked.db"
     running = server_factory(path)
     key = coincurve.PrivateKey()

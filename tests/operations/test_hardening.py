@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from auth_server.crypto import make_token
-from auth_server.crypto.tokens import format_timestamp
+from auth_server.crypto.x_auth_token import format_timestamp
 from auth_server.web.request_context import MAX_BODY_BYTES
 from tests.helpers import raw_http
 from tests.helpers.instances import Instance

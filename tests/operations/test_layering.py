@@ -25,7 +25,9 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("outages", ("auth_server.outages",)),  # StoreUnavailable: raised by the store, answered by web and CLI
     ("crypto", ("auth_server.crypto",)),
     ("client_input", ("auth_server.json_input", "auth_server.client_errors")),
-    ("basics", ("auth_server.paths", "auth_server.counters", "auth_server.forwarded", "auth_server.extensions")),
+    ("paths", ("auth_server.paths",)),  # where files live and which engine a database target names
+    ("basics", ("auth_server.counters", "auth_server.forwarded", "auth_server.extensions")),
+    ("records", ("auth_server.store.models",)),  # the store's row types: every layer above reads them
     ("store", ("auth_server.store",)),
     ("config", ("auth_server.config",)),
     ("rules", ("auth_server.ratelimit", "auth_server.request_token", "auth_server.signin",
@@ -48,21 +50,23 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
                     "signer_app.__main__")),
 ]
 
-_AUTH_LOW = {"package_roots", "outages", "crypto", "client_input", "basics"}
+_AUTH_LOW = {"package_roots", "outages", "crypto", "client_input", "paths", "basics"}
 ALLOWED: dict[str, set[str]] = {
     "package_roots": set(),
     "outages": set(),
     "crypto": set(),
     "client_input": set(),
+    "paths": set(),
     "basics": {"crypto"},
-    "store": {"outages"},
-    "config": {"basics", "crypto"},
-    "rules": _AUTH_LOW | {"store", "config"},
-    "oauth": _AUTH_LOW | {"store", "config", "rules"},
-    "admin": _AUTH_LOW | {"store", "config", "rules", "oauth"},
-    "web": _AUTH_LOW | {"config", "rules", "oauth", "admin"},
-    "serving": _AUTH_LOW | {"store", "config", "rules", "oauth", "admin", "web"},
-    "server_cli": _AUTH_LOW | {"store", "config", "rules", "oauth", "admin", "web", "serving"},
+    "records": set(),
+    "store": {"outages", "paths", "records"},
+    "config": {"paths", "basics", "crypto"},
+    "rules": _AUTH_LOW | {"records", "store", "config"},
+    "oauth": _AUTH_LOW | {"records", "store", "config", "rules"},
+    "admin": _AUTH_LOW | {"records", "store", "config", "rules", "oauth"},
+    "web": _AUTH_LOW | {"records", "config", "rules", "oauth", "admin"},
+    "serving": _AUTH_LOW | {"records", "store", "config", "rules", "oauth", "admin", "web"},
+    "server_cli": _AUTH_LOW | {"records", "store", "config", "rules", "oauth", "admin", "web", "serving"},
     # the signer sees the auth server through its public faces: admin actions and serving
     "wallet": _AUTH_LOW,
     "signer_core": _AUTH_LOW | {"wallet", "config", "admin", "serving"},

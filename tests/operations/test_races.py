@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from auth_server.oauth.models import DeviceAuthorization
+from auth_server.store.models import DeviceAuthorization
 from auth_server.store import Store
 from tests.operations.test_repositories import make_code, make_token
 

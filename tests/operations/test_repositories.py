@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auth_server.oauth.models import AuthorizationCode, DeviceAuthorization, IssuedToken, OAuthClient
+from auth_server.store.models import AuthorizationCode, DeviceAuthorization, IssuedToken, OAuthClient
 from auth_server.store import Store
 from auth_server.store.hashing import hash_secret
 

@@ -10,7 +10,7 @@ import pytest
 
 from auth_server.crypto import KeyNotBound, StaleToken, make_token, verify_token
 from auth_server.crypto.keys import private_key_from_wif, wif_from_private_key
-from auth_server.crypto.tokens import format_timestamp
+from auth_server.crypto.x_auth_token import format_timestamp
 from tests.helpers.node_peer import NodePeer
 
 pytestmark = pytest.mark.interop

@@ -25,7 +25,7 @@ from auth_server.crypto import (
     parse_token,
     verify_token,
 )
-from auth_server.crypto.tokens import format_timestamp, parse_timestamp, signed_message
+from auth_server.crypto.x_auth_token import format_timestamp, parse_timestamp, signed_message
 
 PATH = "/api/auth/sign-in/sigma"
 NOW = datetime(2026, 11, 21, 23, 28, 13, 148000, tzinfo=timezone.utc).timestamp()

@@ -28,18 +28,17 @@ from auth_server.oauth.client_auth.base import (
 from auth_server.oauth.client_auth.private_key_jwt import ALGORITHMS as ASSERTION_ALGORITHMS
 from auth_server.oauth.client_auth.private_key_jwt import PrivateKeyJWTMethod
 from auth_server.oauth.client_auth.public import NoneMethod
-from auth_server.oauth.client_auth.secret import ClientSecretBasic, ClientSecretPost, new_client_secret
+from auth_server.oauth.client_auth.secret import ClientSecretBasic, ClientSecretPost
 from auth_server.oauth.client_auth.x_auth_token import XAuthTokenMethod
 from auth_server.oauth.clients import active_client
 from auth_server.oauth.errors import OAuthError, invalid_client, invalid_request
-from auth_server.oauth.models import PUBLIC, X_AUTH_TOKEN
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import PUBLIC, X_AUTH_TOKEN, OAuthClient
 from auth_server.store.oauth import ClientRepository
 
 __all__ = [
     "ASSERTION_ALGORITHMS", "ClientAuthMethod", "ClientAuthenticator", "ClientRequest",
     "METHOD_FACTORIES", "MethodDeps", "TokenVerifier", "XAuthTokenMethod", "confidential",
-    "new_client_secret", "registered_for",
+    "registered_for",
 ]
 
 MethodFactory = Callable[[MethodDeps], ClientAuthMethod]

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from auth_server.crypto import AuthToken
 from auth_server.oauth.clients import active_client
 from auth_server.oauth.errors import invalid_client
-from auth_server.oauth.models import SECRET_METHODS, OAuthClient
+from auth_server.store.models import SECRET_METHODS, OAuthClient
 from auth_server.store.oauth import ClientRepository
 
 #: ``WWW-Authenticate`` of a failed attempt, by the method the client tried or is registered for

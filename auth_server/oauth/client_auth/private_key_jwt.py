@@ -24,8 +24,7 @@ from joserfc.jwk import KeySet
 from auth_server.oauth.client_auth.base import ClientRequest, MethodDeps, registered_for
 from auth_server.oauth.clients import CLIENT_ASSERTION_ALGS, validate_jwks
 from auth_server.oauth.errors import invalid_client, invalid_request
-from auth_server.oauth.models import PRIVATE_KEY_JWT
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import PRIVATE_KEY_JWT, OAuthClient
 
 # RFC 9864 prefers "Ed25519" to "EdDSA"; both name the same signatures and clients still send EdDSA.
 warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)

@@ -4,8 +4,7 @@ nothing; PKCE (S256, mandatory for every client) binds its code to the app insta
 from __future__ import annotations
 
 from auth_server.oauth.client_auth.base import ClientRequest, MethodDeps, registered_for
-from auth_server.oauth.models import PUBLIC
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import PUBLIC, OAuthClient
 
 
 class NoneMethod:

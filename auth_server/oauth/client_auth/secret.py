@@ -14,17 +14,8 @@ from urllib.parse import unquote_plus
 
 from auth_server.oauth.client_auth.base import CHALLENGES, ClientRequest, MethodDeps, registered_for
 from auth_server.oauth.errors import invalid_client
-from auth_server.oauth.secrets import hash_secret, new_credential
-from auth_server.oauth.models import OAuthClient
-
-SECRET_BYTES = 32
-
-
-def new_client_secret() -> tuple[str, str]:
-    """A fresh secret and the hash to store: ``(secret, secret_hash)``."""
-    secret = new_credential(SECRET_BYTES)
-    return secret, hash_secret(secret)
-
+from auth_server.oauth.credentials import hash_secret
+from auth_server.store.models import OAuthClient
 
 def secret_matches(client: OAuthClient, secret: str, now: float) -> bool:
     """Constant-time check of ``secret`` against the client's current and (unexpired) previous secret."""

@@ -7,8 +7,7 @@ from auth_server.crypto import TokenError
 from auth_server.oauth.client_auth.base import ClientRequest, MethodDeps, registered_for
 from auth_server.oauth.clients import authenticate_client
 from auth_server.oauth.errors import invalid_client
-from auth_server.oauth.models import X_AUTH_TOKEN
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import X_AUTH_TOKEN, OAuthClient
 
 
 class XAuthTokenMethod:

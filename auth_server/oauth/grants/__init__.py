@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.grants import authorization_code, device_code, refresh_token
-from auth_server.oauth.models import OAuthClient
+from auth_server.store.models import OAuthClient
 
 Exchange = Callable[[ProviderContext, OAuthClient, Mapping[str, str]], dict[str, Any]]
 

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from auth_server.oauth import pkce
-from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
-from auth_server.oauth.secrets import hash_secret
-from auth_server.oauth.models import OAuthClient
+from auth_server.oauth.credentials import hash_secret
+from auth_server.store.models import OAuthClient
 
 GRANT_TYPE = "authorization_code"
 

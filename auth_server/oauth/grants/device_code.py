@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
 from auth_server.oauth.scopes import format_scope, parse_scope
-from auth_server.oauth.secrets import hash_secret, new_credential, new_user_code, normalize_user_code
-from auth_server.oauth.models import DeviceAuthorization, OAuthClient
+from auth_server.oauth.credentials import hash_secret, new_credential, new_user_code, normalize_user_code
+from auth_server.store.models import DeviceAuthorization, OAuthClient
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auth_server.oauth.context import ProviderContext
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_grant, required
 from auth_server.oauth.issuer import TokenGrant, issue_tokens
 from auth_server.oauth.scopes import covers, format_scope, parse_scope
-from auth_server.oauth.secrets import hash_secret
-from auth_server.oauth.models import OAuthClient
+from auth_server.oauth.credentials import hash_secret
+from auth_server.store.models import OAuthClient
 
 GRANT_TYPE = "refresh_token"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth_server.oauth.models import IssuedToken
+from auth_server.store.models import IssuedToken
 from auth_server.store.engine import Connection, Engine, fetch_one, purge_batch
 
 

@@ -21,6 +21,16 @@ def new_credential(nbytes: int = 32) -> str:
 
 
 # RFC 8628 section 6.1: user codes from a small alphabet without look-alike characters.
+#: a client secret's bytes of randomness (256 bits)
+SECRET_BYTES = 32
+
+
+def new_client_secret() -> tuple[str, str]:
+    """A fresh client secret and the hash to store: ``(secret, secret_hash)``."""
+    secret = new_credential(SECRET_BYTES)
+    return secret, hash_secret(secret)
+
+
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 
 
