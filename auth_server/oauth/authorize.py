@@ -37,8 +37,18 @@ class AuthorizationRequest:
 
     @property
     def redirect_host(self) -> str:
+        """Where the answer goes, as the consent page names it: ``host[:port]`` only (never a
+        user name, which could read as another site), or an app's own scheme."""
         parts = urlsplit(self.redirect_uri)
-        return parts.netloc or parts.scheme
+        host = parts.hostname
+        if not host:
+            return parts.scheme
+        host = f"[{host}]" if ":" in host else host
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        return f"{host}:{port}" if port else host
 
     def redirect(self, **params: str | None) -> str:
         """``redirect_uri`` with ``params`` (and ``state``) added to its query."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import secrets
+import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from auth_server.crypto import BadPubkey, parse_pubkey
+from auth_server.display import clean_name
 from auth_server.oauth.errors import OAuthError, invalid_client
 from auth_server.store.models import AUTH_METHODS, PRIVATE_KEY_JWT, SECRET_METHODS, X_AUTH_TOKEN, OAuthClient
 from auth_server.store.oauth import ClientRepository
@@ -20,6 +23,9 @@ if TYPE_CHECKING:
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 #: schemes a browser would run or read locally instead of navigating to an app
 _DANGEROUS_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about"})
+#: RFC 3986 2.2/2.3: unreserved, reserved and '%' (for escapes); nothing else may appear in a URI
+_URI_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]@!$&'()*+,;=%")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 #: asymmetric algorithms accepted for ``private_key_jwt`` client assertions
 CLIENT_ASSERTION_ALGS: tuple[str, ...] = ("ES256", "RS256", "EdDSA")
 
@@ -32,11 +38,23 @@ def is_loopback(host: str | None) -> bool:
 def validate_redirect_uri(uri: str, *, web_only: bool = False) -> str:
     """An absolute URI without a fragment (RFC 6749 3.1.2); http only for loopback hosts.
 
+    Only the characters RFC 3986 allows, so the URI means one thing to every parser: a
+    backslash (``http://evil.example\\@localhost/cb`` is loopback to one parser and
+    evil.example to a browser), whitespace, controls (a CR/LF would split the Location
+    header) and a malformed ``%`` escape are refused, and so is userinfo, which makes
+    ``https://bank.example@evil.example/cb`` read as the bank on a consent page.
     ``web_only`` (dynamic registration) allows only https and loopback http; otherwise an
     app's own scheme (``com.example.app:/cb``) is allowed, never one a browser runs itself
     (``javascript:``, ``data:``, ...).
     """
+    bad = next((ch for ch in uri if ch not in _URI_CHARACTERS), None)
+    if bad is not None:
+        raise ValueError(f"redirect URI may hold only the characters RFC 3986 allows, not {bad!r}: {uri!r}")
+    if _BAD_ESCAPE.search(uri):
+        raise ValueError(f"redirect URI has a '%' that is not followed by two hex digits: {uri!r}")
     parts = urlsplit(uri)
+    if "@" in parts.netloc:
+        raise ValueError(f"redirect URI must not carry a user name or password before the host: {uri!r}")
     scheme = parts.scheme.lower()
     if not scheme or not (parts.netloc or scheme not in ("http", "https")):
         raise ValueError(f"redirect URI must be absolute: {uri!r}")
@@ -114,8 +132,9 @@ def new_client(
     method = auth_method or X_AUTH_TOKEN
     if method not in AUTH_METHODS:
         raise ValueError(f"auth method must be one of {', '.join(AUTH_METHODS)}")
-    if not name.strip():
-        raise ValueError("name must not be empty")
+    shown_name = clean_name(name)  # what every page will show: no bidi, zero-width or control characters
+    if not shown_name:
+        raise ValueError("name must not be empty (it needs visible characters)")
     if not redirect_uris:
         raise ValueError("at least one redirect URI is required")
     uris = tuple(dict.fromkeys(validate_redirect_uri(u, web_only=web_only) for u in redirect_uris))
@@ -142,7 +161,7 @@ def new_client(
         raise ValueError("jwks and jwks_uri are only for private_key_jwt clients")
     return OAuthClient(
         client_id=client_id or "sigil_" + secrets.token_urlsafe(12),
-        name=name.strip(),
+        name=shown_name,
         redirect_uris=uris,
         member_pubkey=pubkey,
         owner_bap_id=owner_bap_id,

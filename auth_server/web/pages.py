@@ -9,6 +9,7 @@ from typing import Any
 import bottle
 
 from auth_server.config import origin_of
+from auth_server.display import shown_text
 from auth_server.oauth.authorize import RedirectableError
 from auth_server.oauth.errors import OAuthError
 from auth_server.oauth.scopes import SCOPE_DESCRIPTIONS
@@ -29,13 +30,20 @@ PAGE_HEADERS = {
 }
 
 
+def _shown_html(value: str) -> str:
+    """How every ``{{value}}`` of every page is written: invisible characters removed
+    (:func:`~auth_server.display.shown_text`), then HTML-escaped."""
+    return bottle.html_escape(shown_text(value))
+
+
 def render(name: str, status: int = 200, **values: Any) -> bottle.HTTPResponse:
     """A server-rendered page (bottle SimpleTemplate, auto-escaped) with the page headers.
 
     The Content-Security-Policy allows this server's own script and styles only, and
     network access to this server plus the local signer (``signer_url``, sign-in page).
     """
-    html = bottle.template(name, template_lookup=[str(TEMPLATES)], static=STATIC_PREFIX, **values)
+    html = bottle.template(name, template_lookup=[str(TEMPLATES)], static=STATIC_PREFIX,
+                           template_settings={"escape_func": _shown_html}, **values)
     headers = dict(PAGE_HEADERS)
     headers["Content-Type"] = "text/html; charset=utf-8"
     connect = " ".join(["'self'"] + ([origin_of(values["signer_url"])] if values.get("signer_url") else []))

@@ -24,7 +24,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("package_roots", ("=auth_server", "=signer_app")),  # the packages' __init__: the version only
     ("outages", ("auth_server.outages",)),  # StoreUnavailable: raised by the store, answered by web and CLI
     ("crypto", ("auth_server.crypto",)),
-    ("client_input", ("auth_server.json_input", "auth_server.client_errors")),
+    ("client_input", ("auth_server.json_input", "auth_server.client_errors", "auth_server.display")),
     ("paths", ("auth_server.paths",)),  # where files live and which engine a database target names
     ("basics", ("auth_server.counters", "auth_server.forwarded", "auth_server.extensions")),
     ("records", ("auth_server.store.models",)),  # the store's row types: every layer above reads them

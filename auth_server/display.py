@@ -1,0 +1,34 @@
+"""Text that came from outside, made safe to show a person.
+
+A client's name, a user's name or a redirect URI's host is chosen by whoever registered it.
+HTML escaping stops markup; it does not stop characters that change what a reader sees
+without being seen themselves: a right-to-left override turns ``Acme Bank \\u202egnp.exe``
+into "Acme Bank exe.png", zero-width characters make two different names look the same, and
+control characters break lines or logs. :func:`shown_text` removes them all (Unicode
+categories Cc and Cf, keeping tab and newline), so every page and every stored name shows
+only the characters a reader can see.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+#: the whitespace controls a page may keep (they render as ordinary spaces or breaks)
+_KEPT_CONTROLS = frozenset("\t\n")
+#: the longest client name kept at registration; a page shows no more than this
+MAX_NAME_LENGTH = 100
+
+
+def shown_text(value: str) -> str:
+    """``value`` without control, format (bidi, zero-width) and other invisible characters."""
+    if value.isascii() and value.isprintable():
+        return value  # the common case, without a per-character walk
+    return "".join(ch for ch in value
+                   if ch in _KEPT_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+
+
+def clean_name(value: str, max_length: int = MAX_NAME_LENGTH) -> str:
+    """A display name as stored: visible characters only, whitespace collapsed, at most
+    ``max_length`` characters; empty when nothing visible is left."""
+    visible = " ".join(shown_text(value).split())
+    return visible[:max_length].rstrip()
