@@ -36,12 +36,13 @@ def scope_lines(scopes: tuple[str, ...]) -> str:
 
 
 def headline(request: ApprovalRequest) -> str:
-    who = request.app_name or request.host or "A local program"
+    """The dialog's first line names only what Sigil verified (the requesting origin's host):
+    the app's name is whatever the page claims, so it is shown below it as "calls itself"."""
+    who = request.host or "A local program"
     if request.kind == "grant":
         return f"{who} asks for access"
     if request.kind == "sign-in":
-        where = request.host or "a server"
-        return f"Sign in to {request.app_name} through {where}?" if request.app_name else f"Sign in to {where}?"
+        return f"Sign in through {request.host or 'a server'}?"
     return f"{who} asks for a signature"
 
 
@@ -79,7 +80,7 @@ class ApprovalDialog(QDialog):
         origin = request.origin or "none (a program on this computer, not a web page)"
         form.addRow(label("Site", "muted"), self._value(origin))
         if request.app_name:
-            form.addRow(label("App", "muted"), self._value(request.app_name))
+            form.addRow(label("Calls itself", "muted"), self._value(request.app_name))
         if request.claimed_host and request.claimed_host != request.host:
             form.addRow(label("Says it is", "muted"), self._value(request.claimed_host))
         if request.kind == "grant":

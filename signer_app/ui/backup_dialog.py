@@ -8,6 +8,8 @@ Done, Escape or the window's close button).
 
 from __future__ import annotations
 
+from html import escape
+
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -142,7 +144,7 @@ class BackupDialog(QDialog):
             columns = 2 if len(words) <= 12 else 3
             rows = -(-len(words) // columns)
             for i, word in enumerate(words):
-                cell = label(f"<span style='color:#9ca3af'>{i + 1:>2}.</span>&nbsp;&nbsp;<b>{word}</b>")
+                cell = label(f"<span style='color:#9ca3af'>{i + 1:>2}.</span>&nbsp;&nbsp;<b>{escape(word)}</b>", rich=True)
                 self._add_secret_label(cell, i % rows, i // rows)
         else:
             cell = label(" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)), "mono", wrap=True)

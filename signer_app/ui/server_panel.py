@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QWidget
 
@@ -42,15 +44,15 @@ class ServerPanel(QWidget):
         self.url_field = CopyField("URL")
         s.addWidget(self.url_field)
         figures = QHBoxLayout()
-        self.clients_label = label("", "muted")
-        self.users_label = label("", "muted")
-        self.sessions_label = label("", "muted")
+        self.clients_label = label("", "muted", rich=True)
+        self.users_label = label("", "muted", rich=True)
+        self.sessions_label = label("", "muted", rich=True)
         for w in (self.clients_label, self.users_label, self.sessions_label):
             figures.addWidget(w)
         figures.addStretch(1)
         s.addLayout(figures)
         s.addWidget(label("Registered clients", "muted"))
-        self.clients_list = label("", wrap=True)
+        self.clients_list = label("", wrap=True, rich=True)  # names escaped in refresh()
         s.addWidget(self.clients_list)
         s.addStretch(1)
         self.error = label("", "error", wrap=True)
@@ -88,7 +90,7 @@ class ServerPanel(QWidget):
         self.register_button = button("Register", "primary", self.register)
         row.addWidget(self.register_button)
         r.addLayout(row)
-        self.register_result = label("", "ok", wrap=True)
+        self.register_result = label("", "ok", wrap=True, rich=True)  # values escaped in register()
         self.register_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         r.addWidget(self.register_result)
         r.addStretch(1)
@@ -118,7 +120,7 @@ class ServerPanel(QWidget):
         self.users_label.setText(f"<b>{stats.users}</b> users")
         self.sessions_label.setText(f"<b>{stats.sessions}</b> sessions")
         clients = self.server.clients()
-        self.clients_list.setText("<br>".join(f"<b>{c.name}</b> <span style='color:#6b7280'>{c.client_id} · {c.auth_method}</span>"
+        self.clients_list.setText("<br>".join(f"<b>{escape(c.name)}</b> <span style='color:#6b7280'>{escape(c.client_id)} · {escape(c.auth_method)}</span>"
                                               for c in clients) or "<span style='color:#6b7280'>none yet</span>")
         if not self.error.text() and self.server.last_error:
             self.error.setText(self.server.last_error)
@@ -151,15 +153,15 @@ class ServerPanel(QWidget):
                 auth_method=method, jwks_uri=self.jwks_uri_edit.text().strip() if method == "private_key_jwt" else None)
         except (ValueError, EmbeddedServerError) as exc:
             self.register_result.setObjectName("error")
-            self.register_result.setText(str(exc))
+            self.register_result.setText(escape(str(exc)))
         except Exception as exc:  # store missing or unreadable: say so, keep the app running
             self.register_result.setObjectName("error")
             self.register_result.setText(f"Could not register the client ({type(exc).__name__}).")
         else:
             self.register_result.setObjectName("ok")
-            text = f"Registered ({client.auth_method}). client_id: <b>{client.client_id}</b>"
+            text = f"Registered ({escape(client.auth_method)}). client_id: <b>{escape(client.client_id)}</b>"
             if client.client_secret:
-                text += (f"<br>client_secret: <b>{client.client_secret}</b><br>Copy it into the app now: "
+                text += (f"<br>client_secret: <b>{escape(client.client_secret)}</b><br>Copy it into the app now: "
                          "it is shown this once (the server keeps only a hash).")
             self.register_result.setText(text)
             self.name_edit.clear()

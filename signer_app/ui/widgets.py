@@ -18,8 +18,17 @@ from PySide6.QtWidgets import (
 )
 
 
-def label(text: str, name: str = "", wrap: bool = False) -> QLabel:
-    widget = QLabel(text)
+def label(text: str, name: str = "", wrap: bool = False, rich: bool = False) -> QLabel:
+    """A QLabel that shows ``text`` literally unless ``rich`` is asked for.
+
+    QLabel's default (AutoText) renders anything that looks like HTML as rich text, so a
+    site could pass an app name such as ``<font color=green>Verified</font><!--`` and
+    restyle or hide what the user reads. Every label here is PlainText by default; the
+    few that use markup pass ``rich=True`` and must :func:`html.escape` outside values.
+    """
+    widget = QLabel()
+    widget.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    widget.setText(text)
     if name:
         widget.setObjectName(name)
     widget.setWordWrap(wrap)

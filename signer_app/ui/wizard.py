@@ -3,6 +3,8 @@ choose the unlock passphrase (strength shown), name the first identity."""
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QStackedWidget,
@@ -216,7 +218,7 @@ class FirstRunWizard(QStackedWidget):
             widget.deleteLater()
         self.word_labels = []
         for i, word in enumerate(words):
-            cell = label(f"<span style='color:#9ca3af'>{i + 1:>2}.</span>&nbsp;&nbsp;<b>{word}</b>")
+            cell = label(f"<span style='color:#9ca3af'>{i + 1:>2}.</span>&nbsp;&nbsp;<b>{escape(word)}</b>", rich=True)
             cell.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
             self.words_grid.addWidget(cell, i % 6, i // 6)
             self.word_labels.append(cell)

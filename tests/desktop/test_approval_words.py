@@ -81,7 +81,7 @@ def test_a_sign_in_names_site_app_and_identity(qtbot, window, presenter, api, ct
                                                  "bapId": work.bap_id}, {"Origin": "http://127.0.0.1:4100"})
     dialog = wait_dialog(qtbot, presenter)
     words = texts(dialog)
-    assert "Sign in to Demo app through 127.0.0.1:4100?" in words
+    assert "Sign in through 127.0.0.1:4100?" in words and "Demo app" in words
     assert "http://127.0.0.1:4100" in words
     assert dialog.selected_bap_id() == work.bap_id and "Work" in dialog.identity_combo.currentText()
     qtbot.mouseClick(dialog.approve_button, Qt.MouseButton.LeftButton)
@@ -89,3 +89,22 @@ def test_a_sign_in_names_site_app_and_identity(qtbot, window, presenter, api, ct
     answer = future.result()
     assert answer.status == 200 and answer.body["bapId"] == work.bap_id
     assert presenter.dialog is None or not presenter.dialog.isVisible()
+
+
+HOSTILE_APP = "Sigil Security Check<b></b><br><font color='green'>&#10004; Verified by Sigil</font><!--"
+
+
+@pytest.mark.parametrize("app", [HOSTILE_APP, "Acme Bank \u202egnp.exe", "A" * 400])
+def test_a_claimed_app_name_is_plain_text_below_the_true_origin(qtbot, window, presenter, api, ctx, app):
+    from PySide6.QtWidgets import QLabel
+
+    future = api.submit("POST", "/api/sign-in", {"path": "/api/auth/sign-in/sigma", "app": app},
+                        {"Origin": "https://evil.example"})
+    dialog = wait_dialog(qtbot, presenter)
+    labels = dialog.findChildren(QLabel)
+    assert all(lab.textFormat() == Qt.TextFormat.PlainText for lab in labels if lab.text())
+    assert labels and "Sign in through evil.example?" in texts(dialog)
+    if app == HOSTILE_APP:
+        assert any(lab.text() == app for lab in labels)  # the markup shown literally, never rendered
+    qtbot.mouseClick(dialog.deny_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(future.done, timeout=10000)
