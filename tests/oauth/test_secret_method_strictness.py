@@ -115,3 +115,19 @@ def test_cli_flag_stores_strictness(server: Server, browser: Browser, capsys: py
     assert main(["clients", "show", "--db", db, strict["client_id"]]) == 0
     assert "client_secret_post (strict)" in capsys.readouterr().out
     assert main([*base, "--auth-method", "none", "--strict-auth-method"]) == 2
+
+
+def test_a_failed_secret_says_nothing_about_which_client_ids_exist(server: Server) -> None:
+    """Unknown and disabled clients and a wrong secret get one identical answer."""
+    known = secret_client(server, "client_secret_basic", strict=False)
+    disabled = secret_client(server, "client_secret_basic", strict=False)
+    admin.set_client_disabled(server.store, disabled.client_id, True)
+    answers = []
+    for client_id, secret in ((known.client_id, "wrong"), ("sigil_nobody", "wrong"),
+                              (disabled.client_id, disabled.secret)):
+        raw = f"{client_id}:{secret}".encode()
+        res = server.request("POST", TOKEN_PATH, data=exchange_form("some-code"),
+                             headers={"Authorization": "Basic " + base64.b64encode(raw).decode()})
+        answers.append((res.status_code, res.headers.get("WWW-Authenticate"), res.json()))
+    assert answers[0][0] == 401 and answers[0][2]["error"] == "invalid_client"
+    assert all(answer == answers[0] for answer in answers), answers

@@ -12,8 +12,9 @@ import hmac
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
-from auth_server.oauth.client_auth.base import CHALLENGES, ClientRequest, MethodDeps, registered_for
-from auth_server.oauth.errors import invalid_client
+from auth_server.oauth.client_auth.base import CHALLENGES, ClientRequest, MethodDeps, require_method
+from auth_server.oauth.clients import active_client
+from auth_server.oauth.errors import OAuthError, invalid_client
 from auth_server.oauth.credentials import hash_secret
 from auth_server.store.models import OAuthClient
 
@@ -26,6 +27,10 @@ def secret_matches(client: OAuthClient, secret: str, now: float) -> bool:
     return current or (previous and in_grace)
 
 
+#: the one answer to failed secret authentication, whatever failed
+SECRET_REFUSED = "client authentication failed (unknown client or wrong secret)"
+
+
 class _SecretMethod:
     name = ""
     challenge: str | None = None
@@ -35,9 +40,16 @@ class _SecretMethod:
         self.clock: Callable[[], float] = deps.clock
 
     def _check(self, client_id: str | None, secret: str) -> OAuthClient:
-        client = registered_for(self.clients, client_id, self.name)
+        """The client these credentials prove. An unknown or disabled client and a wrong
+        secret are the same answer, so guessing cannot tell a live client id from a typo
+        (a client registered for another method is named as such: that is configuration)."""
+        try:
+            client = active_client(self.clients, client_id)
+        except OAuthError:
+            raise invalid_client(SECRET_REFUSED, self.challenge) from None
+        require_method(client, self.name)
         if not secret or not secret_matches(client, secret, self.clock()):
-            raise invalid_client("the client secret is wrong", self.challenge)
+            raise invalid_client(SECRET_REFUSED, self.challenge)
         return client
 
 
