@@ -106,7 +106,8 @@ def start_server(db: Path | str, workers: int, threads: int, env: dict[str, str]
             break
         match = re.search(r"listening on http://([\d.]+):(\d+)", line)
         if match:
-            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # drain
+            # the access log is off, so what the server says now is a warning or an error: pass it on
+            threading.Thread(target=lambda: [sys.stderr.write(line) for line in proc.stderr], daemon=True).start()
             return proc, match.group(1), int(match.group(2))
     proc.kill()
     raise SystemExit("server did not start")
