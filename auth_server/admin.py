@@ -10,7 +10,6 @@ and reads "now" from its clock, so tests move time instead of sleeping.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 

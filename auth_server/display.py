@@ -5,7 +5,8 @@ HTML escaping stops markup; it does not stop characters that change what a reade
 without being seen themselves: a right-to-left override turns ``Acme Bank \\u202egnp.exe``
 into "Acme Bank exe.png", zero-width characters make two different names look the same, and
 control characters break lines or logs. :func:`shown_text` removes them all (Unicode
-categories Cc and Cf, keeping tab and newline), so every page and every stored name shows
+categories Cc and Cf, and the surrogate, private-use and unassigned ones, which show as
+boxes or not at all; tab and newline are kept), so every page and every stored name shows
 only the characters a reader can see.
 """
 

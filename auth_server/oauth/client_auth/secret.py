@@ -18,6 +18,7 @@ from auth_server.oauth.errors import OAuthError, invalid_client
 from auth_server.oauth.credentials import hash_secret
 from auth_server.store.models import OAuthClient
 
+
 def secret_matches(client: OAuthClient, secret: str, now: float) -> bool:
     """Constant-time check of ``secret`` against the client's current and (unexpired) previous secret."""
     digest = hash_secret(secret)
