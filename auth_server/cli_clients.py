@@ -7,11 +7,12 @@ runs: SQLite in WAL mode lets both write, and the server reads clients per reque
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from datetime import datetime, timezone
 
-from auth_server import admin
+from auth_server import admin, team
 from auth_server.config import Settings
 from auth_server.server_commands import add_db_flag
 from auth_server.store import Store
@@ -41,6 +42,7 @@ def _describe(client: OAuthClient) -> str:
         *([f"member pubkey:  {client.member_pubkey}"] if client.member_pubkey else []),
         *([f"keys (JWKS):    {keys}"] if keys else []),
         f"owner BAP ID:   {client.owner_bap_id or '-'}",
+        f"allowed groups: {', '.join(client.allowed_groups) or 'everyone on the server'}",
         f"flags:          {', '.join(flags) or '-'}",
         f"created:        {_when(client.created_at)}",
     ]
@@ -60,13 +62,17 @@ def _read_jwks(path: str | None) -> str | None:
 def _cmd_add(args: argparse.Namespace) -> int:
     with _open(args) as store:
         try:
+            groups = team.existing_groups(store, args.allowed_group or [])  # before anything is written
             new = admin.register_client(
                 store, args.name, args.redirect_uri, args.member_pubkey, auth_method=args.auth_method,
                 jwks=_read_jwks(args.jwks_file), jwks_uri=args.jwks_uri,
                 post_logout_redirect_uris=args.post_logout_redirect_uri or [],
                 owner_bap_id=args.owner_bap_id, trusted=args.trusted, client_id=args.client_id,
                 strict_auth_method=args.strict_auth_method)
-        except ValueError as exc:  # a bad field, or the client id is taken (ClientExists)
+            if groups:
+                team.set_client_groups(store, new.client_id, groups, actor=team.cli_actor())
+                new = dataclasses.replace(new, client=admin.client(store, new.client_id))
+        except ValueError as exc:  # a bad field, the client id is taken (ClientExists), no such group
             print(f"error: {exc}", file=sys.stderr)
             return 2
     if args.json:
@@ -144,6 +150,23 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_set(args: argparse.Namespace) -> int:
+    if not args.allowed_group and not args.no_group_limit:
+        print("error: say what to change: --allowed-group G (repeatable) or --no-group-limit", file=sys.stderr)
+        return 2
+    with _open(args) as store:
+        try:
+            team.set_client_groups(store, args.client_id, [] if args.no_group_limit else args.allowed_group,
+                                   actor=team.cli_actor())
+        except team.TeamError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1 if "no client" in str(exc) else 2
+        client = admin.client(store, args.client_id)
+    assert client is not None
+    print(_describe(client))
+    return 0
+
+
 def _cmd_disable(args: argparse.Namespace) -> int:
     with _open(args) as store:
         found = admin.set_client_disabled(store, args.client_id, not args.enable)
@@ -196,6 +219,15 @@ def add_client_commands(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--trusted", action="store_true", help="skip the consent screen for this client")
     add.add_argument("--owner-bap-id", default=None, help="BAP ID of the client's owner")
     add.add_argument("--client-id", default=None, help="choose the client_id (default: random)")
+    add.add_argument("--allowed-group", action="append", default=None, metavar="G",
+                     help="only members of group G may use the app (repeatable; default: everyone)")
+
+    change = command("set", "change a client: which groups may use it", _cmd_set)
+    change.add_argument("client_id")
+    limit = change.add_mutually_exclusive_group()
+    limit.add_argument("--allowed-group", action="append", default=None, metavar="G",
+                       help="only members of group G may use the app (repeatable; replaces the list)")
+    limit.add_argument("--no-group-limit", action="store_true", help="everyone on the server may use the app")
 
     rotate = command("rotate-secret", "give a secret client a new secret (printed once)", _cmd_rotate_secret)
     rotate.add_argument("client_id")

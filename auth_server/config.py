@@ -39,7 +39,13 @@ class Settings:
     # sign-in
     require_challenge: bool = False
     challenge_seconds: float = 120.0
-    disable_implicit_sign_up: bool = False
+    disable_implicit_sign_up: bool = False  # the old switch: True means sign_up="closed"
+    # who may make an account (auth_server/signin.py): "open" (any key), "invite" (an invitation
+    # or an identity an administrator let in), "closed" (only identities let in ahead of time)
+    sign_up: str = "open"
+    # invitation codes tried (sign-ins carrying one, invite pages opened) per address and window
+    invite_guess_window_seconds: float = 600.0
+    invite_guesses_per_ip: int = 20
     trusted_origins: list[str] = field(default_factory=list)
     # reverse proxies (addresses or CIDR networks) whose X-Forwarded-For/-Proto are believed
     # (auth_server/forwarded.py); from any other peer those headers are ignored
@@ -100,6 +106,10 @@ class Settings:
             raise ValueError("workers must be 1 or more")
         if not self.head_timeout_seconds > 0:
             raise ValueError("head_timeout_seconds (SIGIL_HEAD_TIMEOUT_SECONDS) must be positive")
+        if self.sign_up not in SIGN_UP_MODES:
+            raise ValueError(f"sign_up (SIGIL_SIGN_UP) must be one of {', '.join(SIGN_UP_MODES)}")
+        if self.disable_implicit_sign_up:
+            self.sign_up = "closed"
         if self.dynamic_registration not in REGISTRATION_MODES:
             raise ValueError(f"dynamic_registration must be one of {', '.join(REGISTRATION_MODES)}")
         if not self.base_url:
@@ -153,6 +163,7 @@ class Settings:
 
 
 REGISTRATION_MODES = ("off", "token", "public")
+SIGN_UP_MODES = ("open", "invite", "closed")
 
 
 def origin_of(url: str) -> str:
@@ -208,6 +219,9 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "require_challenge": ("SIGIL_REQUIRE_CHALLENGE", _bool),
     "challenge_seconds": ("SIGIL_CHALLENGE_SECONDS", float),
     "disable_implicit_sign_up": ("SIGIL_DISABLE_IMPLICIT_SIGN_UP", _bool),
+    "sign_up": ("SIGIL_SIGN_UP", str),
+    "invite_guess_window_seconds": ("SIGIL_INVITE_GUESS_WINDOW_SECONDS", float),
+    "invite_guesses_per_ip": ("SIGIL_INVITE_GUESSES_PER_IP", int),
     "trusted_origins": ("SIGIL_TRUSTED_ORIGINS", _list),
     "trusted_proxies": ("SIGIL_TRUSTED_PROXIES", _list),
     "rate_limit_enabled": ("SIGIL_RATE_LIMIT", _bool),

@@ -1,4 +1,5 @@
-"""``sigil-server serve | migrate | users | sessions | db``: run and administer the server.
+"""``sigil-server serve | migrate | sessions | db``: run and administer the server (the team's
+commands, ``users | groups | audit``, are in :mod:`auth_server.cli_users`).
 
 Every ``serve`` flag can also come from an environment variable (``SIGIL_HOST``,
 ``SIGIL_PORT``, ``SIGIL_DB``, ``SIGIL_BASE_URL``, ...; see :data:`auth_server.config.ENV_VARS`);
@@ -41,7 +42,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             rate_limit_enabled=False if args.no_rate_limit else None,
             log_requests=False if args.quiet else None,
             trusted_origins=args.trusted_origin or None,
-            trusted_proxies=args.trusted_proxy or None,
+            trusted_proxies=args.trusted_proxy or None, sign_up=args.sign_up,
         )
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -90,21 +91,6 @@ def _cmd_db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_users_list(args: argparse.Namespace) -> int:
-    store, _ = _open_store(args)
-    with store:
-        store.migrate()
-        users = admin.users(store, limit=args.limit, offset=args.offset)
-    if args.json:
-        print(json.dumps([u.to_json(subscription=True) for u in users], indent=2))
-        return 0
-    if not users:
-        print("no users")
-    for user in users:
-        print(f"{user.id}  {user.pubkey}  {user.name}  {user.bap_id or '-'}")
-    return 0
-
-
 def _cmd_sessions_revoke(args: argparse.Namespace) -> int:
     store, _ = _open_store(args)
     with store:
@@ -132,6 +118,9 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
                        help="request threads per worker, or 0 to serve requests on the I/O loop (env SIGIL_THREADS; default 8)")
     serve.add_argument("--workers", type=int, default=None,
                        help="processes serving the port, to use several cores (env SIGIL_WORKERS; default 1)")
+    serve.add_argument("--sign-up", choices=("open", "invite", "closed"), default=None,
+                       help="who may make an account: any key (open, the default), an invitation or an identity "
+                            "let in ahead of time (invite), only identities let in (closed) (env SIGIL_SIGN_UP)")
     serve.add_argument("--no-rate-limit", action="store_true", help="turn sign-in rate limits off (benchmarks; env SIGIL_RATE_LIMIT=0)")
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines (env SIGIL_LOG_REQUESTS=0)")
     add_db_flag(serve)
@@ -140,15 +129,6 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     add_db_flag(migrate)
     migrate.set_defaults(handler=_cmd_migrate)
-
-    users = sub.add_parser("users", help="inspect users")
-    users_sub = users.add_subparsers(dest="users_command", required=True)
-    users_list = users_sub.add_parser("list", help="list users (id, pubkey, name, BAP ID)")
-    users_list.add_argument("--limit", type=int, default=1000)
-    users_list.add_argument("--offset", type=int, default=0)
-    users_list.add_argument("--json", action="store_true", help="print JSON")
-    add_db_flag(users_list)
-    users_list.set_defaults(handler=_cmd_users_list)
 
     sessions = sub.add_parser("sessions", help="manage sessions")
     sessions_sub = sessions.add_subparsers(dest="sessions_command", required=True)

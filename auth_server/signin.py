@@ -7,7 +7,14 @@ not; ``auth_server/web/signin.py`` is the HTTP glue.
 The real client (``signIn.sigma({authToken})``) posts ``{}`` and signs without a body
 hash, so that is what plain sign-in verifies. A client that first fetches a challenge
 posts ``{"challenge": ...}`` signed *with* the body hash, which binds its token to this
-server and this moment; ``require_challenge`` makes that mandatory.
+server and this moment; ``require_challenge`` makes that mandatory. A sign-in that
+carries an invitation (``{"invite": code}``) must be signed with the body hash too: an
+invitation in a body the token does not cover is refused, so a code cannot be lifted
+into someone else's signed request.
+
+Who may make an account is ``settings.sign_up``: ``open`` (any key), ``invite`` (an
+invitation, or a BAP identity an administrator let in ahead of time) or ``closed`` (only
+identities let in ahead of time). A disabled account is refused whatever it carries.
 
 A refused sign-in leaves no trace in the database: everything slow or refusable happens
 before one write transaction, and inside it the challenge is spent, the token claimed
@@ -23,7 +30,7 @@ from auth_server.request_token import ReplayedToken, replay_expiry, verify_reque
 from auth_server.config import Settings, effective_origin, is_trusted_origin
 from auth_server.crypto import address_from_pubkey
 from auth_server.ratelimit import RateLimiter
-from auth_server.store import Store, User
+from auth_server.store import Store, User, hash_secret
 from auth_server.store.sessions import new_token
 from auth_server.store.signins import SignInRecord, SignInRefused
 from auth_server.store.users import new_id
@@ -32,6 +39,15 @@ SIGN_IN_PATH = "/api/auth/sign-in/sigma"
 CHALLENGE_PATH = "/api/auth/sigma/challenge"
 BAP_CACHE_TTL = 3600.0
 MAX_USER_AGENT = 512
+MAX_INVITE_LENGTH = 128
+
+#: what a key with no account is told, per sign-up mode: how to get in
+SIGN_UP_REFUSALS = {
+    "invite": "this server lets new people in by invitation only: ask its administrator for an invite link",
+    "closed": "this server takes no new sign-ups: ask its administrator to add your key "
+              "(sigil-server users add --pubkey <your public key>)",
+}
+DISABLED_MESSAGE = "this account is disabled on this server: ask its administrator"
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,8 @@ class SignIn:
         window = settings.rate_limit_window_seconds
         self.ip_limiter = RateLimiter.from_settings(settings, "ip", settings.rate_limit_per_ip, window)
         self.key_limiter = RateLimiter.from_settings(settings, "pubkey", settings.rate_limit_per_pubkey, window)
+        self.invite_limiter = RateLimiter.from_settings(settings, "invite", settings.invite_guesses_per_ip,
+                                                        settings.invite_guess_window_seconds)
 
     def challenge(self, client_ip: str) -> tuple[str, int]:
         """A single-use challenge and its lifetime in seconds."""
@@ -59,6 +77,10 @@ class SignIn:
         now = self.settings.clock()
         nonce = self.store.challenges.issue(now, now + self.settings.challenge_seconds)
         return nonce, int(self.settings.challenge_seconds)
+
+    def _refused(self, now: float, pubkey: str, reason: str) -> None:
+        """Put a sign-in refused for who the key is (not for a bad token) in the audit log."""
+        self.store.audit.record(now, f"key:{pubkey}", "signin.refused", pubkey, reason=reason)
 
     def resolve_bap_id(self, user_id: str, pubkey: str) -> str | None:
         """The BAP ID of ``pubkey`` through ``settings.resolve_bap_id``, cached per pubkey."""
@@ -79,9 +101,16 @@ class SignIn:
             raise ApiError(403, "INVALID_ORIGIN", "Invalid origin")
         data = json_object(body)
         nonce = data.get("challenge")
-        if nonce is not None:
-            if not isinstance(nonce, str) or len(nonce) > 256:
-                raise ApiError(400, "BAD_REQUEST", "challenge must be a string")
+        invite = data.get("invite")
+        if nonce is not None and (not isinstance(nonce, str) or len(nonce) > 256):
+            raise ApiError(400, "BAD_REQUEST", "challenge must be a string")
+        if invite is not None:
+            if not isinstance(invite, str) or not 0 < len(invite) <= MAX_INVITE_LENGTH:
+                raise ApiError(400, "BAD_REQUEST", "invite must be an invitation code")
+            self.invite_limiter.check(client_ip, "address")
+        if nonce is not None or invite is not None:
+            # the token must cover this exact body: a challenge or an invitation in a body it
+            # does not cover fails here (BODY_MISMATCH)
             token = verify_request_token(header, SIGN_IN_PATH, body, settings, store, claim=False)
         elif settings.require_challenge:
             raise ApiError(401, "CHALLENGE_REQUIRED",
@@ -95,10 +124,20 @@ class SignIn:
 
         now = settings.clock()
         user = store.users.get_by_pubkey(token.pubkey)
-        if user is None and settings.disable_implicit_sign_up:
-            raise ApiError(403, "SIGN_UP_DISABLED", "no account for this key, and sign-up is disabled")
+        if user is not None and user.disabled:
+            self._refused(now, token.pubkey, "account_disabled")
+            raise ApiError(403, "ACCOUNT_DISABLED", DISABLED_MESSAGE)
+        if invite is not None and settings.sign_up == "closed":
+            self._refused(now, token.pubkey, "sign_up_closed")
+            raise ApiError(403, "SIGN_UP_DISABLED", "this server accepts no invitations: " + SIGN_UP_REFUSALS["closed"])
         user_id = user.id if user is not None else new_id()
         bap_id = self.resolve_bap_id(user_id, token.pubkey)
+        admitted = None
+        if user is None and bap_id is not None:
+            admitted = store.invitations.admitted(bap_id)
+        if user is None and invite is None and admitted is None and settings.sign_up != "open":
+            self._refused(now, token.pubkey, "sign_up_disabled")
+            raise ApiError(403, "SIGN_UP_DISABLED", SIGN_UP_REFUSALS[settings.sign_up])
         # The body is not signed, so a bapId in it is only a claim: it must name the identity
         # of the key that signed, or anyone could sign in with their own key and carry a
         # victim's BAP ID into the session, the id_token and userinfo.
@@ -112,12 +151,22 @@ class SignIn:
             now=now, replay_key=token.replay_key, replay_expires_at=replay_expiry(token, settings), challenge=nonce,
             pubkey=token.pubkey, user=user, new_user_id=user_id, new_user_name=name, bap_id=bap_id,
             session_expires_at=now + settings.session_seconds, ip_address=client_ip, user_agent=user_agent,
-            subscription=settings.enable_subscription)
+            subscription=settings.enable_subscription,
+            invite_code_hash=hash_secret(invite) if invite is not None else None,
+            admitted_bap_id=admitted.bap_id if admitted is not None else None,
+            admission_required=settings.sign_up != "open")
         try:
             user, session = store.signins.record(record, session_token)
         except SignInRefused as refused:
             if refused.reason == "replayed":
                 raise ReplayedToken("token was already used") from None
+            if refused.reason == "invalid_invite":
+                raise ApiError(403, "INVALID_INVITE",
+                               "this invitation is unknown, used up, expired or revoked: ask for a new link") from None
+            if refused.reason == "disabled":
+                raise ApiError(403, "ACCOUNT_DISABLED", DISABLED_MESSAGE) from None
+            if refused.reason == "not_admitted":
+                raise ApiError(403, "SIGN_UP_DISABLED", SIGN_UP_REFUSALS[settings.sign_up]) from None
             raise ApiError(401, "INVALID_CHALLENGE", "challenge is unknown, used or expired") from None
         tier = session.subscription_tier
         return SignedIn(session_token, user, tier)

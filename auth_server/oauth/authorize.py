@@ -157,9 +157,20 @@ class Authorizer:
         granted = self.ctx.store.consents.get(user_id, request.client.client_id)
         return granted is None or not covers(granted, request.scopes)
 
+    def ensure_allowed(self, request: AuthorizationRequest, user_id: str) -> None:
+        """A user outside every group the client allows is sent back with ``access_denied``
+        (the client and redirect URI are valid, so OIDC says redirect), before any consent."""
+        if not request.client.allowed_groups:
+            return
+        profile = self.ctx.users.profile(user_id)
+        if profile is None or not request.client.admits(profile.get("groups", ())):
+            raise RedirectableError(request, OAuthError(
+                "access_denied", f"this account is not in a group allowed to use {request.client.name}"))
+
     def approve(self, request: AuthorizationRequest, user_id: str, bap_id: str | None, auth_time: int | None,
                 remember: bool = True) -> str:
         """Issue a code for an approved request; return the redirect location."""
+        self.ensure_allowed(request, user_id)
         store = self.ctx.store
         now = self.ctx.clock()
         if remember and not request.client.trusted:

@@ -28,7 +28,9 @@ def introspect(ctx: ProviderContext, client: OAuthClient, value: str | None, hin
     if (token is None or token.client_id != client.client_id or token.revoked or token.rotated
             or now > token.expires_at):
         return {"active": False}
-    profile = ctx.users.profile(token.user_id) or {}
+    profile = ctx.users.profile(token.user_id)
+    if profile is None:  # the user is gone or disabled
+        return {"active": False}
     answer: dict[str, Any] = {
         "active": True,
         "scope": token.scope,

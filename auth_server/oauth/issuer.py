@@ -31,6 +31,8 @@ class TokenGrant:
     auth_time: int | None = None
     nonce: str | None = None
     with_refresh: bool = False
+    #: the client's allowed groups (empty: anyone); a user outside them gets no tokens
+    allowed_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,14 @@ def wants_refresh(ctx: ProviderContext, scope: str) -> bool:
 
 
 def issue_tokens(ctx: ProviderContext, grant: TokenGrant, now: float) -> IssuedTokens:
-    """New tokens for ``grant`` (nothing stored yet); ``invalid_grant`` if the user is gone."""
+    """New tokens for ``grant`` (nothing stored yet); ``invalid_grant`` if the user is gone or
+    disabled, or no longer in a group the client allows (checked at every grant, so a user
+    taken out of the group loses refresh)."""
     profile = ctx.users.profile(grant.user_id)
     if profile is None:
-        raise invalid_grant("the user of this grant no longer exists")
+        raise invalid_grant("the user of this grant no longer exists or is disabled")
+    if grant.allowed_groups and set(grant.allowed_groups).isdisjoint(profile.get("groups", ())):
+        raise invalid_grant("the user is not in a group allowed to use this app")
     config = ctx.config
     scopes = grant.scope.split()
     access_value = new_credential()

@@ -80,6 +80,9 @@ class Provider:
     def needs_sign_in(self, request: AuthorizationRequest, auth_time: int | None) -> bool:
         return self.authorizer.needs_sign_in(request, auth_time)
 
+    def ensure_allowed(self, request: AuthorizationRequest, user_id: str) -> None:
+        self.authorizer.ensure_allowed(request, user_id)
+
     def needs_consent(self, request: AuthorizationRequest, user_id: str) -> bool:
         return self.authorizer.needs_consent(request, user_id)
 
@@ -207,7 +210,7 @@ def build_provider(settings: Settings, store: Store) -> Provider:
     def verify(header: str | None, path: str, body: bytes, claim: bool) -> AuthToken:
         return verify_request_token(header, path, body, settings, store, claim=claim)
 
-    users = StoreUserDirectory(store.users, subscription=settings.enable_subscription)
+    users = StoreUserDirectory(store.users, store.groups, subscription=settings.enable_subscription)
     return Provider(
         store.oauth, users, SigningKeys(settings.data_dir, settings.id_token_alg),
         ProviderConfig.from_settings(settings), settings.clock,

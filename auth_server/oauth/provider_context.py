@@ -19,8 +19,8 @@ class UserDirectory(Protocol):
     """How the provider learns about users without knowing the users table."""
 
     def profile(self, user_id: str) -> dict[str, Any] | None:
-        """Claims of a user: ``sub, name, given_name?, picture?, pubkey, bap_id, email?,
-        subscriptionTier?``; None when the user no longer exists."""
+        """Claims of a user: ``sub, name, given_name?, picture?, pubkey, bap_id, email?, groups,
+        subscriptionTier?``; None when the user no longer exists or is disabled."""
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-SUPPORTED_SCOPES: tuple[str, ...] = ("openid", "profile", "email", "offline_access")
+SUPPORTED_SCOPES: tuple[str, ...] = ("openid", "profile", "email", "groups", "offline_access")
 DEFAULT_SCOPE = "openid profile email"
 
 
 def parse_scope(value: str | None, default: str = DEFAULT_SCOPE) -> tuple[str, ...]:
     """Split a space-separated scope, keep known scopes in a stable order, drop duplicates.
 
-    Scopes this provider does not know (``groups``, ``address``, ...) are left out, never
+    Scopes this provider does not know (``address``, ``phone``, ...) are left out, never
     granted: OIDC Core 3.1.2.1 asks to ignore them, and many apps ask for a few extra.
     The granted scope is in every token answer, so the app sees what it got.
     """
@@ -40,5 +40,6 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "openid": "Confirm your identity (your BAP ID)",
     "profile": "Your name, picture and public key",
     "email": "Your email address, if the server knows one",
+    "groups": "The groups you are in on this server",
     "offline_access": "Stay signed in (refresh tokens)",
 }

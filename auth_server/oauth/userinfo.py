@@ -12,7 +12,7 @@ from auth_server.store.models import IssuedToken, OAuthClient
 
 
 def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    """The user claims a scope set allows: identity always, profile/email by scope."""
+    """The user claims a scope set allows: identity always, profile/email/groups by scope."""
     claims: dict[str, Any] = {"sub": profile["sub"], "pubkey": profile.get("pubkey"), "bap_id": profile.get("bap_id")}
     if "profile" in scopes:
         for name in ("name", "given_name", "family_name", "preferred_username", "picture"):
@@ -20,6 +20,8 @@ def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> 
                 claims[name] = profile[name]
     if profile.get("subscriptionTier") is not None:  # only present when the server enables it
         claims["subscriptionTier"] = profile["subscriptionTier"]
+    if "groups" in scopes:
+        claims["groups"] = list(profile.get("groups", ()))
     if "email" in scopes and profile.get("email"):
         claims["email"] = profile["email"]
         claims["email_verified"] = bool(profile.get("email_verified", False))
@@ -49,5 +51,5 @@ def userinfo(ctx: ProviderContext, access_token: str | None,
         on_client(client)
     profile = ctx.users.profile(token.user_id)
     if profile is None:
-        raise invalid_token("the user of this token no longer exists")
+        raise invalid_token("the user of this token no longer exists or is disabled")
     return claims_for(profile, token.scope.split())

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from auth_server.crypto import bap_id_from_pubkey
+from auth_server.store.groups import GroupRepository
 from auth_server.store.users import UserRepository
 
 
@@ -38,16 +39,19 @@ class StoreUserDirectory:
     ``name`` (and ``given_name``, for apps that want one) is the user's display name, by
     default their Bitcoin address; ``preferred_username`` is the BAP ID, a stable handle
     apps may use as a login name; ``email`` is the address the user set on the identity,
-    never verified by Sigil (``email_verified`` is false).
+    never verified by Sigil (``email_verified`` is false); ``groups`` are the user's groups.
+    A disabled user has no profile: every grant, userinfo and introspection then treats
+    them as gone.
     """
 
-    def __init__(self, users: UserRepository, *, subscription: bool = False) -> None:
+    def __init__(self, users: UserRepository, groups: GroupRepository, *, subscription: bool = False) -> None:
         self.users = users
+        self.groups = groups
         self.subscription = subscription
 
     def profile(self, user_id: str) -> dict[str, Any] | None:
         user = self.users.get(user_id)
-        if user is None:
+        if user is None or user.disabled:
             return None
         bap_id = user.bap_id or _bap_id(user.pubkey)
         claims: dict[str, Any] = {
@@ -60,6 +64,7 @@ class StoreUserDirectory:
             "bap_id": bap_id,
             "email": user.email,
             "email_verified": user.email_verified,
+            "groups": self.groups.of_user(user.id),
         }
         if self.subscription:
             claims["subscriptionTier"] = user.subscription_tier or "free"

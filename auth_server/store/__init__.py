@@ -26,7 +26,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from auth_server.store.audit import AuditLog
 from auth_server.store.challenges import ChallengeRepository
+from auth_server.store.groups import GroupRepository
+from auth_server.store.invitations import InvitationRepository
 from auth_server.store.sqlite import CHECKPOINT_INTERVAL_SECONDS
 from auth_server.paths import is_postgres, sqlite_path
 from auth_server.store.engine import Connection, Engine
@@ -67,8 +70,12 @@ class Store:
         self.challenges = ChallengeRepository(engine)
         self.rate_limits = RateLimitRepository(engine)
         self.oauth = OAuthStore(engine)
+        self.groups = GroupRepository(engine)
+        self.invitations = InvitationRepository(engine)
+        self.audit = AuditLog(engine)
         self.signins = SignInRepository(engine, challenges=self.challenges, replay=self.replay, users=self.users,
-                                        sessions=self.sessions)
+                                        sessions=self.sessions, groups=self.groups, invitations=self.invitations,
+                                        audit=self.audit)
         self._purger: Purger | None = None
 
     @classmethod

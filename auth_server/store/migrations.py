@@ -100,6 +100,14 @@ def _sign_in_function(schema: Schema) -> None:
     """PostgreSQL: a sign-in's writes as one server-side call (auth_server/store/signins.py).
     SQLite runs them as statements and needs nothing."""
     if schema.dialect == "postgresql":
+        from auth_server.store.signins import SIGN_IN_FUNCTION_3
+
+        schema.conn.execute(SIGN_IN_FUNCTION_3)
+
+
+def _sign_in_refuses_disabled(schema: Schema) -> None:
+    """PostgreSQL: the sign-in function also refuses a user disabled since the lookup before it."""
+    if schema.dialect == "postgresql":
         from auth_server.store.signins import SIGN_IN_FUNCTION
 
         schema.conn.execute(SIGN_IN_FUNCTION)
@@ -231,17 +239,73 @@ def _strict_auth_method(schema: Schema) -> None:
     schema.execute("ALTER TABLE oauth_client ADD COLUMN strict_auth_method INTEGER NOT NULL DEFAULT 0")
 
 
+def _team(schema: Schema) -> None:
+    """A team's server: disabled accounts, groups, invitations, identities let in ahead of
+    time, and the audit log. ``admin`` is the group of Sigil's own administrators; it always
+    exists. Invitation codes are stored as SHA-256 hex only."""
+    schema.execute('ALTER TABLE "user" ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0')
+    schema.execute("""CREATE TABLE user_group (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        "createdAt" REAL NOT NULL
+    )""")
+    schema.execute("""CREATE TABLE user_group_member (
+        "userId" TEXT NOT NULL REFERENCES "user"(id) ON DELETE CASCADE,
+        "group" TEXT NOT NULL REFERENCES user_group(name) ON DELETE CASCADE,
+        "addedAt" REAL NOT NULL,
+        PRIMARY KEY ("userId", "group")
+    )""")
+    schema.execute('CREATE INDEX idx_group_member_group ON user_group_member("group")')
+    schema.conn.execute("INSERT INTO user_group (name, description, \"createdAt\") VALUES (?, ?, ?)",
+                        ("admin", "Sigil's administrators: the admin console and every team command", time.time()))
+    schema.execute("""CREATE TABLE invitation (
+        id TEXT PRIMARY KEY,
+        "codeHash" TEXT NOT NULL UNIQUE,
+        groups TEXT NOT NULL DEFAULT '[]',   -- JSON array of group names
+        "usesLeft" INTEGER NOT NULL,
+        uses INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        "expiresAt" REAL NOT NULL,
+        "createdAt" REAL NOT NULL,
+        "createdBy" TEXT NOT NULL,
+        "revokedAt" REAL
+    )""")
+    schema.execute("""CREATE TABLE admitted_identity (
+        "bapId" TEXT PRIMARY KEY,
+        name TEXT,
+        groups TEXT NOT NULL DEFAULT '[]',   -- JSON array of group names
+        "createdAt" REAL NOT NULL
+    )""")
+    schema.execute("""CREATE TABLE audit_log (
+        id TEXT PRIMARY KEY,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{}'   -- JSON object; never a secret
+    )""")
+    schema.execute("CREATE INDEX idx_audit_at ON audit_log(at)")
+
+
+def _client_groups(schema: Schema) -> None:
+    """Per app, the groups whose members may use it (JSON array; empty: everyone)."""
+    schema.execute("ALTER TABLE oauth_client ADD COLUMN allowed_groups TEXT NOT NULL DEFAULT '[]'")
+
+
 #: Every migration the server knows, in the order they are applied.
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: user, session, replay_guard, sigma_challenge", _core_schema),
     Migration(2, "core: rate_limit", _rate_limits),
     Migration(3, "core: sign-in in one call (PostgreSQL)", _sign_in_function),
+    Migration(4, "core: team: disabled users, groups, invitations, admitted identities, audit log", _team),
+    Migration(5, "core: sign-in refuses a disabled user (PostgreSQL)", _sign_in_refuses_disabled),
     Migration(100, "oauth clients", _oauth_clients),
     Migration(101, "oauth codes, tokens, consents, device codes", _oauth_grants),
     Migration(102, "expiry indexes for the purger", _expiry_indexes),
     Migration(103, "oauth clients: authentication methods, secrets, JWKS, logout URIs", _client_auth_methods),
     Migration(104, "oauth registration tokens (RFC 7591)", _registration_tokens),
     Migration(105, "oauth clients: strict secret method", _strict_auth_method),
+    Migration(107, "oauth clients: allowed groups", _client_groups),
 ]
 
 _VERSION_TABLE = (

@@ -33,12 +33,13 @@ class User:
     subscription_tier: str | None
     created_at: float
     updated_at: float
+    disabled: bool = False  # locked out by an administrator: no sign-in, no session, no token
 
     @classmethod
     def from_row(cls, row: Any) -> User:
         return cls(
             row["id"], row["pubkey"], row["name"], row["image"], row["email"], bool(row["emailVerified"]),
-            row["bapId"], row["subscriptionTier"], row["createdAt"], row["updatedAt"],
+            row["bapId"], row["subscriptionTier"], row["createdAt"], row["updatedAt"], bool(row["disabled"]),
         )
 
     def to_json(self, *, subscription: bool = False) -> dict[str, Any]:
@@ -128,6 +129,12 @@ class OAuthClient:
     #: a secret client accepts both secret methods (real RPs differ in their default)
     #: unless its administrator pins the registered one (``--strict-auth-method``)
     strict_auth_method: bool = False
+    #: only members of one of these groups may use the app (empty: everyone on the server)
+    allowed_groups: tuple[str, ...] = ()
+
+    def admits(self, groups: list[str] | tuple[str, ...]) -> bool:
+        """Whether a user in ``groups`` may use this app."""
+        return not self.allowed_groups or not set(self.allowed_groups).isdisjoint(groups)
 
     @property
     def is_public(self) -> bool:
@@ -141,6 +148,7 @@ class OAuthClient:
             "redirect_uris": list(self.redirect_uris),
             "token_endpoint_auth_method": self.token_endpoint_auth_method,
             "strict_auth_method": self.strict_auth_method,
+            "allowed_groups": list(self.allowed_groups),
             "member_pubkey": self.member_pubkey,
             "jwks_uri": self.jwks_uri,
             "jwks": self.jwks,
@@ -199,3 +207,74 @@ class DeviceAuthorization:
     last_polled_at: float | None
     expires_at: float
     created_at: float
+
+
+@dataclass(frozen=True)
+class Group:
+    """A named set of users; apps see the names in the ``groups`` claim."""
+
+    name: str
+    description: str
+    created_at: float
+    members: int = 0
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An invitation (its code is never stored, only its hash): who it lets in and how often."""
+
+    id: str
+    groups: tuple[str, ...]
+    uses_left: int
+    uses: int
+    note: str
+    expires_at: float
+    created_at: float
+    created_by: str
+    revoked_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Invitation:
+        import json
+
+        return cls(row["id"], tuple(json.loads(row["groups"])), row["usesLeft"], row["uses"], row["note"],
+                   row["expiresAt"], row["createdAt"], row["createdBy"], row["revokedAt"])
+
+    def state(self, now: float) -> str:
+        """``usable``, ``used up``, ``expired`` or ``revoked``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if now >= self.expires_at:
+            return "expired"
+        return "usable" if self.uses_left > 0 else "used up"
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        return {"id": self.id, "groups": list(self.groups), "uses": self.uses, "uses_left": self.uses_left,
+                "note": self.note, "expires_at": iso(self.expires_at), "created_at": iso(self.created_at),
+                "created_by": self.created_by, "state": self.state(now)}
+
+
+@dataclass(frozen=True)
+class AdmittedIdentity:
+    """A BAP identity let in ahead of time: its first sign-in makes the account."""
+
+    bap_id: str
+    name: str | None
+    groups: tuple[str, ...]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log: who did what to what, when (never a secret)."""
+
+    id: str
+    at: float
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": iso(self.at), "actor": self.actor, "action": self.action, "target": self.target,
+                "detail": self.detail}

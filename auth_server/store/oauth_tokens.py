@@ -100,6 +100,32 @@ class TokenRepository:
                          (user_id, client_id))
         return n
 
+    def revoke_everything_of_user(self, user_id: str) -> int:
+        """The user is locked out: every access and refresh token of every app stops working and
+        unused codes go (a device request they approved fails at the exchange, as the user is
+        disabled). Returns how many tokens were live."""
+        with self._engine.write() as conn:
+            n = conn.execute("UPDATE oauth_access_token SET revoked = 1 WHERE user_id = ? AND revoked = 0",
+                             (user_id,)).rowcount
+            n += conn.execute("UPDATE oauth_refresh_token SET revoked = 1 WHERE user_id = ? AND revoked = 0",
+                              (user_id,)).rowcount
+            conn.execute("DELETE FROM oauth_code WHERE user_id = ? AND used_at IS NULL", (user_id,))
+        return n
+
+    def remove_everything_of_user(self, user_id: str) -> None:
+        """The user is deleted: their codes, tokens, consents and device requests go too."""
+        with self._engine.write() as conn:
+            for table in ("oauth_code", "oauth_access_token", "oauth_refresh_token", "oauth_consent", "device_code"):
+                conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+
+    def users_of_client(self, client_id: str) -> list[str]:
+        """Users for whom the client holds a token that is not revoked."""
+        rows = self._engine.conn.execute(
+            "SELECT DISTINCT user_id FROM oauth_refresh_token WHERE client_id = ? AND revoked = 0 "
+            "UNION SELECT DISTINCT user_id FROM oauth_access_token WHERE client_id = ? AND revoked = 0",
+            (client_id, client_id)).fetchall()
+        return [r["user_id"] for r in rows]
+
     def revoke_access(self, token_hash: str, client_id: str) -> bool:
         with self._engine.write() as conn:
             cur = conn.execute(

@@ -17,7 +17,11 @@ and the lookup after it finds the winner.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from auth_server.store.audit import AuditLog
 from auth_server.store.challenges import ChallengeRepository
+from auth_server.store.groups import GroupRepository
+from auth_server.store.invitations import InvitationRepository
 from auth_server.store.engine import Engine
 from auth_server.store.hashing import hash_secret
 from auth_server.store.models import Session, User
@@ -28,10 +32,14 @@ from auth_server.store.users import UserRepository, new_id
 #: SQLSTATEs ``sigil_sign_in`` raises for a refusal (class "SG": Sigil's own)
 REPLAYED_STATE = "SG001"
 INVALID_CHALLENGE_STATE = "SG002"
+DISABLED_STATE = "SG003"
 
 
 class SignInRefused(Exception):
-    """The transaction was rolled back: ``reason`` is ``"replayed"`` or ``"invalid_challenge"``."""
+    """The transaction was rolled back: ``reason`` is ``"replayed"``, ``"invalid_challenge"``,
+    ``"invalid_invite"`` (unknown, used up, expired or revoked), ``"disabled"`` (an
+    administrator disabled the account since it was looked up) or ``"not_admitted"`` (the
+    admission a closed server needed was taken by a sign-in racing this one)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -56,10 +64,21 @@ class SignInRecord:
     ip_address: str | None
     user_agent: str | None
     subscription: bool  # record the user's tier ("free" when none) on the session
+    #: the SHA-256 of an invitation code to spend (its groups are joined), if the sign-in carries one
+    invite_code_hash: str | None = None
+    #: a new user's BAP ID let in ahead of time: its admission is taken (name, groups) as the user is made
+    admitted_bap_id: str | None = None
+    #: refuse a new user unless the invitation or the admission above is there to spend
+    admission_required: bool = False
+
+    @property
+    def joins(self) -> bool:
+        """Whether this sign-in spends an invitation or an admission (rare: the statements path)."""
+        return self.invite_code_hash is not None or self.admitted_bap_id is not None
 
 
-#: migration 3 (PostgreSQL only); replaced as a whole by a later migration if it changes
-SIGN_IN_FUNCTION = """
+#: migration 3 (PostgreSQL only), as released; migration 5 replaces it with SIGN_IN_FUNCTION
+SIGN_IN_FUNCTION_3 = """
 CREATE OR REPLACE FUNCTION sigil_sign_in(
     p_now DOUBLE PRECISION, p_replay_key TEXT, p_replay_expires DOUBLE PRECISION, p_challenge TEXT,
     p_pubkey TEXT, p_create BOOLEAN, p_user_id TEXT, p_name TEXT, p_bap_id TEXT,
@@ -100,17 +119,25 @@ END
 $fn$
 """
 
+#: migration 5: as migration 3's, and a user disabled since the lookup before the call is refused
+SIGN_IN_FUNCTION = SIGN_IN_FUNCTION_3.replace("""    IF p_bap_id IS DISTINCT FROM u."bapId" THEN""", """    IF u.disabled <> 0 THEN
+        RAISE EXCEPTION 'account is disabled' USING ERRCODE = 'SG003';
+    END IF;
+    IF p_bap_id IS DISTINCT FROM u."bapId" THEN""")
+
 _CALL = ("SELECT * FROM sigil_sign_in(?::float8, ?::text, ?::float8, ?::text, ?::text, ?::boolean, ?::text, "
          "?::text, ?::text, ?::text, ?::text, ?::float8, ?::text, ?::text, ?::boolean)")
-_REFUSALS = {REPLAYED_STATE: "replayed", INVALID_CHALLENGE_STATE: "invalid_challenge"}
+_REFUSALS = {REPLAYED_STATE: "replayed", INVALID_CHALLENGE_STATE: "invalid_challenge", DISABLED_STATE: "disabled"}
 
 
 class SignInRepository:
     def __init__(self, engine: Engine, *, challenges: ChallengeRepository, replay: ReplayGuard,
-                 users: UserRepository, sessions: SessionRepository) -> None:
+                 users: UserRepository, sessions: SessionRepository, groups: GroupRepository,
+                 invitations: InvitationRepository, audit: AuditLog) -> None:
         self._engine = engine
-        # the repositories the SQLite path writes through, one statement each
+        # the repositories the statements path writes through, one statement each
         self._challenges, self._replay, self._users, self._sessions = challenges, replay, users, sessions
+        self._groups, self._invitations, self._audit = groups, invitations, audit
 
     def record(self, r: SignInRecord, session_token: str) -> tuple[User, Session]:
         """Write the sign-in ``r`` with the session token ``session_token``; the user and the
@@ -118,7 +145,9 @@ class SignInRepository:
         unknown challenge and for a replayed token."""
         session = Session(new_id(), "", r.session_expires_at, r.ip_address, r.user_agent, r.bap_id, None,
                           r.now, r.now)
-        if self._engine.dialect == "postgresql":
+        # a sign-in that joins through an invitation or an admission is rare: it takes the
+        # statements path on both engines rather than a second server-side function
+        if self._engine.dialect == "postgresql" and not r.joins:
             return self._one_call(r, session, hash_secret(session_token))
         return self._statements(r, session, hash_secret(session_token))
 
@@ -144,10 +173,28 @@ class SignInRepository:
                 raise SignInRefused("invalid_challenge")
             if not self._replay.claim(r.replay_key, r.replay_expires_at):
                 raise SignInRefused("replayed")
+            groups: list[str] = []
+            if r.invite_code_hash is not None:
+                invitation = self._invitations.use(r.invite_code_hash, r.now)
+                if invitation is None:
+                    raise SignInRefused("invalid_invite")
+                groups += invitation.groups
+                self._audit.record(r.now, f"key:{r.pubkey}", "invite.use", invitation.id,
+                                   groups=list(invitation.groups))
             user = r.user
+            if user is not None and (now_user := self._users.get(user.id)) is not None and now_user.disabled:
+                raise SignInRefused("disabled")  # disabled since the lookup before this transaction
             if user is None:
-                user, _ = self._users.create(r.pubkey, r.new_user_name, r.now, bap_id=r.bap_id,
-                                            user_id=r.new_user_id)
+                name = r.new_user_name
+                admitted = self._invitations.take_admission(r.admitted_bap_id) if r.admitted_bap_id else None
+                if admitted is not None:
+                    groups += admitted.groups
+                    name = admitted.name or name
+                elif r.admission_required and r.invite_code_hash is None:
+                    raise SignInRefused("not_admitted")
+                user, _ = self._users.create(r.pubkey, name, r.now, bap_id=r.bap_id, user_id=r.new_user_id)
+            if groups:
+                self._groups.join(user.id, groups, r.now)
             if r.bap_id != user.bap_id:
                 user = self._users.update(user.id, r.now, bap_id=r.bap_id) or user
             session = _with_user(session, user, r.subscription)

@@ -20,8 +20,10 @@ from auth_server.store.engine import fetch_all
 TABLES: tuple[str, ...] = (
     "user", "session", "replay_guard", "sigma_challenge", "rate_limit",
     "oauth_client", "oauth_code", "oauth_access_token", "oauth_refresh_token", "oauth_consent", "device_code",
-    "oauth_registration_token",
+    "oauth_registration_token", "user_group", "user_group_member", "invitation", "admitted_identity", "audit_log",
 )
+#: rows every migrated database has (the ``admin`` group): not data a copy would overwrite
+_SEEDED = {"user_group": 1}
 BATCH = 1000
 
 
@@ -46,7 +48,7 @@ def _rows(store: Store, table: str) -> Iterator[list[dict[str, Any]]]:
 
 def copy_database(source: Store, target: Store, *, replace: bool = False) -> dict[str, int]:
     """Copy every row of ``source`` into ``target``; return the rows copied per table."""
-    existing = {table: n for table, n in row_counts(target).items() if n}
+    existing = {table: n for table, n in row_counts(target).items() if n > _SEEDED.get(table, 0)}
     if existing and not replace:
         raise TargetNotEmpty(", ".join(f"{table}: {n}" for table, n in existing.items()))
     copied: dict[str, int] = {}

@@ -7,7 +7,7 @@ import secrets
 from auth_server.store.engine import Engine
 from auth_server.store.models import User
 
-_COLUMNS = 'id, pubkey, name, image, email, "emailVerified", "bapId", "subscriptionTier", "createdAt", "updatedAt"'
+_COLUMNS = 'id, pubkey, name, image, email, "emailVerified", "bapId", "subscriptionTier", "createdAt", "updatedAt", disabled'
 _UPDATABLE = {"name": "name", "image": "image", "email": "email", "bap_id": '"bapId"',
               "subscription_tier": '"subscriptionTier"'}
 
@@ -74,11 +74,42 @@ class UserRepository:
                          (email, now, user_id))
         return True
 
-    def list(self, limit: int = 100, offset: int = 0) -> list[User]:
+    def find(self, ref: str) -> User | None:
+        """The user a person names: its id, its pubkey or its BAP ID (what `users show` takes)."""
+        row = self._engine.conn.execute(
+            f'SELECT {_COLUMNS} FROM "user" WHERE id = ? OR pubkey = ? OR "bapId" = ? ORDER BY "createdAt" LIMIT 1',
+            (ref, ref.lower(), ref)).fetchone()
+        return User.from_row(row) if row else None
+
+    def list(self, limit: int = 100, offset: int = 0, *, group: str | None = None,
+             search: str | None = None) -> list[User]:
+        """Users oldest first; only members of ``group``, or those whose id, pubkey, BAP ID or
+        name contains ``search`` (case-insensitive), when given."""
+        where, args = [], []
+        if group is not None:
+            where.append('id IN (SELECT "userId" FROM user_group_member WHERE "group" = ?)')
+            args.append(group)
+        if search:
+            pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(lower(id) LIKE ? ESCAPE '\\' OR lower(pubkey) LIKE ? ESCAPE '\\' "
+                         "OR lower(coalesce(\"bapId\", '')) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\')")
+            args += [pattern] * 4
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
         rows = self._engine.conn.execute(
-            f'SELECT {_COLUMNS} FROM "user" ORDER BY "createdAt", id LIMIT ? OFFSET ?', (limit, offset)
+            f'SELECT {_COLUMNS} FROM "user" {clause}ORDER BY "createdAt", id LIMIT ? OFFSET ?', (*args, limit, offset)
         ).fetchall()
         return [User.from_row(r) for r in rows]
+
+    def set_disabled(self, user_id: str, disabled: bool, now: float) -> bool:
+        """Mark the user (not) disabled; False when there is no such user."""
+        with self._engine.write() as conn:
+            return conn.execute('UPDATE "user" SET disabled = ?, "updatedAt" = ? WHERE id = ?',
+                                (int(disabled), now, user_id)).rowcount == 1
+
+    def remove(self, user_id: str) -> bool:
+        """Delete the user (sessions and group memberships go with it by foreign key)."""
+        with self._engine.write() as conn:
+            return conn.execute('DELETE FROM "user" WHERE id = ?', (user_id,)).rowcount == 1
 
     def count(self) -> int:
         return self._engine.conn.execute('SELECT count(*) AS n FROM "user"').fetchone()["n"]

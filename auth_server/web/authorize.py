@@ -58,6 +58,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
             return sign_in_page(settings.signer_url, bottle.request.path + "?" + urlencode(rest),
                                 request.client.name, request.bap_id)
         assert session is not None
+        provider.ensure_allowed(request, session.user.id)
         if provider.needs_consent(request, session.user.id):
             if "none" in request.prompt:
                 return redirect(request.error_redirect(OAuthError("consent_required", "the user has not consented")))

@@ -24,7 +24,7 @@ from auth_server.web.parts import ServerParts
 
 PUBLIC_CACHE = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
 CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "given_name", "preferred_username",
-          "picture", "email", "email_verified", "pubkey", "bap_id"]
+          "picture", "email", "email_verified", "groups", "pubkey", "bap_id"]
 
 
 def metadata(parts: ServerParts) -> dict[str, Any]:

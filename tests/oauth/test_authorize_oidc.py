@@ -92,6 +92,6 @@ def test_authorization_request_by_post(server, rp, browser) -> None:
 def test_unknown_scopes_are_ignored_not_refused(server, rp, browser) -> None:
     from tests.helpers.fixtures.oauth_server import TOKEN
 
-    code = get_code(browser, rp, scope="openid profile groups address phone")
+    code = get_code(browser, rp, scope="openid profile address phone")
     res = rp.signed_post(server, TOKEN, code_form(rp, code))
     assert res.status_code == 200 and res.json()["scope"] == "openid profile"

@@ -79,7 +79,7 @@ def test_introspect_and_revoke(provider, client, user, store, clock) -> None:
 def test_userinfo_claims_follow_scopes_and_subscription(store, tmp_path, client, user, clock) -> None:
     keys = SigningKeys(tmp_path)
     cfg = ProviderConfig(issuer="http://sigil.test")
-    prov = Provider(store.oauth, StoreUserDirectory(store.users, subscription=True), keys, cfg, clock)
+    prov = Provider(store.oauth, StoreUserDirectory(store.users, store.groups, subscription=True), keys, cfg, clock)
     store.users.update(user.id, clock(), email="alice@example.com")
     req = prov.parse_authorization(params(client_id=client.client_id, scope="openid"))
     code = code_from(prov.approve(req, user.id, None, None))

@@ -33,10 +33,10 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("rules", ("auth_server.ratelimit", "auth_server.request_token", "auth_server.signin",
                "auth_server.sessions", "auth_server.origins")),
     ("oauth", ("auth_server.oauth",)),
-    ("admin", ("auth_server.admin",)),
+    ("admin", ("auth_server.admin", "auth_server.team")),
     ("web", ("auth_server.web",)),
     ("serving", ("auth_server.serving",)),
-    ("server_cli", ("auth_server.cli", "auth_server.cli_clients", "auth_server.server_commands",
+    ("server_cli", ("auth_server.cli", "auth_server.cli_clients", "auth_server.cli_users", "auth_server.server_commands",
                     "auth_server.__main__")),
     # signer_app, bottom to top
     ("wallet", ("signer_app.wallet",)),

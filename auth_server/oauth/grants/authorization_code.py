@@ -33,7 +33,8 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
         raise invalid_grant("redirect_uri does not match the authorization request")
     pkce.verify_verifier(form.get("code_verifier"), code.code_challenge)
     issued = issue_tokens(ctx, TokenGrant(
-        client_id=client.client_id, user_id=code.user_id, bap_id=code.bap_id, scope=code.scope,
+        client_id=client.client_id, allowed_groups=client.allowed_groups,
+        user_id=code.user_id, bap_id=code.bap_id, scope=code.scope,
         family_id=code.family_id, auth_time=code.auth_time, nonce=code.nonce,
         with_refresh=wants_refresh(ctx, code.scope),
     ), now)

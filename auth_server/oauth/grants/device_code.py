@@ -56,8 +56,13 @@ def pending(ctx: ProviderContext, user_code: str) -> DeviceAuthorization:
 
 def decide(ctx: ProviderContext, user_code: str, approved: bool, user_id: str, bap_id: str | None,
            auth_time: int | None) -> DeviceAuthorization:
-    """Record the user's answer once; a second decision on the same code is refused."""
+    """Record the user's answer once; a second decision on the same code is refused. A user
+    outside every group the client allows cannot approve it (``access_denied``)."""
     record = pending(ctx, user_code)
+    client = ctx.store.clients.get(record.client_id)
+    profile = ctx.users.profile(user_id)
+    if approved and (client is None or profile is None or not client.admits(profile.get("groups", ()))):
+        raise OAuthError("access_denied", "this account is not in a group allowed to use this app")
     if not ctx.store.devices.decide(record.user_code, approved, user_id, bap_id, auth_time):
         raise invalid_grant("that code was already decided")
     return record
@@ -88,7 +93,8 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
         raise invalid_grant("the device code was already exchanged")
     assert record.user_id is not None
     issued = issue_tokens(ctx, TokenGrant(
-        client_id=client.client_id, user_id=record.user_id, bap_id=record.bap_id, scope=record.scope,
+        client_id=client.client_id, allowed_groups=client.allowed_groups,
+        user_id=record.user_id, bap_id=record.bap_id, scope=record.scope,
         family_id=secrets.token_hex(16), auth_time=record.auth_time,
         with_refresh=wants_refresh(ctx, record.scope),
     ), now)

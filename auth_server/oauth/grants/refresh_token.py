@@ -37,7 +37,8 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
             raise OAuthError("invalid_scope", "a refresh cannot widen the granted scope")
         scope = format_scope(narrowed)
     issued = issue_tokens(ctx, TokenGrant(
-        client_id=client.client_id, user_id=old.user_id, bap_id=old.bap_id, scope=scope,
+        client_id=client.client_id, allowed_groups=client.allowed_groups,
+        user_id=old.user_id, bap_id=old.bap_id, scope=scope,
         family_id=old.family_id, auth_time=old.auth_time, with_refresh=True,
     ), now)
     assert issued.refresh is not None
