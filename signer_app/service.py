@@ -186,12 +186,14 @@ class SignerService:
         return GrantResult(token, grant.expire_time_ms, host, bap_id)
 
     def sign_in(self, origin: str, path: object, scheme: object, app_name: object = None,
-                bap_id: object = None) -> tuple[str, str]:
+                bap_id: object = None, invite: object = None) -> tuple[str, str, str]:
         """One decision for one sign-in: a dialog naming the site, the app and the identity.
 
-        For the authorize page of a Sigil server: no access grant is created, the token
-        (for a path ending in ``/sign-in/sigma`` only) is signed by the chosen identity's
-        member key. Returns ``(token, bap_id)``.
+        For the authorize and invite pages of a Sigil server: no access grant is created, the
+        token (for a path ending in ``/sign-in/sigma`` only) is signed by the chosen identity's
+        member key. With an ``invite`` code the sign-in body is ``{"invite": code}`` and the
+        token covers it (the server refuses an invitation the token does not cover). Returns
+        ``(token, bap_id, body)``: the page posts ``body`` unchanged.
         """
         if is_opaque_origin(origin):
             raise SignerError(ErrorKind.OPAQUE_ORIGIN)
@@ -200,6 +202,10 @@ class SignerService:
         path, _, scheme = self._parse_sign(path, None, scheme)
         if not path.split("?", 1)[0].endswith(SIGN_IN_SUFFIX):
             raise bad_request(f"path must be a sign-in path ending in {SIGN_IN_SUFFIX}")
+        if invite is not None and (not isinstance(invite, str) or not 0 < len(invite) <= 128
+                                   or not invite.isascii() or not invite.isprintable()):
+            raise bad_request("invite must be an invitation code")
+        body = json.dumps({"invite": invite}, separators=(",", ":")) if invite is not None else "{}"
         claimed_app = app_name if isinstance(app_name, str) else ""
         claimed_app = "".join(c for c in claimed_app[:100] if c.isprintable()).strip()
         proposed = bap_id if isinstance(bap_id, str) and bap_id in self._bap_ids() else self._default_bap_id()
@@ -210,9 +216,10 @@ class SignerService:
         )
         request, decision = self._ask(request)
         chosen = decision.bap_id or proposed
-        token = self._wallet_call(lambda: self.wallet.sign_token(path, None, scheme=scheme, bap_id=chosen))
+        covered = body if invite is not None else None  # the plain sign-in is signed without a body hash
+        token = self._wallet_call(lambda: self.wallet.sign_token(path, covered, scheme=scheme, bap_id=chosen))
         self.activity.record("approved", origin or host, request.what(), chosen)
-        return token, str(chosen or self._default_bap_id() or "")
+        return token, str(chosen or self._default_bap_id() or ""), body
 
     def authorize(self, origin: str, bearer: str | None, *scopes: str) -> Grant:
         """The live grant behind ``bearer`` for this origin, holding every scope in ``scopes``."""

@@ -80,11 +80,13 @@ def oauth_error_page(exc: OAuthError | UnicodeError) -> bottle.HTTPResponse:
     return error_page("This link is not valid", "The request contains bytes that are not UTF-8.", 400)
 
 
-def sign_in_page(signer_url: str, continue_url: str, client_name: str = "", bap_id: str | None = None
-                 ) -> bottle.HTTPResponse:
-    """The page that asks the local signer to sign in, then goes on to ``continue_url``."""
+def sign_in_page(signer_url: str, continue_url: str, client_name: str = "", bap_id: str | None = None,
+                 *, invite: str = "", inviter: str = "", groups: tuple[str, ...] = ()) -> bottle.HTTPResponse:
+    """The page that asks the local signer to sign in, then goes on to ``continue_url``; with
+    ``invite``, the invitation page: ``inviter`` invites you (into ``groups``)."""
     return render("signin", client_name=client_name, bap_id=bap_id or "", signer_url=signer_url,
-                  sign_in_path=SIGN_IN_PATH, continue_url=continue_url)
+                  sign_in_path=SIGN_IN_PATH, continue_url=continue_url, invite=invite, inviter=inviter,
+                  groups=list(groups))
 
 
 def describe_scopes(scopes: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:

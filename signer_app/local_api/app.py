@@ -33,7 +33,8 @@ ENDPOINTS: tuple[tuple[str, str, str, str], ...] = (
     # method, path, scope, what it does (the README's table is written from this list)
     ("GET", "/api/status", "–", "whether a wallet exists and is unlocked; nothing else"),
     ("POST", "/api/auth", "–", "ask the user for an access grant: {host, scopes, expiry}"),
-    ("POST", "/api/sign-in", "–", "Sigil's one-dialog sign-in for its authorize page: {path, app?, bapId?}"),
+    ("POST", "/api/sign-in", "–", "Sigil's one-dialog sign-in for its authorize and invite pages: {path, app?, bapId?, invite?} -> "
+                                    "{token, bapId, body}"),
     ("POST", "/api/sign", "sign", "an X-Auth-Token {path, body?, signatureType}, or a BSM of {message, encoding}"),
     ("POST", "/api/sign-aip", "sign", "AIP signedOps over {data: [hex, ...]}"),
     ("POST", "/api/encrypt", "encrypt", "BIE1 ciphertext of {data} for {friendBapId} or {theirPublicKey}"),
@@ -228,9 +229,9 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
     @handle
     def sign_in() -> str:
         data = _read_json()
-        token, bap_id = service.sign_in(_origin(), data.get("path"), data.get("signatureType"),
-                                        data.get("app"), data.get("bapId"))
-        return _ok({"token": token, "bapId": bap_id})
+        token, bap_id, body = service.sign_in(_origin(), data.get("path"), data.get("signatureType"),
+                                              data.get("app"), data.get("bapId"), data.get("invite"))
+        return _ok({"token": token, "bapId": bap_id, "body": body})
 
     @app.post("/api/sign")
     @handle

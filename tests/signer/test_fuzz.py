@@ -23,7 +23,7 @@ ROUTES = sorted({(route.method, route.rule) for route in create_signer_api(None)
 # The fields each endpoint reads; a body mostly uses its route's, so requests get past the first check.
 FIELDS_OF = {
     "/api/auth": ["host", "scopes", "expiry", "expire", "icon"],
-    "/api/sign-in": ["path", "signatureType", "app", "bapId"],
+    "/api/sign-in": ["path", "signatureType", "app", "bapId", "invite"],
     "/api/sign": ["path", "body", "signatureType", "message", "encoding"],
     "/api/sign-aip": ["data"],
     "/api/encrypt": ["data", "friendBapId", "theirPublicKey"],

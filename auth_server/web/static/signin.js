@@ -1,5 +1,6 @@
-// Sign-in page: ask the local Sigil signer for a sign-in token (one approval in the signer:
-// POST /api/sign-in), post it to this server, then continue to where the user was going.
+// Sign-in page (also the invite page): ask the local Sigil signer for a sign-in token (one
+// approval in the signer: POST /api/sign-in, with the invitation code when there is one),
+// post it with the signer's body to this server, then continue to where the user was going.
 // No framework; see docs/PROTOCOL.md section 7.
 (function () {
   "use strict";
@@ -12,6 +13,7 @@
   var continueUrl = box.dataset.continueUrl;
   var appName = box.dataset.clientName || "";
   var bapId = box.dataset.bapId || "";
+  var invite = box.dataset.invite || "";
 
   var SIGNER_ERRORS = {
     1: "Your Sigil signer is locked. Unlock it, then press Retry.",
@@ -49,6 +51,7 @@
     show("Waiting for you to approve in your Sigil signer…", "");
     var request = { path: signInPath, signatureType: "brc77", app: appName };
     if (bapId) request.bapId = bapId;
+    if (invite) request.invite = invite;
     signerCall("/api/sign-in", request)
       .then(function (signed) {
         show("Signing in…", "");
@@ -56,7 +59,8 @@
           method: "POST",
           credentials: "same-origin",
           headers: { "Content-Type": "application/json", "X-Auth-Token": signed.token },
-          body: "{}"
+          // the signer's exact body: with an invitation, the token covers it
+          body: signed.body || "{}"
         }).then(function (res) {
           if (!res.ok) {
             return res.json().catch(function () { return {}; }).then(function (data) {
