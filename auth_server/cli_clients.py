@@ -7,7 +7,6 @@ runs: SQLite in WAL mode lets both write, and the server reads clients per reque
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from datetime import datetime, timezone
@@ -62,16 +61,13 @@ def _read_jwks(path: str | None) -> str | None:
 def _cmd_add(args: argparse.Namespace) -> int:
     with _open(args) as store:
         try:
-            groups = team.existing_groups(store, args.allowed_group or [])  # before anything is written
-            new = admin.register_client(
-                store, args.name, args.redirect_uri, args.member_pubkey, auth_method=args.auth_method,
+            new = team.register_client(
+                store, args.name, args.redirect_uri, member_pubkey=args.member_pubkey, auth_method=args.auth_method,
+                allowed_groups=args.allowed_group or [], actor=team.cli_actor(),
                 jwks=_read_jwks(args.jwks_file), jwks_uri=args.jwks_uri,
                 post_logout_redirect_uris=args.post_logout_redirect_uri or [],
                 owner_bap_id=args.owner_bap_id, trusted=args.trusted, client_id=args.client_id,
                 strict_auth_method=args.strict_auth_method)
-            if groups:
-                team.set_client_groups(store, new.client_id, groups, actor=team.cli_actor())
-                new = dataclasses.replace(new, client=admin.client(store, new.client_id))
         except ValueError as exc:  # a bad field, the client id is taken (ClientExists), no such group
             print(f"error: {exc}", file=sys.stderr)
             return 2

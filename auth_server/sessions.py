@@ -49,7 +49,7 @@ def session_for_tokens(store: Store, candidates: Iterable[tuple[Via, str]], now:
         if session is None:
             continue
         user = store.users.get(session.user_id)
-        if user is not None:
+        if user is not None and not user.disabled:  # disabling ends sessions; this holds if one slipped in
             return CurrentSession(session, user, via, token)
     return None
 

@@ -305,7 +305,66 @@ def live_invitation(store: Store, code: str) -> Invitation | None:
     return invitation if invitation is not None and invitation.state(store.clock()) == "usable" else None
 
 
+# ---- sessions -------------------------------------------------------------------------
+
+def live_sessions(store: Store, limit: int = 500) -> list[tuple[Any, User | None]]:
+    """Live sessions, newest first, each with its user."""
+    sessions = store.sessions.list_live(store.clock(), limit)
+    users: dict[str, User | None] = {}
+    for s in sessions:
+        if s.user_id not in users:
+            users[s.user_id] = store.users.get(s.user_id)
+    return [(s, users[s.user_id]) for s in sessions]
+
+
+def end_session(store: Store, session_id: str, *, actor: str) -> bool:
+    """End one session (the user is signed out of this server on that device)."""
+    now = store.clock()
+    with store.write():
+        ended = store.sessions.revoke(session_id)
+        if ended:
+            store.audit.record(now, actor, "session.end", session_id)
+    return ended
+
+
 # ---- apps and the log -----------------------------------------------------------------
+
+def register_client(store: Store, name: str, redirect_uris: list[str], *, auth_method: str | None,
+                    member_pubkey: str | None = None, allowed_groups: list[str] | tuple[str, ...] = (), actor: str,
+                    **options: Any) -> Any:
+    """Register an app (see :func:`auth_server.oauth.clients.register_client`) limited to
+    ``allowed_groups``; the groups are checked before anything is written. Returns the
+    :class:`~auth_server.oauth.clients.NewClient` (its secret shown once)."""
+    from auth_server import admin
+
+    wanted = existing_groups(store, allowed_groups)
+    with store.write():
+        new = admin.register_client(store, name, redirect_uris, member_pubkey, auth_method=auth_method, **options)
+        if wanted:
+            store.oauth.clients.set_allowed_groups(new.client_id, wanted)
+        store.audit.record(store.clock(), actor, "client.add", new.client_id, name=new.client.name,
+                           auth_method=new.client.token_endpoint_auth_method, allowed_groups=wanted)
+    client = store.oauth.clients.get(new.client_id)
+    return type(new)(client, new.client_secret)
+
+
+def rotate_client_secret(store: Store, client_id: str, *, actor: str) -> str:
+    """A new secret for the app (shown once); the old one stops working at once."""
+    from auth_server import admin
+
+    secret = admin.rotate_client_secret(store, client_id)
+    store.audit.record(store.clock(), actor, "client.rotate-secret", client_id)
+    return secret
+
+
+def set_client_disabled(store: Store, client_id: str, disabled: bool, *, actor: str) -> bool:
+    from auth_server import admin
+
+    found = admin.set_client_disabled(store, client_id, disabled)
+    if found:
+        store.audit.record(store.clock(), actor, "client.disable" if disabled else "client.enable", client_id)
+    return found
+
 
 def set_client_groups(store: Store, client_id: str, groups: list[str] | tuple[str, ...], *, actor: str) -> None:
     """Only members of ``groups`` may use the app (empty: everyone). Users outside them lose

@@ -67,6 +67,13 @@ class SessionRepository:
         ).fetchall()
         return [Session.from_row(r) for r in rows]
 
+    def list_live(self, now: float, limit: int = 500) -> list[Session]:
+        """Sessions that have not expired, newest first (the admin console's list)."""
+        rows = self._engine.conn.execute(
+            f'SELECT {_COLUMNS} FROM "session" WHERE "expiresAt" > ? ORDER BY "createdAt" DESC LIMIT ?',
+            (now, limit)).fetchall()
+        return [Session.from_row(r) for r in rows]
+
     def count_live(self, now: float) -> int:
         """How many sessions have not expired (the desktop's Server tab shows it)."""
         return self._engine.conn.execute('SELECT COUNT(*) AS n FROM "session" WHERE "expiresAt" > ?',

@@ -55,7 +55,7 @@ def test_a_team_is_set_up_from_the_command_line(tmp_path, capsys) -> None:
 
     log = json.loads(cli("audit", "--since", "1h", "--json")[1])
     actions = [e["action"] for e in log]
-    assert actions[:3] == ["client.groups", "client.groups", "user.disable"] and "invite.create" in actions
+    assert actions[:3] == ["client.groups", "client.add", "user.disable"] and "invite.create" in actions
     assert all(e["actor"].startswith("cli") for e in log)
     assert invite["code"] not in json.dumps(log) and client.get("client_secret", "-") not in json.dumps(log)
 
