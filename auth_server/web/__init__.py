@@ -24,7 +24,7 @@ from auth_server.config import Settings
 from auth_server.forwarded import TrustedProxies, apply_forwarded
 from auth_server.oauth.provider import build_provider
 from auth_server.web import (
-    authorize, consents, device, discovery, health, invite, logout, openapi, pages, registration, sessions,
+    admin_console, authorize, consents, device, discovery, health, invite, logout, openapi, pages, registration, sessions,
     signer_frame, signin, token_endpoints,
 )
 from auth_server.web.cors import CorsPlugin
@@ -43,6 +43,7 @@ INSTALLERS: list[Installer] = [
     registration.install,
     consents.install,
     invite.install,
+    admin_console.install,
     pages.install,
     signer_frame.install,
     openapi.install,
