@@ -47,6 +47,13 @@ class Sigil:
     def url(self) -> str:
         return self.instance.url
 
+    def cli(self, *args: str) -> str:
+        """``sigil-server ARGS --db DB`` (an administrator's command); its stdout."""
+        done = subprocess.run([sys.executable, "-m", "auth_server.cli", *args, "--db", str(self.db)],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
     def add_client(self, name: str, redirect_uri: str, *extra: str) -> dict:
         """``sigil-server clients add ... --json`` as the README says; the answer (with the
         secret, read from stdout, never put on a command line)."""

@@ -11,6 +11,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,20 +51,24 @@ class Hub:
     url: str
     api_token: str
 
-    def users(self) -> list[str]:
+    def user_models(self) -> list[dict]:
         res = httpx.get(f"{self.url}/hub/api/users", headers={"Authorization": f"token {self.api_token}"}, timeout=10)
         assert res.status_code == 200, res.text
-        return [u["name"] for u in res.json()]
+        return res.json()
+
+    def users(self) -> list[str]:
+        return [u["name"] for u in self.user_models()]
 
 
-@pytest.fixture(scope="module")
-def hub(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    root = tmp_path_factory.mktemp("hub")
+@contextmanager
+def running_hub(sigil: Sigil, root: Path, config: Path) -> Iterator[Hub]:
+    """JupyterHub with ``config`` (a README recipe) and the test's additions, its client
+    registered the README's way."""
     url = f"http://127.0.0.1:{free_port()}"
     callback = f"{url}/hub/oauth_callback"
     client = sigil.add_client("JupyterHub", callback)  # the README's command: client_secret_basic
     assert client["token_endpoint_auth_method"] == "client_secret_basic"
-    (root / "test_config.py").write_text(TEST_CONFIG.format(recipe=str(CONFIG)))
+    (root / "test_config.py").write_text(TEST_CONFIG.format(recipe=str(config)))
     token = secrets.token_hex(16)
     env = {**os.environ, "PATH": f"{CHP_BIN}:{Path(sys.executable).parent}:{os.environ['PATH']}",
            "SIGIL_URL": sigil.url, "OAUTH_CLIENT_ID": client["client_id"],
@@ -79,6 +84,12 @@ def hub(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]
         yield Hub(url, token)
     finally:
         stop_process(proc)
+
+
+@pytest.fixture(scope="module")
+def hub(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    with running_hub(sigil, tmp_path_factory.mktemp("hub"), CONFIG) as running:
+        yield running
 
 
 def test_readme_quotes_the_tested_config() -> None:

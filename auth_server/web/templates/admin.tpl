@@ -120,11 +120,11 @@
 % end
 <form method="post" action="{{root}}/invitations" class="grid">
   <input type="hidden" name="csrf" value="{{csrf}}">
-  <label>Groups <span class="checks">
+  <div class="field"><span>Groups</span> <span class="checks">
 % for g in groups:
     <label class="check"><input type="checkbox" name="group" value="{{g.name}}"> {{g.name}}</label>
 % end
-  </span></label>
+  </span></div>
   <label>Uses <input class="text" type="number" name="uses" value="1" min="1" max="10000"></label>
   <label>Expires in <input class="text" type="text" name="expires" value="7d"></label>
   <label>Note <input class="text" type="text" name="note" maxlength="200" placeholder="Who it is for"></label>
@@ -226,11 +226,11 @@
     <option value="{{m}}">{{m}}</option>
 % end
   </select></label>
-  <label>Only these groups <span class="checks">
+  <div class="field"><span>Only these groups</span> <span class="checks">
 % for g in groups:
     <label class="check"><input type="checkbox" name="group" value="{{g.name}}"> {{g.name}}</label>
 % end
-  </span></label>
+  </span></div>
   <div class="actions"><button type="submit" class="primary">Register</button></div>
 </form>
 <p class="muted">Apps that sign with a member key or private_key_jwt are registered with <code>sigil-server clients add</code>.</p>
