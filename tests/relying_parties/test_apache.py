@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -78,10 +79,10 @@ def require_apache(present: bool, in_ci: bool) -> None:
     pytest.skip("apache2 / libapache2-mod-auth-openidc not installed (apt-get install them to run this)")
 
 
-@pytest.fixture(scope="module")
-def apache(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def running_apache(sigil: Sigil, root: Path, recipe: Path) -> Iterator[str]:
+    """httpd with ``recipe`` (a README recipe) protecting /private/; its URL."""
     require_apache(module_present(), bool(os.environ.get("CI")))
-    root = tmp_path_factory.mktemp("apache")
     # the page is read by httpd's workers, which run as nobody when the test is root: a
     # world-readable directory of its own, not pytest's 0700 temp dir
     docroot = Path(tempfile.mkdtemp(prefix="sigil-apache-docroot-"))
@@ -93,7 +94,7 @@ def apache(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     client = sigil.add_client("Apache", f"{url}/private/redirect_uri")
     user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
     (root / "httpd.conf").write_text(HTTPD_CONF.format(root=root, user=user, port=port, modules=MODULES,
-                                                       docroot=docroot, recipe=RECIPE))
+                                                       docroot=docroot, recipe=recipe))
     env = {**os.environ, "SIGIL_URL": sigil.url, "APP_URL": url, "OIDC_CLIENT_ID": client["client_id"],
            "OIDC_CLIENT_SECRET": client["client_secret"], "OIDC_CRYPTO_PASSPHRASE": secrets.token_urlsafe(32)}
     with open(root / "stderr.log", "w") as stderr:
@@ -105,6 +106,12 @@ def apache(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     finally:
         stop_process(proc)
         shutil.rmtree(docroot, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def apache(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_apache(sigil, tmp_path_factory.mktemp("apache"), RECIPE) as url:
+        yield url
 
 
 def _wait(url: str, proc: subprocess.Popen, root: Path) -> None:
