@@ -132,10 +132,10 @@ class SignIn:
             raise ApiError(403, "SIGN_UP_DISABLED", "this server accepts no invitations: " + SIGN_UP_REFUSALS["closed"])
         user_id = user.id if user is not None else new_id()
         bap_id = self.resolve_bap_id(user_id, token.pubkey)
-        admitted = None
-        if user is None and bap_id is not None:
-            admitted = store.invitations.admitted(bap_id)
-        if user is None and invite is None and admitted is None and settings.sign_up != "open":
+        # An open server takes a new user's admission (name, groups) inside the sign-in's own
+        # statements; a server that is not open looks first, to refuse a key it does not know.
+        if (user is None and invite is None and settings.sign_up != "open"
+                and (bap_id is None or store.invitations.admitted(bap_id) is None)):
             self._refused(now, token.pubkey, "sign_up_disabled")
             raise ApiError(403, "SIGN_UP_DISABLED", SIGN_UP_REFUSALS[settings.sign_up])
         # The body is not signed, so a bapId in it is only a claim: it must name the identity
@@ -153,8 +153,8 @@ class SignIn:
             session_expires_at=now + settings.session_seconds, ip_address=client_ip, user_agent=user_agent,
             subscription=settings.enable_subscription,
             invite_code_hash=hash_secret(invite) if invite is not None else None,
-            admitted_bap_id=admitted.bap_id if admitted is not None else None,
-            admission_required=settings.sign_up != "open")
+            admitted_bap_id=bap_id if user is None else None,
+            admission_required=settings.sign_up != "open" and invite is None)
         try:
             user, session = store.signins.record(record, session_token)
         except SignInRefused as refused:

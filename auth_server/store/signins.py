@@ -33,6 +33,7 @@ from auth_server.store.users import UserRepository, new_id
 REPLAYED_STATE = "SG001"
 INVALID_CHALLENGE_STATE = "SG002"
 DISABLED_STATE = "SG003"
+NOT_ADMITTED_STATE = "SG004"
 
 
 class SignInRefused(Exception):
@@ -66,15 +67,11 @@ class SignInRecord:
     subscription: bool  # record the user's tier ("free" when none) on the session
     #: the SHA-256 of an invitation code to spend (its groups are joined), if the sign-in carries one
     invite_code_hash: str | None = None
-    #: a new user's BAP ID let in ahead of time: its admission is taken (name, groups) as the user is made
+    #: a new user's BAP ID: an admission made for it ahead of time is taken (name, groups) as the
+    #: user is made (in the same statements: on PostgreSQL inside the sign-in function)
     admitted_bap_id: str | None = None
     #: refuse a new user unless the invitation or the admission above is there to spend
     admission_required: bool = False
-
-    @property
-    def joins(self) -> bool:
-        """Whether this sign-in spends an invitation or an admission (rare: the statements path)."""
-        return self.invite_code_hash is not None or self.admitted_bap_id is not None
 
 
 #: migration 3 (PostgreSQL only), as released; migration 5 replaces it with SIGN_IN_FUNCTION
@@ -119,15 +116,72 @@ END
 $fn$
 """
 
-#: migration 5: as migration 3's, and a user disabled since the lookup before the call is refused
-SIGN_IN_FUNCTION = SIGN_IN_FUNCTION_3.replace("""    IF p_bap_id IS DISTINCT FROM u."bapId" THEN""", """    IF u.disabled <> 0 THEN
+#: migration 5: as migration 3's, and (a) a user disabled since the lookup before the call is
+#: refused, (b) a new user's admission made ahead of time is taken: its name and groups
+SIGN_IN_FUNCTION = """
+DROP FUNCTION IF EXISTS sigil_sign_in(DOUBLE PRECISION, TEXT, DOUBLE PRECISION, TEXT, TEXT, BOOLEAN, TEXT, TEXT,
+                                      TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, TEXT, BOOLEAN);
+CREATE OR REPLACE FUNCTION sigil_sign_in(
+    p_now DOUBLE PRECISION, p_replay_key TEXT, p_replay_expires DOUBLE PRECISION, p_challenge TEXT,
+    p_pubkey TEXT, p_create BOOLEAN, p_user_id TEXT, p_name TEXT, p_bap_id TEXT,
+    p_token_hash TEXT, p_session_id TEXT, p_session_expires DOUBLE PRECISION,
+    p_ip TEXT, p_user_agent TEXT, p_subscription BOOLEAN, p_admit TEXT, p_admission_required BOOLEAN
+) RETURNS "user" LANGUAGE plpgsql AS $fn$
+DECLARE
+    u "user"%ROWTYPE;
+    v_name TEXT;
+    v_groups TEXT;
+BEGIN
+    IF p_challenge IS NOT NULL THEN
+        DELETE FROM sigma_challenge c WHERE c.nonce = p_challenge AND c."expiresAt" > p_now;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'challenge is unknown, used or expired' USING ERRCODE = 'SG002';
+        END IF;
+    END IF;
+    INSERT INTO replay_guard AS r (key, "expiresAt") VALUES (p_replay_key, p_replay_expires)
+        ON CONFLICT (key) DO UPDATE SET "expiresAt" = excluded."expiresAt" WHERE r."expiresAt" <= p_now;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'token was already used' USING ERRCODE = 'SG001';
+    END IF;
+    IF p_create THEN
+        IF p_admit IS NOT NULL THEN
+            DELETE FROM admitted_identity a WHERE a."bapId" = p_admit RETURNING a.name, a.groups INTO v_name, v_groups;
+        END IF;
+        IF v_groups IS NULL AND p_admission_required THEN
+            RAISE EXCEPTION 'not let in' USING ERRCODE = 'SG004';
+        END IF;
+        INSERT INTO "user" (id, pubkey, name, "emailVerified", "bapId", "createdAt", "updatedAt")
+            VALUES (p_user_id, p_pubkey, COALESCE(v_name, p_name), 0, p_bap_id, p_now, p_now)
+            ON CONFLICT (pubkey) DO NOTHING RETURNING * INTO u;
+        IF u.id IS NOT NULL AND v_groups IS NOT NULL THEN
+            INSERT INTO user_group_member ("userId", "group", "addedAt")
+                SELECT u.id, g.name, p_now FROM user_group g
+                WHERE g.name IN (SELECT json_array_elements_text(v_groups::json))
+                ON CONFLICT DO NOTHING;
+        END IF;
+    END IF;
+    IF u.id IS NULL THEN
+        SELECT * INTO STRICT u FROM "user" WHERE "user".pubkey = p_pubkey;
+    END IF;
+    IF u.disabled <> 0 THEN
         RAISE EXCEPTION 'account is disabled' USING ERRCODE = 'SG003';
     END IF;
-    IF p_bap_id IS DISTINCT FROM u."bapId" THEN""")
+    IF p_bap_id IS DISTINCT FROM u."bapId" THEN
+        UPDATE "user" SET "bapId" = p_bap_id, "updatedAt" = p_now WHERE "user".id = u.id RETURNING * INTO u;
+    END IF;
+    INSERT INTO "session" ("tokenHash", id, "userId", "expiresAt", "ipAddress", "userAgent", "bapId",
+                           "subscriptionTier", "createdAt", "updatedAt")
+        VALUES (p_token_hash, p_session_id, u.id, p_session_expires, p_ip, p_user_agent, p_bap_id,
+                CASE WHEN p_subscription THEN COALESCE(u."subscriptionTier", 'free') END, p_now, p_now);
+    RETURN u;
+END
+$fn$
+"""
 
 _CALL = ("SELECT * FROM sigil_sign_in(?::float8, ?::text, ?::float8, ?::text, ?::text, ?::boolean, ?::text, "
-         "?::text, ?::text, ?::text, ?::text, ?::float8, ?::text, ?::text, ?::boolean)")
-_REFUSALS = {REPLAYED_STATE: "replayed", INVALID_CHALLENGE_STATE: "invalid_challenge", DISABLED_STATE: "disabled"}
+         "?::text, ?::text, ?::text, ?::text, ?::float8, ?::text, ?::text, ?::boolean, ?::text, ?::boolean)")
+_REFUSALS = {REPLAYED_STATE: "replayed", INVALID_CHALLENGE_STATE: "invalid_challenge", DISABLED_STATE: "disabled",
+             NOT_ADMITTED_STATE: "not_admitted"}
 
 
 class SignInRepository:
@@ -145,9 +199,9 @@ class SignInRepository:
         unknown challenge and for a replayed token."""
         session = Session(new_id(), "", r.session_expires_at, r.ip_address, r.user_agent, r.bap_id, None,
                           r.now, r.now)
-        # a sign-in that joins through an invitation or an admission is rare: it takes the
-        # statements path on both engines rather than a second server-side function
-        if self._engine.dialect == "postgresql" and not r.joins:
+        # a sign-in that spends an invitation is rare: it takes the statements path on both
+        # engines rather than a second server-side function
+        if self._engine.dialect == "postgresql" and r.invite_code_hash is None:
             return self._one_call(r, session, hash_secret(session_token))
         return self._statements(r, session, hash_secret(session_token))
 
@@ -158,7 +212,7 @@ class SignInRepository:
             row = self._engine.conn.execute(_CALL, (
                 r.now, r.replay_key, r.replay_expires_at, r.challenge, r.pubkey, r.user is None, r.new_user_id,
                 r.new_user_name, r.bap_id, token_hash, session.id, r.session_expires_at, r.ip_address,
-                r.user_agent, r.subscription)).fetchone()
+                r.user_agent, r.subscription, r.admitted_bap_id, r.admission_required)).fetchone()
         except psycopg.Error as exc:
             reason = _REFUSALS.get(exc.sqlstate or "")
             if reason is None:
@@ -190,7 +244,7 @@ class SignInRepository:
                 if admitted is not None:
                     groups += admitted.groups
                     name = admitted.name or name
-                elif r.admission_required and r.invite_code_hash is None:
+                elif r.admission_required:
                     raise SignInRefused("not_admitted")
                 user, _ = self._users.create(r.pubkey, name, r.now, bap_id=r.bap_id, user_id=r.new_user_id)
             if groups:

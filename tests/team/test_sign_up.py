@@ -116,8 +116,9 @@ def test_guessing_invitations_is_rate_limited_per_address(server_factory) -> Non
     assert answers == [403] * 5 + [429]
 
 
-def test_a_bap_identity_let_in_ahead_of_time_joins_at_its_first_sign_in(server_factory, database) -> None:
-    server = server_factory(db_path=database, sign_up="closed")
+@pytest.mark.parametrize("mode", ["closed", "open"])
+def test_a_bap_identity_let_in_ahead_of_time_joins_at_its_first_sign_in(server_factory, database, mode) -> None:
+    server = server_factory(db_path=database, sign_up=mode)
     team.add_group(server.store, "ops", actor="test")
     key = coincurve.PrivateKey()
     bap_id = bap_id_from_pubkey(key.public_key.format().hex())
@@ -128,7 +129,10 @@ def test_a_bap_identity_let_in_ahead_of_time_joins_at_its_first_sign_in(server_f
     assert (user["bapId"], user["name"]) == (bap_id, "Olga <b>")  # shown escaped wherever it is shown
     assert server.store.groups.of_user(user["id"]) == ["ops"]
     assert server.store.invitations.admitted(bap_id) is None  # taken
-    assert _code(sign_in(server, coincurve.PrivateKey())) == (403, "SIGN_UP_DISABLED")
+    stranger = sign_in(server, coincurve.PrivateKey())
+    assert stranger.status_code == (200 if mode == "open" else 403)
+    if mode == "open":
+        assert server.store.groups.of_user(stranger.json()["user"]["id"]) == []
 
 
 def test_no_invitation_code_is_stored(server_factory) -> None:
