@@ -2,7 +2,8 @@
 
 Its SQLite database lives in the app's data dir, so the whole identity stack (wallet,
 signer, OAuth server) runs on one machine. The GUI starts and stops it and reads its
-figures and clients through :mod:`auth_server.admin`, as ``sigil-server`` does. Its
+figures and clients through :mod:`auth_server.admin`, and manages its team (users, groups,
+invitations, disabling) through :mod:`auth_server.team`, as ``sigil-server`` does. Its
 sign-in pages send browsers to this app's own signer API (``signer_url``), whatever port
 that API was given.
 """
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from auth_server.serving.bootstrap import RunningServer
 
 LOOPBACK = "127.0.0.1"
+DESKTOP_ACTOR = "desktop"  # how the audit log names what the Server tab does
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,50 @@ class EmbeddedServer:
         """The e-mail apps see for this identity (unverified); False if it never signed in here.
         ValueError when the address is malformed or another identity uses it."""
         return admin.set_user_email(self._open_store(), pubkey, email)
+
+    # -- the team (auth_server.team; the audit log names these actions "desktop") --------
+
+    def members(self) -> list[Any]:
+        """Users with their groups (:class:`auth_server.team.UserDetails`); [] if unreadable."""
+        from auth_server import team
+
+        try:
+            return team.users(self._open_store(), limit=500)
+        except Exception:
+            return []
+
+    def group_names(self) -> list[str]:
+        from auth_server import team
+
+        try:
+            return [g.name for g in team.groups(self._open_store())]
+        except Exception:
+            return []
+
+    def add_group(self, name: str) -> None:
+        """Make a group; ``auth_server.team.TeamError`` (a ValueError) says what is wrong."""
+        from auth_server import team
+
+        team.add_group(self._open_store(), name.strip(), actor=DESKTOP_ACTOR)
+
+    def change_groups(self, user_id: str, *, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> None:
+        from auth_server import team
+
+        team.change_groups(self._open_store(), user_id, add=list(add), remove=list(remove), actor=DESKTOP_ACTOR)
+
+    def set_disabled(self, user_id: str, disabled: bool) -> None:
+        """Lock a user out (sessions and tokens end at once) or let them in again."""
+        from auth_server import team
+
+        team.set_disabled(self._open_store(), user_id, disabled, actor=DESKTOP_ACTOR)
+
+    def invite(self, groups: list[str], uses: int = 1, days: float = 7.0) -> str:
+        """A new invitation link to this server (shown once)."""
+        from auth_server import team
+
+        new = team.invite(self._open_store(), self.url, groups=groups, uses=uses, expires_in=days * 86400.0,
+                          actor=DESKTOP_ACTOR)
+        return new.url
 
     def app_name_for(self, origin: str) -> str:
         """The name of the registered client whose redirect URI shares ``origin``."""

@@ -1,14 +1,15 @@
-"""Server tab: the embedded auth server's status, start/stop, and OAuth client registration
-(every client-authentication method ``sigil-server clients add`` knows)."""
+"""Server tab: the embedded auth server's status, start/stop, OAuth client registration
+(every client-authentication method ``sigil-server clients add`` knows), and its team."""
 
 from __future__ import annotations
 
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
 from signer_app.embedded_server import EmbeddedServer, EmbeddedServerError
+from signer_app.ui.team_panel import TeamCard
 from signer_app.ui.widgets import CopyField, button, card, label
 from signer_app.wallet import Wallet, WalletError
 
@@ -28,9 +29,14 @@ class ServerPanel(QWidget):
         super().__init__(parent)
         self.server = server
         self.wallet = wallet
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(16)
+        layout = QHBoxLayout()
         layout.setSpacing(16)
+        column.addLayout(layout)
+        self.team = TeamCard(server)
+        column.addWidget(self.team, 1)
 
         status, s = card(20, 10)
         head = QHBoxLayout()
@@ -124,6 +130,7 @@ class ServerPanel(QWidget):
                                               for c in clients) or "<span style='color:#6b7280'>none yet</span>")
         if not self.error.text() and self.server.last_error:
             self.error.setText(self.server.last_error)
+        self.team.refresh()
 
     def toggle(self) -> None:
         self.error.setText("")
