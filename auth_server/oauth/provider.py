@@ -162,7 +162,13 @@ class Provider:
         return result
 
     def token_endpoint(self, request: ClientRequest) -> dict[str, Any]:
-        """RFC 6749 3.2: authenticate the client and run its grant, in one transaction."""
+        """RFC 6749 3.2: authenticate the client and run its grant, in one transaction.
+
+        What may be slow (a client's keys fetched from its jwks_uri) is done first, outside
+        the transaction: on SQLite the transaction holds the one writer lock every sign-in
+        needs. Inside it only the single-use parts are claimed, with the grant's writes."""
+        self._authenticator().prepare(request)
+
         def grant() -> dict[str, Any]:
             return self.token(self._authenticator().authenticate(request), request.form)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from auth_server.oauth.clients import NewClient, register_client, validate_redirect_uri
 from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.grants import GRANTS
+from auth_server.oauth.outbound import AddressRefused, check_public_resolution
 from auth_server.store.models import AUTH_METHODS, PUBLIC, SECRET_METHODS, X_AUTH_TOKEN
 from auth_server.oauth.credentials import hash_secret, new_credential
 
@@ -81,6 +82,11 @@ def parse_metadata(body: dict[str, Any]) -> ClientMetadata:
         raise metadata_error("jwks_uri must be a string")
     if jwks is not None and jwks_uri is not None:
         raise metadata_error("send jwks or jwks_uri, not both")
+    if jwks_uri is not None:
+        try:  # here, before any transaction: the name is resolved (and again at every fetch)
+            check_public_resolution(jwks_uri)
+        except AddressRefused as exc:
+            raise metadata_error(f"jwks_uri {exc}") from None
     host = redirect_uris[0].split("//", 1)[-1].split("/", 1)[0]
     return ClientMetadata(name.strip() or host, redirect_uris, method, logout_uris, jwks, jwks_uri)
 
@@ -115,7 +121,7 @@ def register(store: Store, mode: str, body: dict[str, Any], initial_token: str |
             return register_client(
                 store, meta.client_name, meta.redirect_uris, auth_method=meta.token_endpoint_auth_method,
                 jwks=meta.jwks, jwks_uri=meta.jwks_uri, post_logout_redirect_uris=meta.post_logout_redirect_uris,
-                web_only=True)
+                web_only=True, self_registered=True)
         except ValueError as exc:
             raise metadata_error(str(exc)) from None
 

@@ -15,7 +15,7 @@ _ISSUED_TO_CLIENT = ("oauth_code", "oauth_access_token", "oauth_refresh_token", 
 _COLUMNS = ("client_id", "name", "redirect_uris", "member_pubkey", "owner_bap_id", "trusted", "disabled",
             "created_at", "token_endpoint_auth_method", "secret_hash", "previous_secret_hash",
             "previous_secret_expires_at", "jwks", "jwks_uri", "post_logout_redirect_uris",
-            "strict_auth_method")
+            "strict_auth_method", "self_registered")
 
 
 def _client(row: dict[str, Any]) -> OAuthClient:
@@ -36,6 +36,7 @@ def _client(row: dict[str, Any]) -> OAuthClient:
         jwks_uri=row["jwks_uri"],
         post_logout_redirect_uris=tuple(json.loads(row["post_logout_redirect_uris"] or "[]")),
         strict_auth_method=bool(row["strict_auth_method"]),
+        self_registered=bool(row["self_registered"]),
     )
 
 
@@ -44,7 +45,8 @@ def _values(client: OAuthClient) -> tuple[Any, ...]:
             client.owner_bap_id, int(client.trusted), int(client.disabled), client.created_at,
             client.token_endpoint_auth_method, client.secret_hash, client.previous_secret_hash,
             client.previous_secret_expires_at, json.dumps(client.jwks) if client.jwks else None, client.jwks_uri,
-            json.dumps(list(client.post_logout_redirect_uris)), int(client.strict_auth_method))
+            json.dumps(list(client.post_logout_redirect_uris)), int(client.strict_auth_method),
+            int(client.self_registered))
 
 
 class ClientRepository:
