@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from auth_server.store import Store
 
 T = TypeVar("T")
+#: seconds a request served on the I/O loop waits for its client's key fetch (which goes on
+#: in its own thread: the client's next request finds the keys)
+LOOP_FETCH_WAIT = 0.25
 
 __all__ = ["AuthorizationRequest", "Provider", "ProviderConfig", "RedirectableError", "UserDirectory",
            "build_provider"]
@@ -220,6 +223,8 @@ def build_provider(settings: Settings, store: Store) -> Provider:
         client_auth=ClientAuthenticator.build(MethodDeps(
             clients=store.oauth.clients, verify=verify, claim_once=store.replay.claim,
             issuer=settings.base_url, token_endpoint=settings.base_url + TOKEN_PATH, clock=settings.clock,
+            # on the I/O loop (--threads 0) a request waiting for a key fetch stops the worker
+            fetch_wait=LOOP_FETCH_WAIT if settings.threads == 0 else None,
         )),
         transaction=store.write,
     )

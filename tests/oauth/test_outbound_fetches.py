@@ -231,3 +231,26 @@ def test_a_self_registered_client_is_refused_at_connect_time(server, browser, ke
 def test_the_address_policy(address, allowed) -> None:
     import ipaddress
     assert outbound.address_allowed(ipaddress.ip_address(address)) is allowed
+
+
+def test_on_the_io_loop_a_slow_key_host_stops_the_worker_only_briefly(tmp_path, dripping, keys_server, key) -> None:
+    """``--threads 0``: requests run on the worker's one loop thread, so a request never
+    waits a fetch's whole deadline; the fetch goes on in its own thread."""
+    from tests.helpers.server import start_server
+
+    server = start_server(tmp_path / "loop.db", threads=0)
+    try:
+        slow = register_standard(server, "private_key_jwt", jwks_uri=dripping.url(), key=key)
+        started = time.monotonic()
+        res = server.request("POST", TOKEN_PATH, data=assertion_form(slow, slow.assertion(server.url)))
+        assert res.status_code == 503 and res.json()["error"] == "temporarily_unavailable", res.text
+        assert time.monotonic() - started < 1.0
+        with server.http() as http:
+            took = time.monotonic()
+            assert http.get("/healthz").status_code == 200
+            assert time.monotonic() - took < 0.5
+        fast = register_standard(server, "private_key_jwt", jwks_uri=keys_server.url(), key=key)
+        res = server.request("POST", TOKEN_PATH, data=assertion_form(fast, fast.assertion(server.url)))
+        assert res.json()["error"] == "invalid_grant", res.text  # authenticated: only the code "x" is wrong
+    finally:
+        server.stop()

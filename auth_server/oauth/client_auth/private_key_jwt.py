@@ -57,7 +57,7 @@ class PrivateKeyJWTMethod:
         self.clock = deps.clock
         self.issuer = deps.issuer
         self.token_endpoint = deps.token_endpoint
-        self.remote_keys = JwksCache(deps.fetch or fetch_keys, deps.clock)
+        self.remote_keys = JwksCache(deps.fetch or fetch_keys, deps.clock, wait=deps.fetch_wait)
 
     def presented(self, request: ClientRequest) -> bool:
         return "client_assertion" in request.form or "client_assertion_type" in request.form
