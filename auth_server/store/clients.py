@@ -74,6 +74,12 @@ class ClientRepository:
             cur = conn.execute("UPDATE oauth_client SET disabled = ? WHERE client_id = ?", (int(disabled), client_id))
         return cur.rowcount == 1
 
+    def approve(self, client_id: str) -> bool:
+        """An administrator vouches for a self-registered client: it is theirs from now on."""
+        with self._engine.write() as conn:
+            cur = conn.execute("UPDATE oauth_client SET self_registered = 0 WHERE client_id = ?", (client_id,))
+        return cur.rowcount == 1
+
     def rotate_secret(self, client_id: str, new_hash: str, previous_expires_at: float | None) -> bool:
         """Replace the secret in one statement: the old hash becomes the previous one, valid
         until ``previous_expires_at`` (None: not at all). False when the client has no secret."""

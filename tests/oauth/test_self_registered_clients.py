@@ -63,6 +63,20 @@ def test_only_administrators_clients_may_embed_the_signer_frame(public_server) -
     assert "https://evil.example" not in ancestors and "https://evil.example" not in parents
 
 
+def test_an_administrator_may_approve_a_stranger(public_server, capsys) -> None:
+    from auth_server.cli import main
+
+    client_id = self_register(public_server).json()["client_id"]
+    db = str(public_server.settings.db_path)
+    assert main(["clients", "show", "--db", db, client_id]) == 0
+    assert "self-registered" in capsys.readouterr().out
+    assert main(["clients", "approve", "--db", db, client_id]) == 0
+    assert public_server.store.oauth.clients.get(client_id).self_registered is False
+    _, ancestors, _ = frame(public_server)
+    assert "https://evil.example" in ancestors
+    assert main(["clients", "approve", "--db", db, "sigil_nobody"]) == 1
+
+
 def test_the_signer_frames_headers_stay_small_whatever_is_registered(public_server) -> None:
     for n in range(60):  # an administrator with very many clients on long names
         host = f"app{n}-" + "x" * 180 + ".example"
