@@ -12,8 +12,8 @@ A registered client is marked ``self_registered``: a stranger, not the administr
 It may not embed the signer frame (:func:`auth_server.origins.frame_parent_origins`),
 its ``jwks_uri`` reaches public addresses only (:mod:`auth_server.oauth.outbound`), logout
 sends the browser to it only with an ``id_token_hint`` (:mod:`auth_server.oauth.logout`),
-the consent page says the server has not verified it, and it may not take an existing
-client's name. One registration holds at most :data:`MAX_URIS` URIs of each kind, and
+the consent page says the server has not verified it, and it may not take the name of an
+administrator's client. One registration holds at most :data:`MAX_URIS` URIs of each kind, and
 registrations are rate-limited per client address.
 """
 
@@ -148,11 +148,12 @@ def register(store: Store, mode: str, body: dict[str, Any], initial_token: str |
 
 
 def _refuse_a_taken_name(store: Store, name: str) -> None:
-    """A stranger may not pass for a client already here: a name that reads the same as an
-    existing client's (case and invisible characters aside) is refused."""
+    """A stranger may not pass for an administrator's client: a name that reads the same as
+    one of theirs (case and invisible characters aside) is refused. Strangers may share a
+    name among themselves (an app that registers once per install does), all marked."""
     wanted = clean_name(name).casefold()
-    if any(client.name.casefold() == wanted for client in store.oauth.clients.list()):
-        raise metadata_error(f"client_name {clean_name(name)!r} is taken by a client of this server; choose another")
+    if any(client.name.casefold() == wanted for client in store.oauth.clients.list() if not client.self_registered):
+        raise metadata_error(f"client_name {clean_name(name)!r} is taken by a client of this server's administrator; choose another")
 
 
 def registration_response(new: NewClient) -> dict[str, Any]:

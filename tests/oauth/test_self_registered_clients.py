@@ -174,8 +174,8 @@ def test_a_stranger_cannot_take_an_existing_clients_name(public_server, name) ->
     assert res.status_code == 400 and res.json()["error"] == "invalid_client_metadata", res.text
     assert "taken" in res.json()["error_description"]
     assert self_register(public_server, client_name="Acme Bank Fan Club").status_code == 201
-    again = self_register(public_server, client_name="Acme Bank Fan Club")  # nor another stranger's
-    assert again.status_code == 400
+    again = self_register(public_server, client_name="Acme Bank Fan Club")  # strangers may share one: both marked
+    assert again.status_code == 201
 
 
 def test_clients_made_before_the_marker_existed_are_the_administrators(tmp_path) -> None:
@@ -189,3 +189,15 @@ def test_clients_made_before_the_marker_existed_are_the_administrators(tmp_path)
                          "VALUES ('old', 'Old App', '[\"https://old.example/cb\"]', '', 1.0)")
         assert [m.version for m in store.migrate()] == [106]
         assert store.oauth.clients.get("old").self_registered is False
+
+
+def test_the_device_page_marks_a_stranger(public_server, browser) -> None:
+    stranger = self_register(public_server, client_name="TV App").json()["client_id"]
+    mine = admin.register_client(public_server.store, "Mine", [REDIRECT], auth_method="none").client_id
+    browser.sign_in()
+    for client_id, marked in ((stranger, True), (mine, False)):
+        with public_server.http() as http:
+            start = http.post("/api/auth/device/code", data={"client_id": client_id}).json()
+        page = browser.http.get("/device", params={"user_code": start["user_code"]})
+        assert page.status_code == 200, page.text
+        assert (MARK in page.text) is marked
