@@ -38,6 +38,7 @@ _MAX_HEAD = 8 * 1024
 _NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class FetchError(Exception):
@@ -52,6 +53,8 @@ def address_allowed(address: IPAddress) -> bool:
     """The one address policy for URLs from strangers: a global unicast address only."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if embedded is None and address in _NAT64:  # RFC 6052: the IPv4 address is the last 32 bits
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None and not address_allowed(embedded):
             return False
     return address.is_global and not address.is_multicast

@@ -226,7 +226,7 @@ def test_a_self_registered_client_is_refused_at_connect_time(server, browser, ke
 
 
 @pytest.mark.parametrize("address,allowed", [("8.8.8.8", True), ("2606:4700::1111", True), ("127.0.0.1", False),
-                                             ("::1", False), ("::ffff:10.0.0.1", False), ("2002:7f00:1::", False),
+                                             ("::1", False), ("::ffff:10.0.0.1", False), ("2002:7f00:1::", False), ("64:ff9b::7f00:1", False), ("64:ff9b::808:808", True),
                                              ("169.254.169.254", False), ("fc00::1", False), ("ff02::1", False)])
 def test_the_address_policy(address, allowed) -> None:
     import ipaddress
