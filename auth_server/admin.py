@@ -86,6 +86,12 @@ def set_client_disabled(store: Store, client_id: str, disabled: bool) -> bool:
     return store.oauth.clients.set_disabled(client_id, disabled)
 
 
+def approve_client(store: Store, client_id: str) -> bool:
+    """Make a self-registered client the administrator's (signer frame, internal jwks_uri,
+    logout on its client_id, no "not verified" mark); False when there is no such client."""
+    return store.oauth.clients.approve(client_id)
+
+
 def remove_client(store: Store, client_id: str) -> bool:
     """Delete a client with its codes, tokens and consents; False when there is no such client."""
     return store.oauth.clients.remove(client_id)

@@ -28,7 +28,8 @@ def _when(seconds: float) -> str:
 
 
 def _describe(client: OAuthClient) -> str:
-    flags = [f for f, on in (("trusted", client.trusted), ("DISABLED", client.disabled)) if on]
+    flags = [f for f, on in (("trusted", client.trusted), ("DISABLED", client.disabled),
+                             ("self-registered", client.self_registered)) if on]
     keys = client.jwks_uri or (f"{len(client.jwks['keys'])} key(s) registered inline" if client.jwks else "")
     lines = [
         f"client_id:      {client.client_id}",
@@ -173,6 +174,16 @@ def _cmd_disable(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_approve(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        found = admin.approve_client(store, args.client_id)
+    if not found:
+        print(f"error: no client {args.client_id!r}", file=sys.stderr)
+        return 1
+    print(f"{args.client_id} approved: it is treated as a client you registered")
+    return 0
+
+
 def _cmd_remove(args: argparse.Namespace) -> int:
     with _open(args) as store:
         found = admin.remove_client(store, args.client_id)
@@ -247,6 +258,10 @@ def add_client_commands(sub: argparse._SubParsersAction) -> None:
     disable = command("disable", "stop a client from signing users in (tokens stop working at once)", _cmd_disable)
     disable.add_argument("client_id")
     disable.add_argument("--enable", action="store_true", help="re-enable instead")
+
+    approve = command("approve", "vouch for a self-registered client (RFC 7591): it may then embed the signer "
+                      "frame and loses its \"not verified\" mark", _cmd_approve)
+    approve.add_argument("client_id")
 
     remove = command("remove", "delete a client and everything issued to it", _cmd_remove)
     remove.add_argument("client_id")

@@ -36,12 +36,29 @@ def plain_origin(url: str) -> str | None:
     return origin if _PLAIN_ORIGIN.match(origin) else None
 
 
-def frame_parent_origins(settings: Settings, store: Store) -> list[str]:
-    """Origins allowed to embed the signer frame: enabled clients' redirect URIs, plus trusted origins.
+#: the most characters of origins the signer frame's CSP lists (a header stays small
+#: whatever is registered: proxies refuse answers whose headers pass a few KiB)
+MAX_FRAME_PARENTS_CHARS = 4096
 
-    The server's own origin is not among them unless it is configured as trusted: the
-    frame has no business inside this server's own pages.
+
+def frame_parent_origins(settings: Settings, store: Store) -> list[str]:
+    """Origins allowed to embed the signer frame: the trusted origins, then the redirect
+    URIs' origins of enabled clients an administrator registered.
+
+    A self-registered client is a stranger: any page could register its own origin and
+    then drive signatures through the frame, so it never becomes a parent. The server's
+    own origin is not among them unless it is configured as trusted: the frame has no
+    business inside this server's own pages. The list stops at
+    :data:`MAX_FRAME_PARENTS_CHARS` (trusted origins first, then clients oldest first).
     """
-    candidates = [uri for client in store.oauth.clients.list() if not client.disabled for uri in client.redirect_uris]
-    candidates += settings.trusted_origins
-    return sorted({origin for origin in map(plain_origin, candidates) if origin})
+    candidates = list(settings.trusted_origins)
+    candidates += [uri for client in store.oauth.clients.list()
+                   if not client.disabled and not client.self_registered for uri in client.redirect_uris]
+    parents: list[str] = []
+    size = 0
+    for origin in dict.fromkeys(filter(None, map(plain_origin, candidates))):
+        size += len(origin) + 1
+        if size > MAX_FRAME_PARENTS_CHARS:
+            break
+        parents.append(origin)
+    return sorted(parents)

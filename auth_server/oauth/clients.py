@@ -71,15 +71,21 @@ def validate_redirect_uri(uri: str, *, web_only: bool = False) -> str:
 
 def validate_jwks_uri(uri: str, *, https_only: bool = False) -> str:
     """Where a ``private_key_jwt`` client publishes its keys: https, or (registered by the
-    admin, not by dynamic registration, which must not make the server fetch from its own
-    machine) http on loopback."""
+    admin) http on loopback. ``https_only`` (dynamic registration: a stranger must not make
+    the server fetch from its own machine or network) also refuses local names and
+    non-public addresses (:func:`auth_server.oauth.outbound.check_public_url`)."""
+    from auth_server.oauth.outbound import AddressRefused, check_public_url
+
+    if https_only:
+        try:
+            return check_public_url(uri)
+        except AddressRefused as exc:
+            raise ValueError(f"jwks_uri {exc}") from None
     parts = urlsplit(uri)
     if parts.scheme == "https" and parts.netloc:
         return uri
-    if parts.scheme == "http" and is_loopback(parts.hostname) and not https_only:
+    if parts.scheme == "http" and is_loopback(parts.hostname):
         return uri
-    if https_only:
-        raise ValueError(f"jwks_uri must be an https URL: {uri!r}")
     raise ValueError(f"jwks_uri must be an https URL (or http on a loopback host): {uri!r}")
 
 
@@ -122,6 +128,7 @@ def new_client(
     jwks_uri: str | None = None,
     post_logout_redirect_uris: list[str] | tuple[str, ...] = (),
     web_only: bool = False,
+    self_registered: bool = False,
 ) -> OAuthClient:
     """Build a validated client record; ``ValueError`` names the first bad field.
 
@@ -173,6 +180,7 @@ def new_client(
         jwks=keys,
         jwks_uri=keys_uri,
         post_logout_redirect_uris=logout_uris,
+        self_registered=self_registered,
     )
 
 
@@ -242,6 +250,7 @@ def register_client(
     client_id: str | None = None,
     web_only: bool = False,
     strict_auth_method: bool = False,
+    self_registered: bool = False,
 ) -> NewClient:
     """Validate and store a new OAuth client; for the secret methods make its secret.
 
@@ -257,7 +266,7 @@ def register_client(
     new = new_client(name, redirect_uris, member_pubkey, now=store.clock(), owner_bap_id=owner_bap_id,
                      trusted=trusted, client_id=client_id, auth_method=method, secret_hash=secret_hash,
                      jwks=jwks, jwks_uri=jwks_uri, post_logout_redirect_uris=post_logout_redirect_uris,
-                     web_only=web_only)
+                     web_only=web_only, self_registered=self_registered)
     if strict_auth_method:
         if method not in SECRET_METHODS:
             raise ValueError("--strict-auth-method applies to client_secret_basic and client_secret_post only "

@@ -5,6 +5,8 @@ where the browser may go afterwards.
 an expired one is still a good hint, as the spec allows). ``post_logout_redirect_uri``
 must match one of the client's registered logout URIs exactly, and the client must be
 known (from the hint's ``aud`` or ``client_id``); otherwise nothing redirects anywhere.
+A self-registered client (anyone may make one) is redirected to only with a valid
+``id_token_hint`` issued to it: its ``client_id`` alone proves nothing.
 """
 
 from __future__ import annotations
@@ -73,5 +75,8 @@ def parse_logout(ctx: ProviderContext, params: Mapping[str, str]) -> LogoutReque
             raise invalid_request("post_logout_redirect_uri needs client_id or id_token_hint to name the app")
         if uri not in client.post_logout_redirect_uris:
             raise invalid_request("post_logout_redirect_uri is not registered for this client")
+        if client.self_registered and hinted_client != client.client_id:
+            # anyone may register a client: its client_id alone would make this an open redirect
+            raise invalid_request("this app registered itself: logout redirects to it only with an id_token_hint")
     subject = claims.get("sub")
     return LogoutRequest(client, subject if isinstance(subject, str) else None, uri, params.get("state"))

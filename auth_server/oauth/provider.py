@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from auth_server.store import Store
 
 T = TypeVar("T")
+#: seconds a request served on the I/O loop waits for its client's key fetch (which goes on
+#: in its own thread: the client's next request finds the keys)
+LOOP_FETCH_WAIT = 0.25
 
 __all__ = ["AuthorizationRequest", "Provider", "ProviderConfig", "RedirectableError", "UserDirectory",
            "build_provider"]
@@ -165,7 +168,13 @@ class Provider:
         return result
 
     def token_endpoint(self, request: ClientRequest) -> dict[str, Any]:
-        """RFC 6749 3.2: authenticate the client and run its grant, in one transaction."""
+        """RFC 6749 3.2: authenticate the client and run its grant, in one transaction.
+
+        What may be slow (a client's keys fetched from its jwks_uri) is done first, outside
+        the transaction: on SQLite the transaction holds the one writer lock every sign-in
+        needs. Inside it only the single-use parts are claimed, with the grant's writes."""
+        self._authenticator().prepare(request)
+
         def grant() -> dict[str, Any]:
             return self.token(self._authenticator().authenticate(request), request.form)
 
@@ -217,6 +226,8 @@ def build_provider(settings: Settings, store: Store) -> Provider:
         client_auth=ClientAuthenticator.build(MethodDeps(
             clients=store.oauth.clients, verify=verify, claim_once=store.replay.claim,
             issuer=settings.base_url, token_endpoint=settings.base_url + TOKEN_PATH, clock=settings.clock,
+            # on the I/O loop (--threads 0) a request waiting for a key fetch stops the worker
+            fetch_wait=LOOP_FETCH_WAIT if settings.threads == 0 else None,
         )),
         transaction=store.write,
     )

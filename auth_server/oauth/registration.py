@@ -7,6 +7,14 @@ registration-token``), each good for one client; with ``public`` a public client
 https, or http on a loopback host, without fragments (``invalid_redirect_uri``); any other
 bad field is ``invalid_client_metadata``. Registered clients are never trusted (they
 always ask for consent).
+
+A registered client is marked ``self_registered``: a stranger, not the administrator's.
+It may not embed the signer frame (:func:`auth_server.origins.frame_parent_origins`),
+its ``jwks_uri`` reaches public addresses only (:mod:`auth_server.oauth.outbound`), logout
+sends the browser to it only with an ``id_token_hint`` (:mod:`auth_server.oauth.logout`),
+the consent page says the server has not verified it, and it may not take the name of an
+administrator's client. One registration holds at most :data:`MAX_URIS` URIs of each kind, and
+registrations are rate-limited per client address.
 """
 
 from __future__ import annotations
@@ -14,9 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from auth_server.display import clean_name
+
 from auth_server.oauth.clients import NewClient, register_client, validate_redirect_uri
 from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.grants import GRANTS
+from auth_server.oauth.outbound import AddressRefused, check_public_resolution
 from auth_server.store.models import AUTH_METHODS, PUBLIC, SECRET_METHODS, X_AUTH_TOKEN
 from auth_server.oauth.credentials import hash_secret, new_credential
 
@@ -26,6 +37,12 @@ if TYPE_CHECKING:
 #: what a registration may choose (x_auth_token clients are registered by the admin only)
 REGISTRABLE_METHODS = tuple(m for m in AUTH_METHODS if m != X_AUTH_TOKEN)
 DEFAULT_TOKEN_TTL = 24 * 3600
+#: what one registration may hold: every registered URI ends up in some answer's header
+MAX_URIS = 10
+MAX_URI_LENGTH = 1000
+#: registrations per client address and window (``RateLimiter``, when rate limits are on)
+REGISTRATIONS_PER_ADDRESS = 10
+REGISTRATION_WINDOW_SECONDS = 3600.0
 
 
 def metadata_error(description: str) -> OAuthError:
@@ -52,6 +69,10 @@ def _uris(body: dict[str, Any], name: str, required: bool) -> list[str]:
         return []
     if not isinstance(value, list) or not value or not all(isinstance(u, str) for u in value):
         raise OAuthError("invalid_redirect_uri", f"{name} must be a non-empty array of strings")
+    if len(value) > MAX_URIS:
+        raise OAuthError("invalid_redirect_uri", f"{name} may hold at most {MAX_URIS} URIs")
+    if any(len(uri) > MAX_URI_LENGTH for uri in value):
+        raise OAuthError("invalid_redirect_uri", f"{name}: each URI may be at most {MAX_URI_LENGTH} characters")
     for uri in value:
         try:
             validate_redirect_uri(uri, web_only=True)
@@ -81,6 +102,11 @@ def parse_metadata(body: dict[str, Any]) -> ClientMetadata:
         raise metadata_error("jwks_uri must be a string")
     if jwks is not None and jwks_uri is not None:
         raise metadata_error("send jwks or jwks_uri, not both")
+    if jwks_uri is not None:
+        try:  # here, before any transaction: the name is resolved (and again at every fetch)
+            check_public_resolution(jwks_uri)
+        except AddressRefused as exc:
+            raise metadata_error(f"jwks_uri {exc}") from None
     host = redirect_uris[0].split("//", 1)[-1].split("/", 1)[0]
     return ClientMetadata(name.strip() or host, redirect_uris, method, logout_uris, jwks, jwks_uri)
 
@@ -111,13 +137,23 @@ def register(store: Store, mode: str, body: dict[str, Any], initial_token: str |
                 raise invalid_token("an initial access token is required to register this client")
             if not store.oauth.registration_tokens.spend(hash_secret(initial_token), store.clock()):
                 raise invalid_token("the initial access token is unknown, expired or already used")
+        _refuse_a_taken_name(store, meta.client_name)
         try:
             return register_client(
                 store, meta.client_name, meta.redirect_uris, auth_method=meta.token_endpoint_auth_method,
                 jwks=meta.jwks, jwks_uri=meta.jwks_uri, post_logout_redirect_uris=meta.post_logout_redirect_uris,
-                web_only=True)
+                web_only=True, self_registered=True)
         except ValueError as exc:
             raise metadata_error(str(exc)) from None
+
+
+def _refuse_a_taken_name(store: Store, name: str) -> None:
+    """A stranger may not pass for an administrator's client: a name that reads the same as
+    one of theirs (case and invisible characters aside) is refused. Strangers may share a
+    name among themselves (an app that registers once per install does), all marked."""
+    wanted = clean_name(name).casefold()
+    if any(client.name.casefold() == wanted for client in store.oauth.clients.list() if not client.self_registered):
+        raise metadata_error(f"client_name {clean_name(name)!r} is taken by a client of this server's administrator; choose another")
 
 
 def registration_response(new: NewClient) -> dict[str, Any]:

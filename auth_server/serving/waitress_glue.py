@@ -16,8 +16,9 @@ a time. So here the loop serves the queued requests itself right after each poll
 parser, channels, buffers and timeouts as waitress, no thread switches.
 
 The price: while one request runs, the other connections of that worker wait. Every
-built-in endpoint answers in about a millisecond without waiting on the network, so that
-is fine; an extension that blocks (a ``resolve_bap_id`` that calls a remote service)
+built-in endpoint answers in about a millisecond without waiting on the network (a
+client's keys at a ``jwks_uri`` are fetched in a thread of their own, and a request waits
+for them at most ``oauth.provider.LOOP_FETCH_WAIT``), so that is fine; an extension that blocks (a ``resolve_bap_id`` that calls a remote service)
 should keep the thread pool.
 """
 

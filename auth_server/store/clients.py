@@ -15,7 +15,7 @@ _ISSUED_TO_CLIENT = ("oauth_code", "oauth_access_token", "oauth_refresh_token", 
 _COLUMNS = ("client_id", "name", "redirect_uris", "member_pubkey", "owner_bap_id", "trusted", "disabled",
             "created_at", "token_endpoint_auth_method", "secret_hash", "previous_secret_hash",
             "previous_secret_expires_at", "jwks", "jwks_uri", "post_logout_redirect_uris",
-            "strict_auth_method", "allowed_groups")
+            "strict_auth_method", "self_registered", "allowed_groups")
 
 
 def _client(row: dict[str, Any]) -> OAuthClient:
@@ -36,6 +36,7 @@ def _client(row: dict[str, Any]) -> OAuthClient:
         jwks_uri=row["jwks_uri"],
         post_logout_redirect_uris=tuple(json.loads(row["post_logout_redirect_uris"] or "[]")),
         strict_auth_method=bool(row["strict_auth_method"]),
+        self_registered=bool(row["self_registered"]),
         allowed_groups=tuple(json.loads(row["allowed_groups"] or "[]")),
     )
 
@@ -46,7 +47,7 @@ def _values(client: OAuthClient) -> tuple[Any, ...]:
             client.token_endpoint_auth_method, client.secret_hash, client.previous_secret_hash,
             client.previous_secret_expires_at, json.dumps(client.jwks) if client.jwks else None, client.jwks_uri,
             json.dumps(list(client.post_logout_redirect_uris)), int(client.strict_auth_method),
-            json.dumps(list(client.allowed_groups)))
+            int(client.self_registered), json.dumps(list(client.allowed_groups)))
 
 
 class ClientRepository:
@@ -79,6 +80,12 @@ class ClientRepository:
         with self._engine.write() as conn:
             return conn.execute("UPDATE oauth_client SET allowed_groups = ? WHERE client_id = ?",
                                 (json.dumps(sorted(set(groups))), client_id)).rowcount == 1
+
+    def approve(self, client_id: str) -> bool:
+        """An administrator vouches for a self-registered client: it is theirs from now on."""
+        with self._engine.write() as conn:
+            cur = conn.execute("UPDATE oauth_client SET self_registered = 0 WHERE client_id = ?", (client_id,))
+        return cur.rowcount == 1
 
     def rotate_secret(self, client_id: str, new_hash: str, previous_expires_at: float | None) -> bool:
         """Replace the secret in one statement: the old hash becomes the previous one, valid

@@ -292,6 +292,14 @@ def _client_groups(schema: Schema) -> None:
     schema.execute("ALTER TABLE oauth_client ADD COLUMN allowed_groups TEXT NOT NULL DEFAULT '[]'")
 
 
+def _self_registered(schema: Schema) -> None:
+    """Whether a client registered itself (RFC 7591 dynamic registration, 1) or an
+    administrator registered it (0): a stranger may not embed the signer frame, fetch
+    from inside the network or be sent to by logout without an id_token. Rows made before
+    this column existed count as the administrator's."""
+    schema.execute("ALTER TABLE oauth_client ADD COLUMN self_registered INTEGER NOT NULL DEFAULT 0")
+
+
 #: Every migration the server knows, in the order they are applied.
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: user, session, replay_guard, sigma_challenge", _core_schema),
@@ -305,6 +313,7 @@ MIGRATIONS: list[Migration] = [
     Migration(103, "oauth clients: authentication methods, secrets, JWKS, logout URIs", _client_auth_methods),
     Migration(104, "oauth registration tokens (RFC 7591)", _registration_tokens),
     Migration(105, "oauth clients: strict secret method", _strict_auth_method),
+    Migration(106, "oauth clients: self-registered", _self_registered),
     Migration(107, "oauth clients: allowed groups", _client_groups),
 ]
 

@@ -129,6 +129,9 @@ class OAuthClient:
     #: a secret client accepts both secret methods (real RPs differ in their default)
     #: unless its administrator pins the registered one (``--strict-auth-method``)
     strict_auth_method: bool = False
+    #: registered by RFC 7591 dynamic registration, not by an administrator: a stranger
+    #: (no signer frame, only public addresses fetched, logout redirects need an id_token)
+    self_registered: bool = False
     #: only members of one of these groups may use the app (empty: everyone on the server)
     allowed_groups: tuple[str, ...] = ()
 
@@ -155,6 +158,7 @@ class OAuthClient:
             "post_logout_redirect_uris": list(self.post_logout_redirect_uris),
             "owner_bap_id": self.owner_bap_id,
             "trusted": self.trusted,
+            "self_registered": self.self_registered,
             "disabled": self.disabled,
             "createdAt": self.created_at,
         }

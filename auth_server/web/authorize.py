@@ -31,6 +31,7 @@ def _consent_page(request: AuthorizationRequest, session: CurrentSession, params
     return render(
         "consent",
         client_name=request.client.name,
+        self_registered=request.client.self_registered,
         redirect_host=request.redirect_host,
         user_name=session.user.name,
         bap_id=session.bap_id,

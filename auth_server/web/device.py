@@ -98,6 +98,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         return render(
             "device", stage="confirm", action="/device", user_code=record.user_code,
             client_name=client.name if client else record.client_id, user_name=session.user.name,
+            self_registered=client is None or client.self_registered,
             bap_id=session.bap_id, scopes=describe_scopes(record.scope.split()),
             csrf=csrf_token(session, "device:" + record.user_code),
         )

@@ -6,8 +6,9 @@ An app built on ``@sigma-auth/better-auth-plugin`` without ``preferLocal`` signs
 computer, where the user approves them. The keys never leave the desktop signer; this
 server only hands out the page.
 
-Which pages may embed the frame is decided here: the origins of the registered, enabled
-clients' redirect URIs and the configured trusted origins. They go into the
+Which pages may embed the frame is decided here: the origins of the redirect URIs of the
+enabled clients an administrator registered (a self-registered client is a stranger, see
+:func:`auth_server.origins.frame_parent_origins`) and the configured trusted origins. They go into the
 ``frame-ancestors`` directive (the browser refuses to render the frame anywhere else) and
 into the page, where the script checks every message's origin against the same list.
 """

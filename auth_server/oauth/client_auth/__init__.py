@@ -21,6 +21,7 @@ sending a secret are both ``invalid_client``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from auth_server.oauth.client_auth.base import (
     CHALLENGES, ClientAuthMethod, ClientRequest, MethodDeps, TokenVerifier, registered_for, require_method,
@@ -41,6 +42,7 @@ __all__ = [
     "registered_for",
 ]
 
+T = TypeVar("T")
 MethodFactory = Callable[[MethodDeps], ClientAuthMethod]
 
 #: method name (as discovery lists it) -> how to build it
@@ -77,6 +79,23 @@ class ClientAuthenticator:
                                   + " and ".join(m.name for m in found))
         return found[0] if found else self.methods[PUBLIC]
 
+    def prepare(self, request: ClientRequest) -> None:
+        """What may be slow or reach outside (fetching a client's keys), done before the
+        caller opens a transaction; the later :meth:`authenticate` reuses it and only
+        spends what is single use. Raises what :meth:`authenticate` would."""
+        method = self._method_of(request)
+        prepare = getattr(method, "prepare", None)
+        if prepare is not None:
+            self._run(method, lambda: prepare(request))
+
+    def _run(self, method: ClientAuthMethod, work: Callable[[], T]) -> T:
+        try:
+            return work()
+        except OAuthError as exc:
+            if exc.status == 401 and method.name in CHALLENGES:
+                exc.challenge = CHALLENGES[method.name]
+            raise
+
     def authenticate(self, request: ClientRequest, *, claim: bool = True) -> OAuthClient:
         """The client the request's credentials prove; ``invalid_client`` (401) otherwise.
 
@@ -84,12 +103,7 @@ class ClientAuthenticator:
         ``X-Auth-Token``), else the one it is registered for.
         """
         method = self._method_of(request)
-        try:
-            client = method.authenticate(request, claim=claim)
-        except OAuthError as exc:
-            if exc.status == 401 and method.name in CHALLENGES:
-                exc.challenge = CHALLENGES[method.name]
-            raise
+        client = self._run(method, lambda: method.authenticate(request, claim=claim))
         request.notes["client"] = client
         return client
 

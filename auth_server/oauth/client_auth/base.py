@@ -73,7 +73,12 @@ class MethodDeps:
     issuer: str = ""
     token_endpoint: str = ""
     clock: Callable[[], float] = field(default=time.time)
-    fetch: Callable[[str], bytes] | None = None  # reads a jwks_uri; None: the default HTTP fetch
+    #: fetch(jwks_uri, public_only) reads a client's keys; None: the bounded HTTP fetch of
+    #: :mod:`auth_server.oauth.outbound`
+    fetch: Callable[[str, bool], bytes] | None = None
+    #: how long a request waits for its client's key fetch; None: the fetch's deadline
+    #: (a server serving on its I/O loop, ``--threads 0``, waits briefly instead)
+    fetch_wait: float | None = None
 
 
 def registered_for(clients: ClientRepository, client_id: str | None, method: str) -> OAuthClient:

@@ -7,13 +7,17 @@ token endpoint or the endpoint called), ``exp`` in the future and at most
 :data:`MAX_LIFETIME` away, and ``jti`` single use until the assertion expires: the jti is
 claimed in the store's replay guard, one atomic insert in the database, so a replay fails
 on any instance of a shared PostgreSQL store too.
+
+The claims are checked before the signature, on the unverified payload first: an
+assertion for another audience, another client or an expired one makes the server fetch
+nothing. Keys at a ``jwks_uri`` come from :mod:`.jwks_cache` (bounded fetches, per-client
+cache); :meth:`PrivateKeyJWTMethod.prepare` runs all of this before the token endpoint's
+transaction opens, and only the jti is claimed inside it.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import urllib.request
 import warnings
 from typing import Any
 
@@ -21,8 +25,10 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import KeySet
 
+from auth_server.oauth import outbound
 from auth_server.oauth.client_auth.base import ClientRequest, MethodDeps, registered_for
-from auth_server.oauth.clients import CLIENT_ASSERTION_ALGS, validate_jwks
+from auth_server.oauth.client_auth.jwks_cache import JwksCache
+from auth_server.oauth.clients import CLIENT_ASSERTION_ALGS
 from auth_server.oauth.errors import invalid_client, invalid_request
 from auth_server.store.models import PRIVATE_KEY_JWT, OAuthClient
 
@@ -33,28 +39,13 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALGORITHMS = (*CLIENT_ASSERTION_ALGS, "Ed25519")
 MAX_LIFETIME = 600  # seconds: bounds how long a jti must be remembered
 LEEWAY = 30
-JWKS_TTL = 300
 MAX_JWKS_BYTES = 64 * 1024
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A jwks_uri is fetched where it was registered, never where a redirect points."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def fetch_url(url: str) -> bytes:
-    """GET a client's jwks_uri (https, or http on loopback: checked at registration)."""
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
-    with _OPENER.open(request, timeout=5) as answer:
-        data = answer.read(MAX_JWKS_BYTES + 1)
-    if len(data) > MAX_JWKS_BYTES:
-        raise ValueError("jwks_uri answered more than 64 KiB")
-    return data
+def fetch_keys(url: str, public_only: bool) -> bytes:
+    """GET a client's jwks_uri: one total deadline, a size cap, no redirects, and for a
+    self-registered client public addresses only (:mod:`auth_server.oauth.outbound`)."""
+    return outbound.fetch(url, public_only=public_only, max_bytes=MAX_JWKS_BYTES)
 
 
 class PrivateKeyJWTMethod:
@@ -66,37 +57,16 @@ class PrivateKeyJWTMethod:
         self.clock = deps.clock
         self.issuer = deps.issuer
         self.token_endpoint = deps.token_endpoint
-        self.fetch = deps.fetch or fetch_url
-        self._lock = threading.Lock()
-        self._fetched: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.remote_keys = JwksCache(deps.fetch or fetch_keys, deps.clock, wait=deps.fetch_wait)
 
     def presented(self, request: ClientRequest) -> bool:
         return "client_assertion" in request.form or "client_assertion_type" in request.form
 
-    def _remote_keys(self, uri: str, refresh: bool) -> dict[str, Any]:
-        now = self.clock()
-        with self._lock:
-            cached = self._fetched.get(uri)
-        if cached is not None and not refresh and now - cached[0] < JWKS_TTL:
-            return cached[1]
-        try:
-            keys = validate_jwks(json.loads(self.fetch(uri)))
-        except Exception as exc:  # network, JSON or key errors: the client's problem, not a 500
-            raise invalid_client(f"the client's jwks_uri could not be read: {type(exc).__name__}") from None
-        with self._lock:
-            self._fetched[uri] = (now, keys)
-        return keys
-
     def _verify(self, value: str, client: OAuthClient, kid: str | None) -> dict[str, Any]:
-        attempts = [client.jwks] if client.jwks else []
-        if client.jwks_uri:
-            cached = self._remote_keys(client.jwks_uri, refresh=False)
-            attempts.append(cached)
-            if kid and not any(k.get("kid") == kid for k in cached["keys"]):
-                attempts.append(self._remote_keys(client.jwks_uri, refresh=True))  # the client rotated its keys
-        for keys in attempts:
+        keys = [client.jwks] if client.jwks else [self.remote_keys.keys(client, kid)]
+        for key_set in keys:
             try:
-                return dict(jwt.decode(value, KeySet.import_key_set(keys), algorithms=list(ALGORITHMS)).claims)
+                return dict(jwt.decode(value, KeySet.import_key_set(key_set), algorithms=list(ALGORITHMS)).claims)
             except (JoseError, ValueError):
                 continue
         raise invalid_client("the client assertion's signature does not verify with the client's registered keys")
@@ -104,27 +74,47 @@ class PrivateKeyJWTMethod:
     def _audiences(self, request: ClientRequest) -> set[str]:
         return {self.issuer, self.issuer + "/", self.token_endpoint, self.issuer + request.path}
 
-    def authenticate(self, request: ClientRequest, *, claim: bool = True) -> OAuthClient:
-        form = request.form
-        if form.get("client_assertion_type") != JWT_BEARER:
+    def prepare(self, request: ClientRequest) -> None:
+        """Everything but spending the jti, before any transaction opens: the claims are
+        checked before any key is fetched, and a fetch (bounded, see :mod:`.jwks_cache`)
+        never runs while the database's writer lock is held."""
+        self._checked(request)
+
+    def _checked(self, request: ClientRequest) -> tuple[OAuthClient, dict[str, Any]]:
+        value = request.form.get("client_assertion") or ""
+        noted = request.notes.get("assertion")
+        if noted is not None and noted[0] == value:
+            return noted[1], noted[2]
+        if request.form.get("client_assertion_type") != JWT_BEARER:
             raise invalid_request(f"client_assertion_type must be {JWT_BEARER}")
-        value = form.get("client_assertion") or ""
         try:
             parts = jws.extract_compact(value.encode("ascii"))
             header = parts.headers()
             unverified = json.loads(parts.payload)
         except (JoseError, ValueError, UnicodeError):
             raise invalid_client("client_assertion is not a compact JWT") from None
-        if not isinstance(unverified, dict) or not isinstance(unverified.get("sub"), str):
-            raise invalid_client("the client assertion must name the client in sub")
         if header.get("alg") not in ALGORITHMS:
             raise invalid_client(f"client assertions must be signed with one of {', '.join(ALGORITHMS)}")
+        kid = header.get("kid")
+        if kid is not None and (not isinstance(kid, str) or not kid or len(kid) > 256):
+            raise invalid_client("the client assertion's kid must be a short string")
+        if "crit" in header:
+            raise invalid_client("the client assertion may not carry critical header extensions")
+        if not isinstance(unverified, dict) or not isinstance(unverified.get("sub"), str):
+            raise invalid_client("the client assertion must name the client in sub")
         client_id = unverified["sub"]
-        if form.get("client_id") and form["client_id"] != client_id:
+        if request.form.get("client_id") and request.form["client_id"] != client_id:
             raise invalid_client("client_id does not match the client assertion's sub")
+        # what the assertion claims is checked before anything is fetched or looked up for it
+        self._check_claims(unverified, client_id, request)
         client = registered_for(self.clients, client_id, self.name)
-        claims = self._verify(value, client, header.get("kid"))
+        claims = self._verify(value, client, kid)
         self._check_claims(claims, client.client_id, request)
+        request.notes["assertion"] = (value, client, claims)
+        return client, claims
+
+    def authenticate(self, request: ClientRequest, *, claim: bool = True) -> OAuthClient:
+        client, claims = self._checked(request)
         if not self.claim_once(f"jwt:{client.client_id}:{claims['jti']}", float(claims["exp"]) + LEEWAY):
             raise invalid_client("this client assertion (its jti) was already used")
         return client

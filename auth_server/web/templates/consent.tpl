@@ -1,5 +1,8 @@
 % rebase('layout', title='Allow access', static=static)
 <h1>{{client_name}} wants to sign you in</h1>
+% if self_registered:
+<p class="notice unverified"><strong>Not verified by this server.</strong> This app registered itself; its name is what it says it is.</p>
+% end
 <p class="lead">It will receive the answer at <strong>{{redirect_host}}</strong>.</p>
 <section class="identity">
   <div class="label">Signing in as</div>

@@ -13,6 +13,9 @@
 </form>
 % elif stage == 'confirm':
 <h1>{{client_name}} wants access</h1>
+% if self_registered:
+<p class="notice unverified"><strong>Not verified by this server.</strong> This app registered itself; its name is what it says it is.</p>
+% end
 <p class="lead">Only continue if this code is on the device you are setting up: <strong class="code">{{user_code}}</strong></p>
 <section class="identity">
   <div class="label">Signing in as</div>
