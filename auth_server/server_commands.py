@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from auth_server import admin
@@ -31,6 +32,15 @@ def add_db_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help=DB_HELP)
 
 
+SECRET_FILE_HELP = ("the file whose key seals the signing keys in the database; every instance on one database "
+                    "needs the same one (env SIGIL_SECRET_FILE; default on SQLite: secret.key beside the database, "
+                    "made on first start; required on PostgreSQL)")
+
+
+def add_secret_file_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--secret-file", type=Path, default=None, metavar="FILE", help=SECRET_FILE_HELP)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from auth_server.serving.bootstrap import serve_forever
 
@@ -42,6 +52,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             log_requests=False if args.quiet else None,
             trusted_origins=args.trusted_origin or None,
             trusted_proxies=args.trusted_proxy or None,
+            secret_file=args.secret_file,
         )
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -51,6 +62,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # found at start: a secret file missing or not the keys' (SecretFileError)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -134,6 +148,7 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
                        help="processes serving the port, to use several cores (env SIGIL_WORKERS; default 1)")
     serve.add_argument("--no-rate-limit", action="store_true", help="turn sign-in rate limits off (benchmarks; env SIGIL_RATE_LIMIT=0)")
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines (env SIGIL_LOG_REQUESTS=0)")
+    add_secret_file_flag(serve)
     add_db_flag(serve)
     serve.set_defaults(handler=_cmd_serve)
 

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from auth_server.paths import is_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +89,18 @@ class Databases:
             self._server.stop()
 
 
+_SECRET: list[Path] = []
+
+
+def bench_secret_file() -> Path:
+    """One secret file (the signing keys' key-encryption key) for every instance of this run."""
+    if not _SECRET:
+        from auth_server.oauth.secret_file import make_secret_file
+
+        _SECRET.append(make_secret_file(Path(tempfile.mkdtemp(prefix="sigil-bench-secret-")) / "secret.key"))
+    return _SECRET[0]
+
+
 def start_server(db: Path | str, workers: int, threads: int, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, int]:
     """Run the real server on a free loopback port (rate limits and access log off).
 
@@ -93,9 +108,11 @@ def start_server(db: Path | str, workers: int, threads: int, env: dict[str, str]
     copy of this environment from which every ``SIGIL_*`` setting has been removed.
     """
     exe = ROOT / ".venv" / "bin" / "sigil-server"
+    # the instances on one database share one secret file (PostgreSQL needs one given)
+    secret = ["--secret-file", str(bench_secret_file())] if is_postgres(db) else []
     cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "auth_server.cli"]),
            "serve", "--port", "0", "--db", str(db), "--no-rate-limit", "--quiet",
-           "--workers", str(workers), "--threads", str(threads)]
+           "--workers", str(workers), "--threads", str(threads), *secret]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SIGIL_")} | (env or {})
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=child_env)
     deadline = time.time() + 20

@@ -39,6 +39,7 @@ from auth_server.store.ratelimits import RateLimitRepository
 from auth_server.store.replay import ReplayGuard
 from auth_server.store.sessions import SessionRepository
 from auth_server.store.signins import SignInRepository
+from auth_server.store.signing_keys import SigningKeyRepository
 from auth_server.store.users import UserRepository
 
 def open_engine(target: str | Path) -> Engine:
@@ -67,6 +68,7 @@ class Store:
         self.challenges = ChallengeRepository(engine)
         self.rate_limits = RateLimitRepository(engine)
         self.oauth = OAuthStore(engine)
+        self.signing_keys = SigningKeyRepository(engine)
         self.signins = SignInRepository(engine, challenges=self.challenges, replay=self.replay, users=self.users,
                                         sessions=self.sessions)
         self._purger: Purger | None = None

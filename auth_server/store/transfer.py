@@ -20,7 +20,7 @@ from auth_server.store.engine import fetch_all
 TABLES: tuple[str, ...] = (
     "user", "session", "replay_guard", "sigma_challenge", "rate_limit",
     "oauth_client", "oauth_code", "oauth_access_token", "oauth_refresh_token", "oauth_consent", "device_code",
-    "oauth_registration_token",
+    "oauth_registration_token", "signing_key",
 )
 BATCH = 1000
 

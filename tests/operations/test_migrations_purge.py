@@ -101,6 +101,6 @@ def test_a_database_of_the_previous_release_gets_the_new_migrations(empty_target
     with Store.open(empty_target, migrate_now=False) as store:
         store.migrate([m for m in MIGRATIONS if m.version in (1, 100, 101)])  # what 0.1 shipped
         user, _ = store.users.create("02" + "99" * 32, "Ida", 1.0)
-        assert [m.version for m in store.migrate()] == [2, 3, 102, 103, 104, 105]
+        assert [m.version for m in store.migrate()] == [2, 3, 102, 103, 104, 105, 110]
         assert store.users.get(user.id) == user
         assert store.rate_limits.hit("ip:x", 1, 60.0, 1.0) is None
