@@ -182,3 +182,30 @@ def server_cpu_seconds(pid: int) -> float | None:
         total += used
         pids.extend(children)
     return total
+
+
+#: the issue's goal: Sigil's own CPU per request on PostgreSQL at most this times its CPU on SQLite
+CPU_RATIO_GOAL = 1.2
+
+
+def print_cpu_per_request(rows: list[tuple[str, str, float | None, float | None]]) -> None:
+    """The figures that hold on any machine: CPU per request, not requests per second.
+
+    ``rows``: (operation, setup label, Sigil's CPU per request in us: every process of its
+    instances, PostgreSQL's CPU per request in us or None). Each PostgreSQL row is set
+    against the SQLite row of its operation: Sigil's CPU ratio (the goal), and the ratio
+    with PostgreSQL's own CPU added (what the machine pays in all).
+    """
+    base = {op: cpu for op, label, cpu, _ in rows if label.startswith("SQLite") and cpu}
+    print("CPU per request (user+system time of the processes / requests served):")
+    print(f"  {'operation':<16} {'setup':<44} {'Sigil':>8} {'PostgreSQL':>10} {'Sigil vs SQLite':>15} "
+          f"{'all vs SQLite':>13}")
+    for op, label, cpu, db in rows:
+        sigil = "n/a" if cpu is None else f"{cpu:.0f} us"
+        pg = "-" if db is None else f"{db:.0f} us"
+        ratio = total = ""
+        if cpu is not None and op in base and not label.startswith("SQLite"):
+            ratio = f"{cpu / base[op]:.2f}x" + (" ok" if cpu / base[op] <= CPU_RATIO_GOAL else " over")
+            total = f"{(cpu + (db or 0)) / base[op]:.2f}x"
+        print(f"  {op:<16} {label:<44} {sigil:>8} {pg:>10} {ratio:>15} {total:>13}")
+    print(f"  goal: Sigil's CPU per request on PostgreSQL at most {CPU_RATIO_GOAL}x its CPU on SQLite")
