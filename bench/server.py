@@ -198,7 +198,7 @@ def print_cpu_per_request(rows: list[tuple[str, str, float | None, float | None]
     """
     base = {op: cpu for op, label, cpu, _ in rows if label.startswith("SQLite") and cpu}
     print("CPU per request (user+system time of the processes / requests served):")
-    print(f"  {'operation':<16} {'setup':<44} {'Sigil':>8} {'PostgreSQL':>10} {'Sigil vs SQLite':>15} "
+    print(f"  {'operation':<18} {'setup':<44} {'Sigil':>8} {'PostgreSQL':>10} {'Sigil vs SQLite':>15} "
           f"{'all vs SQLite':>13}")
     for op, label, cpu, db in rows:
         sigil = "n/a" if cpu is None else f"{cpu:.0f} us"
@@ -207,5 +207,5 @@ def print_cpu_per_request(rows: list[tuple[str, str, float | None, float | None]
         if cpu is not None and op in base and not label.startswith("SQLite"):
             ratio = f"{cpu / base[op]:.2f}x" + (" ok" if cpu / base[op] <= CPU_RATIO_GOAL else " over")
             total = f"{(cpu + (db or 0)) / base[op]:.2f}x"
-        print(f"  {op:<16} {label:<44} {sigil:>8} {pg:>10} {ratio:>15} {total:>13}")
+        print(f"  {op:<18} {label:<44} {sigil:>8} {pg:>10} {ratio:>15} {total:>13}")
     print(f"  goal: Sigil's CPU per request on PostgreSQL at most {CPU_RATIO_GOAL}x its CPU on SQLite")

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from joserfc.jwk import ECKey, RSAKey
 
+from auth_server.outages import StoreUnavailable
 from auth_server.oauth.secret_file import KeyCipher, SecretFileError, resolve_secret_file
 from auth_server.paths import is_postgres
 from auth_server.store.signing_keys import SigningKeyRepository, SigningKeyRow
@@ -286,11 +287,20 @@ class SigningKeys:
         return self
 
     def _current_rows(self, now: float) -> list[SigningKeyRow]:
+        """The table as read at most ``refresh`` seconds ago. A database that does not answer
+        keeps the last copy in use for another ``refresh`` seconds (the JWKS still answers)."""
         loaded = self._loaded_at
         if loaded is None or not 0 <= now - loaded < self._refresh:
             with self._lock:
                 if self._loaded_at is None or not 0 <= now - self._loaded_at < self._refresh:
-                    self._rows, self._loaded_at = self._repo.all(), now
+                    try:
+                        self._rows, self._loaded_at = self._repo.all(), now
+                    except StoreUnavailable:
+                        if self._loaded_at is None:
+                            raise
+                        log.warning("could not re-read the signing keys; using the last copy for %.0f s more",
+                                    self._refresh)
+                        self._loaded_at = now
         return self._rows
 
     def states(self) -> list[KeyState]:

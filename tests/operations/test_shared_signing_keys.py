@@ -256,3 +256,29 @@ def test_one_key_when_two_instances_race_to_make_it(postgres_server, tmp):
     finally:
         for s in stores:
             s.close()
+
+
+@pytest.mark.postgres
+def test_the_jwks_still_answers_from_the_last_copy_while_the_database_is_down(tmp):
+    """Its own PostgreSQL (halted here), so no other test loses its database."""
+    from tests.helpers import postgres
+
+    if not postgres.available():
+        pytest.skip("PostgreSQL binaries not found")
+    database = postgres.PostgresServer()
+    clock = FakeClock(None)
+    server = None
+    try:
+        server = start_server(database.new_database(), clock=clock, secret_file=make_secret_file(tmp / "s.key"))
+        before = httpx.get(server.url + JWKS)
+        database.halt()
+        clock.advance(60)  # the copy is stale: the re-read fails
+        during = httpx.get(server.url + JWKS)
+        assert (during.status_code, during.content) == (200, before.content)
+        database.start()
+        clock.advance(60)
+        assert httpx.get(server.url + JWKS).content == before.content
+    finally:
+        if server is not None:
+            server.stop()
+        database.stop()
