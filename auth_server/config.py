@@ -111,8 +111,9 @@ class Settings:
 
     @property
     def data_dir(self) -> Path:
-        """Where the server keeps its own keys: the SQLite file's directory, or (with
-        PostgreSQL) the user data dir."""
+        """Where the server keeps its own files (the default secret file on SQLite, key files
+        of earlier versions to import): the SQLite file's directory, or (with PostgreSQL)
+        the user data dir."""
         if isinstance(self.db_path, str):
             return default_db_path().parent
         return self.db_path.parent
