@@ -16,6 +16,7 @@ from auth_server import __version__
 from auth_server.crypto import TokenError, make_token, private_key_from_wif, verify_token
 from auth_server.cli_clients import add_client_commands
 from auth_server.cli_users import add_user_commands
+from auth_server.cli_keys import add_key_commands
 from auth_server.server_commands import add_server_commands
 
 
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_server_commands(sub)
     add_client_commands(sub)
     add_user_commands(sub)
+    add_key_commands(sub)
     return parser
 
 

@@ -85,6 +85,9 @@ class Settings:
     # introspection is a read, so by default a replay within the window just asks again.
     single_use_introspection: bool = False
     id_token_alg: str = "RS256"  # or "ES256"
+    # the key-encryption key of the signing keys in the store (auth_server/oauth/secret_file.py);
+    # None: <data dir>/secret.key on SQLite (made when absent); PostgreSQL needs one given
+    secret_file: Path | None = None
     device_code_ttl: int = 600
     device_poll_interval: int = 5
     signer_url: str = "http://127.0.0.1:21000"  # the local signer the sign-in page asks
@@ -118,8 +121,9 @@ class Settings:
 
     @property
     def data_dir(self) -> Path:
-        """Where the server keeps its own keys: the SQLite file's directory, or (with
-        PostgreSQL) the user data dir."""
+        """Where the server keeps its own files (the default secret file on SQLite, key files
+        of earlier versions to import): the SQLite file's directory, or (with PostgreSQL)
+        the user data dir."""
         if isinstance(self.db_path, str):
             return default_db_path().parent
         return self.db_path.parent
@@ -246,6 +250,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "always_issue_refresh_token": ("SIGIL_ALWAYS_ISSUE_REFRESH_TOKEN", _bool),
     "single_use_introspection": ("SIGIL_SINGLE_USE_INTROSPECTION", _bool),
     "id_token_alg": ("SIGIL_ID_TOKEN_ALG", str),
+    "secret_file": ("SIGIL_SECRET_FILE", Path),
     "device_code_ttl": ("SIGIL_DEVICE_CODE_TTL", int),
     "device_poll_interval": ("SIGIL_DEVICE_POLL_INTERVAL", int),
     "signer_url": ("SIGIL_SIGNER_URL", str),

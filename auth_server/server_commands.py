@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from auth_server import admin
@@ -32,6 +33,15 @@ def add_db_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help=DB_HELP)
 
 
+SECRET_FILE_HELP = ("the file whose key seals the signing keys in the database; every instance on one database "
+                    "needs the same one (env SIGIL_SECRET_FILE; default on SQLite: secret.key beside the database, "
+                    "made on first start; required on PostgreSQL)")
+
+
+def add_secret_file_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--secret-file", type=Path, default=None, metavar="FILE", help=SECRET_FILE_HELP)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from auth_server.serving.bootstrap import serve_forever
 
@@ -43,6 +53,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             log_requests=False if args.quiet else None,
             trusted_origins=args.trusted_origin or None,
             trusted_proxies=args.trusted_proxy or None, sign_up=args.sign_up,
+            secret_file=args.secret_file,
         )
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -52,6 +63,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # found at start: a secret file missing or not the keys' (SecretFileError)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -123,6 +137,7 @@ def add_server_commands(sub: argparse._SubParsersAction) -> None:
                             "let in ahead of time (invite), only identities let in (closed) (env SIGIL_SIGN_UP)")
     serve.add_argument("--no-rate-limit", action="store_true", help="turn sign-in rate limits off (benchmarks; env SIGIL_RATE_LIMIT=0)")
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines (env SIGIL_LOG_REQUESTS=0)")
+    add_secret_file_flag(serve)
     add_db_flag(serve)
     serve.set_defaults(handler=_cmd_serve)
 

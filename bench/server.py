@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from auth_server.paths import is_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +89,18 @@ class Databases:
             self._server.stop()
 
 
+_SECRET: list[Path] = []
+
+
+def bench_secret_file() -> Path:
+    """One secret file (the signing keys' key-encryption key) for every instance of this run."""
+    if not _SECRET:
+        from auth_server.oauth.secret_file import make_secret_file
+
+        _SECRET.append(make_secret_file(Path(tempfile.mkdtemp(prefix="sigil-bench-secret-")) / "secret.key"))
+    return _SECRET[0]
+
+
 def start_server(db: Path | str, workers: int, threads: int, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, int]:
     """Run the real server on a free loopback port (rate limits and access log off).
 
@@ -93,9 +108,11 @@ def start_server(db: Path | str, workers: int, threads: int, env: dict[str, str]
     copy of this environment from which every ``SIGIL_*`` setting has been removed.
     """
     exe = ROOT / ".venv" / "bin" / "sigil-server"
+    # the instances on one database share one secret file (PostgreSQL needs one given)
+    secret = ["--secret-file", str(bench_secret_file())] if is_postgres(db) else []
     cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "auth_server.cli"]),
            "serve", "--port", "0", "--db", str(db), "--no-rate-limit", "--quiet",
-           "--workers", str(workers), "--threads", str(threads)]
+           "--workers", str(workers), "--threads", str(threads), *secret]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SIGIL_")} | (env or {})
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=child_env)
     deadline = time.time() + 20
@@ -165,3 +182,30 @@ def server_cpu_seconds(pid: int) -> float | None:
         total += used
         pids.extend(children)
     return total
+
+
+#: the issue's goal: Sigil's own CPU per request on PostgreSQL at most this times its CPU on SQLite
+CPU_RATIO_GOAL = 1.2
+
+
+def print_cpu_per_request(rows: list[tuple[str, str, float | None, float | None]]) -> None:
+    """The figures that hold on any machine: CPU per request, not requests per second.
+
+    ``rows``: (operation, setup label, Sigil's CPU per request in us: every process of its
+    instances, PostgreSQL's CPU per request in us or None). Each PostgreSQL row is set
+    against the SQLite row of its operation: Sigil's CPU ratio (the goal), and the ratio
+    with PostgreSQL's own CPU added (what the machine pays in all).
+    """
+    base = {op: cpu for op, label, cpu, _ in rows if label.startswith("SQLite") and cpu}
+    print("CPU per request (user+system time of the processes / requests served):")
+    print(f"  {'operation':<18} {'setup':<44} {'Sigil':>8} {'PostgreSQL':>10} {'Sigil vs SQLite':>15} "
+          f"{'all vs SQLite':>13}")
+    for op, label, cpu, db in rows:
+        sigil = "n/a" if cpu is None else f"{cpu:.0f} us"
+        pg = "-" if db is None else f"{db:.0f} us"
+        ratio = total = ""
+        if cpu is not None and op in base and not label.startswith("SQLite"):
+            ratio = f"{cpu / base[op]:.2f}x" + (" ok" if cpu / base[op] <= CPU_RATIO_GOAL else " over")
+            total = f"{(cpu + (db or 0)) / base[op]:.2f}x"
+        print(f"  {op:<18} {label:<44} {sigil:>8} {pg:>10} {ratio:>15} {total:>13}")
+    print(f"  goal: Sigil's CPU per request on PostgreSQL at most {CPU_RATIO_GOAL}x its CPU on SQLite")

@@ -32,7 +32,7 @@ import coincurve
 
 from auth_server.crypto import make_token
 from bench.load import build_request, drive
-from bench.server import DB_HELP, Databases, Setup, running, setups
+from bench.server import DB_HELP, Databases, Setup, print_cpu_per_request, running, setups
 
 PATH = "/api/auth/sign-in/sigma"
 
@@ -111,6 +111,8 @@ def main() -> int:
     for r in rows:
         print(f"{r['setup']:<48} {r['concurrency']:>5} {r['requests']:>8} {r['rps']:>10.0f} {r['p50_ms']:>7.2f}"
               f" {r['p99_ms']:>7.2f} {_cpu(r['server_cpu_us']):>10} {_cpu(r['database_cpu_us']):>12} {r['load']:>5.1f}")
+    print_cpu_per_request([(f"sign-in, conc. {r['concurrency']}", r["setup"], r["server_cpu_us"], r["database_cpu_us"])
+                           for level in levels for r in rows if r["concurrency"] == level])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"CPU columns: per sign-in, all the server's processes / all PostgreSQL's (its own server only). "
           f"Load average before the run: {load_before:.2f}, after: {load:.2f} (other work on the machine skews "

@@ -44,7 +44,7 @@ from auth_server.store.hashing import hash_secret
 from auth_server.store import Store
 from auth_server.store.models import AuthorizationCode
 from bench.load import Figures, build_request, drive
-from bench.server import DB_HELP, Databases, Setup, running, setups
+from bench.server import DB_HELP, Databases, Setup, print_cpu_per_request, running, setups
 
 TOKEN_PATH = "/api/auth/oauth2/token"
 INTROSPECT_PATH = "/api/auth/oauth2/introspect"
@@ -96,11 +96,11 @@ def add_codes(store: Store, client_id: str, users: list, count: int) -> list[str
     return codes
 
 
-def measure(setup: Setup, databases: Databases, args: argparse.Namespace) -> None:
-    """Code exchanges, then introspections of the tokens they gave, on ``setup``."""
+def measure(setup: Setup, databases: Databases, args: argparse.Namespace) -> dict[str, Figures]:
+    """Code exchanges, then introspections of the tokens they gave, on ``setup``; the figures by operation."""
     db = databases.new(setup.engine)
-    env = {"SIGIL_ID_TOKEN_ALG": args.alg, "SIGIL_SINGLE_USE_INTROSPECTION": "1" if args.single_use_introspection else "0",
-           "SIGIL_DATA_DIR": str(databases.tmp / f"keys-{id(setup)}")}  # one signing key for all instances
+    # the instances share the signing keys through the database (and bench.server's one secret file)
+    env = {"SIGIL_ID_TOKEN_ALG": args.alg, "SIGIL_SINGLE_USE_INTROSPECTION": "1" if args.single_use_introspection else "0"}
     database_pid = databases.postgres_pid if setup.engine == "postgresql" else None
     with running(db, setup, env) as served:
         host, port, ports, pids = served.host, served.ports[0], served.ports, served.pids
@@ -141,6 +141,7 @@ def measure(setup: Setup, databases: Databases, args: argparse.Namespace) -> Non
                              database_pid=database_pid)
         assert all(json.loads(b)["active"] for b in introspected.bodies)
         report("introspection", introspected, 5000)
+    return {"code exchange": exchanged, "exchange (basic)": basic_exchanged, "introspection": introspected}
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -166,10 +167,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
         databases = Databases(Path(tmp), args.db)
         try:
-            for setup in setups(args.db, args.instances, args.workers, args.server_threads, COMPARISON):
-                measure(setup, databases, args)
+            measured = [(setup, measure(setup, databases, args))
+                        for setup in setups(args.db, args.instances, args.workers, args.server_threads, COMPARISON)]
         finally:
             databases.close()
+    print_cpu_per_request([(op, setup.label, figures.server_cpu_us, figures.database_cpu_us)
+                           for op in ("code exchange", "exchange (basic)", "introspection")
+                           for setup, by_op in measured for figures in [by_op[op]]])
     print(f"load average before the run: {load_before:.2f}, after: {os.getloadavg()[0]:.2f} (other work on the "
           "machine skews figures: compare setups of one run)")
     return 0

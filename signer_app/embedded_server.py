@@ -126,7 +126,11 @@ class EmbeddedServer:
                 self.port = sock.getsockname()[1]
             # Checkpoints off the request path, as in sigil-server; once a second is plenty
             # for one person's sign-ins and spares a laptop frequent wake-ups.
-            self._served = start_server(settings, store=self._open_store(), sock=sock, checkpoint_interval=1.0)
+            try:
+                self._served = start_server(settings, store=self._open_store(), sock=sock, checkpoint_interval=1.0)
+            except ValueError as exc:  # the signing keys' secret file is not the one they were sealed with
+                self.last_error = str(exc)
+                raise EmbeddedServerError(self.last_error) from None
             self.last_error = ""
 
     def stop(self) -> None:

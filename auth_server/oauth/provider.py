@@ -208,10 +208,11 @@ class Provider:
         return device_code.exchange(self.context, client, request.form)
 
 
-def build_provider(settings: Settings, store: Store) -> Provider:
+def build_provider(settings: Settings, store: Store, keys: SigningKeys | None = None) -> Provider:
     """The provider of a server: configuration from ``settings`` (whose base URL must be
     settled, i.e. the socket bound), every client-authentication method on ``store`` (the
-    replay guard remembers X-Auth-Tokens and client-assertion jtis)."""
+    replay guard remembers X-Auth-Tokens and client-assertion jtis), signing with ``keys``
+    (opened from the store here when the caller has not opened them at start)."""
     from auth_server.request_token import verify_request_token
     from auth_server.oauth.endpoints import TOKEN_PATH
     from auth_server.oauth.users import StoreUserDirectory
@@ -219,9 +220,11 @@ def build_provider(settings: Settings, store: Store) -> Provider:
     def verify(header: str | None, path: str, body: bytes, claim: bool) -> AuthToken:
         return verify_request_token(header, path, body, settings, store, claim=claim)
 
+    from auth_server.oauth.signing_keys import open_signing_keys
+
     users = StoreUserDirectory(store.users, store.groups, subscription=settings.enable_subscription)
     return Provider(
-        store.oauth, users, SigningKeys(settings.data_dir, settings.id_token_alg),
+        store.oauth, users, keys if keys is not None else open_signing_keys(settings, store),
         ProviderConfig.from_settings(settings), settings.clock,
         client_auth=ClientAuthenticator.build(MethodDeps(
             clients=store.oauth.clients, verify=verify, claim_once=store.replay.claim,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from auth_server.config import Settings
 from auth_server.counters import MemoryCounters, SharedCounters
+from auth_server.oauth.signing_keys import SigningKeys, open_signing_keys
 from auth_server.paths import is_postgres
 from auth_server.serving.prefork import supervise
 from auth_server.serving.server import (
@@ -66,9 +67,16 @@ def follow_bound_port(settings: Settings, port: int) -> str:
     return url
 
 
+def open_keys(settings: Settings, store: Store) -> SigningKeys:
+    """The signing keys in ``store``, opened with the settings' secret file (made in the data
+    dir on SQLite): the first key made or imported, every key checked to open, so a missing
+    or wrong secret file stops the start with a clear ``SecretFileError``, not a 500 later."""
+    return open_signing_keys(settings, store)
+
+
 def build_app(settings: Settings, store: Store) -> WSGIApp:
     """The app on ``store``, with the access log when the settings ask for it (bind first)."""
-    app: WSGIApp = create_app(settings, store)
+    app: WSGIApp = create_app(settings, store, open_keys(settings, store))
     return AccessLog(app) if settings.log_requests else app
 
 
@@ -100,13 +108,21 @@ def start_server(settings: Settings, *, store: Store | None = None, sock: socket
     ``checkpoint_interval`` seconds when given; tests that drive a fake clock leave it off.
     """
     sock = sock if sock is not None else bind(settings)
+    owned = store is None
     store = store if store is not None else open_store(settings)
+    try:
+        thread = _server_thread(settings, store, sock)  # the keys are opened here: a bad secret file stops it
+    except BaseException:
+        sock.close()
+        if owned:
+            store.close()
+        raise
     if upkeep:
         if checkpoint_interval is None:
             store.start_checkpointer()
         else:
             store.start_checkpointer(interval=checkpoint_interval)
-    return RunningServer(settings, store, _server_thread(settings, store, sock).start())
+    return RunningServer(settings, store, thread.start())
 
 
 def _server_thread(settings: Settings, store: Store, sock: socket.socket) -> ServerThread:
@@ -133,8 +149,13 @@ def serve_forever(settings: Settings, ready: Callable[[str], None] | None = None
         return _serve_prefork(settings, ready)
     sock = bind(settings)
     store = open_store(settings)
+    try:
+        server = _server_thread(settings, store, sock)
+    except BaseException:
+        sock.close()
+        store.close()
+        raise
     store.start_checkpointer()
-    server = _server_thread(settings, store, sock)
     _freeze_startup_heap()
     stop = threading.Event()
     previous = stop_on_signals(stop)
@@ -162,8 +183,11 @@ def _serve_prefork(settings: Settings, ready: Callable[[str], None] | None) -> i
     (it lives in SQLite), and so do rate limits (shared memory).
     """
     store = open_store(settings)  # migrate once, before forking
-    database = store.describe()  # (a URL without its password)
-    store.close()
+    try:
+        open_keys(settings, store)  # the first key made and the secret file checked once, before forking
+    finally:
+        database = store.describe()  # (a URL without its password)
+        store.close()
     if settings.rate_limit_enabled and isinstance(settings.rate_limit_counters, MemoryCounters):
         settings.rate_limit_counters = SharedCounters()  # mapped now, so every worker counts in it
     sockets = listening_sockets(settings.host, settings.port, settings.workers)

@@ -42,6 +42,7 @@ from auth_server.store.ratelimits import RateLimitRepository
 from auth_server.store.replay import ReplayGuard
 from auth_server.store.sessions import SessionRepository
 from auth_server.store.signins import SignInRepository
+from auth_server.store.signing_keys import SigningKeyRepository
 from auth_server.store.users import UserRepository
 
 def open_engine(target: str | Path) -> Engine:
@@ -73,6 +74,7 @@ class Store:
         self.groups = GroupRepository(engine)
         self.invitations = InvitationRepository(engine)
         self.audit = AuditLog(engine)
+        self.signing_keys = SigningKeyRepository(engine)
         self.signins = SignInRepository(engine, challenges=self.challenges, replay=self.replay, users=self.users,
                                         sessions=self.sessions, groups=self.groups, invitations=self.invitations,
                                         audit=self.audit)

@@ -300,6 +300,22 @@ def _self_registered(schema: Schema) -> None:
     schema.execute("ALTER TABLE oauth_client ADD COLUMN self_registered INTEGER NOT NULL DEFAULT 0")
 
 
+def _signing_keys(schema: Schema) -> None:
+    """The id_token signing keys every instance shares (auth_server/store/signing_keys.py); the
+    private half sealed with the operator's secret file, never in the clear."""
+    schema.execute("""CREATE TABLE IF NOT EXISTS signing_key (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        generation INTEGER NOT NULL,      -- 1, 2, ... per alg: one winner per rotation
+        public_jwk TEXT NOT NULL,         -- JSON, as published in the JWKS
+        sealed_private TEXT NOT NULL,     -- AES-GCM under the secret file's key; '' once retired
+        created_at REAL NOT NULL,
+        activates_at REAL NOT NULL,
+        retired_at REAL,
+        UNIQUE (alg, generation)
+    )""")
+
+
 #: Every migration the server knows, in the order they are applied.
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: user, session, replay_guard, sigma_challenge", _core_schema),
@@ -315,6 +331,7 @@ MIGRATIONS: list[Migration] = [
     Migration(105, "oauth clients: strict secret method", _strict_auth_method),
     Migration(106, "oauth clients: self-registered", _self_registered),
     Migration(107, "oauth clients: allowed groups", _client_groups),
+    Migration(110, "signing keys in the store (sealed), with rotation", _signing_keys),
 ]
 
 _VERSION_TABLE = (

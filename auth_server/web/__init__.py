@@ -50,16 +50,18 @@ INSTALLERS: list[Installer] = [
 ]
 
 
-def create_app(settings: Settings, store: Any) -> bottle.Bottle:
+def create_app(settings: Settings, store: Any, keys: Any = None) -> bottle.Bottle:
     """A ready-to-serve WSGI app for ``settings`` on ``store`` (an :class:`auth_server.store.Store`,
-    opened by :mod:`auth_server.serving.bootstrap`; here it is only handed on)."""
+    opened by :mod:`auth_server.serving.bootstrap`; here it is only handed on), signing with
+    ``keys`` (:class:`~auth_server.oauth.signing_keys.SigningKeys`, opened at start; None:
+    opened from the store now)."""
     app = bottle.Bottle(catchall=True)
     app.config["json.enable"] = False  # answers go through errors.json_response
     proxies = TrustedProxies(settings.trusted_proxies)
     # first of all, so that every route, error page and the access log see one client address
     app.add_hook("before_request", lambda: apply_forwarded(bottle.request.environ, proxies))
     install_error_handling(app, around_oauth=(CorsPlugin(),))
-    parts = ServerParts(settings, store, build_provider(settings, store))  # a bad id_token_alg fails here
+    parts = ServerParts(settings, store, build_provider(settings, store, keys))  # a bad id_token_alg fails here
     for install in INSTALLERS:
         install(app, parts)
     return app

@@ -17,12 +17,15 @@ from auth_server.oauth import endpoints
 from auth_server.oauth.authorize import SUPPORTED_PROMPTS
 from auth_server.oauth.client_auth import ASSERTION_ALGORITHMS
 from auth_server.oauth.grants import GRANTS
+from auth_server.oauth.signing_keys import JWKS_MAX_AGE
 from auth_server.store.models import PUBLIC
 from auth_server.oauth.scopes import SUPPORTED_SCOPES
 from auth_server.web.errors import json_response
 from auth_server.web.parts import ServerParts
 
-PUBLIC_CACHE = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
+#: apps may cache these for JWKS_MAX_AGE seconds, less than a rotation's default --activate-in,
+#: so a new key is in every app's copy before it signs (auth_server/oauth/signing_keys.py)
+PUBLIC_CACHE = {"Access-Control-Allow-Origin": "*", "Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
 CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "given_name", "preferred_username",
           "picture", "email", "email_verified", "groups", "pubkey", "bap_id"]
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from tests.helpers.net import free_port
+from tests.helpers.secrets_file import shared_secret_file
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -51,9 +52,12 @@ class Instance:
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         db_args = [] if db is None else ["--db", str(db)]
+        env = {**os.environ, **(env or {})}
+        # PostgreSQL needs a secret file given explicitly: the suite's, unless the test chose one
+        env.setdefault("SIGIL_SECRET_FILE", str(shared_secret_file()))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "auth_server.cli", "serve", "--port", str(self.port), *db_args, *args],
-            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=self._log)
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self._log)
 
     def wait(self) -> Instance:
         try:

@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 
 from auth_server.config import Settings
+from auth_server.paths import is_postgres
 from auth_server.serving import bootstrap
 from auth_server.signin import SIGN_IN_PATH
 from tests.helpers.clock import FakeClock
+from tests.helpers.secrets_file import shared_secret_file
 
 
 @dataclass
@@ -50,6 +52,8 @@ def start_server(db_path: Path | str, threads: int = 8, **overrides: Any) -> Run
     and the access log are off unless asked for; the clock follows real time unless one is
     given). No background upkeep: a test drives the clock and the purge itself."""
     clock = overrides.pop("clock", None) or FakeClock(None)
+    if is_postgres(db_path) and "secret_file" not in overrides:
+        overrides["secret_file"] = shared_secret_file()  # PostgreSQL needs one given explicitly
     settings = Settings(db_path=db_path, host="127.0.0.1", port=0, threads=threads, clock=clock,
                         **{"rate_limit_enabled": False, "log_requests": False, **overrides})
     started = bootstrap.start_server(settings, upkeep=False)

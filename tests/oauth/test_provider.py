@@ -13,7 +13,8 @@ from joserfc.jwk import KeySet
 from auth_server.oauth import pkce
 from auth_server.oauth.clients import new_client
 from auth_server.oauth.errors import OAuthError
-from auth_server.oauth.idtoken import SigningKeys
+from auth_server.config import Settings
+from auth_server.oauth.signing_keys import open_signing_keys
 from auth_server.oauth.provider import Provider, ProviderConfig, RedirectableError
 from auth_server.oauth.users import StoreUserDirectory
 from tests.helpers.fixtures.oauth_server import REDIRECT, VERIFIER, code_from, params
@@ -25,16 +26,16 @@ def test_pkce_rfc7636_vector() -> None:
         pkce.check_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "plain")
 
 
-def test_signing_key_file_is_private_and_stable(tmp_path) -> None:
-    keys = SigningKeys(tmp_path)
+def test_signing_keys_live_in_the_store_and_are_stable(tmp_path, store) -> None:
+    keys = open_signing_keys(Settings(db_path=tmp_path / "sigil.db"), store)
     token = keys.sign({"sub": "x"})
-    path = tmp_path / "oidc-rs256.pem"
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    again = SigningKeys(tmp_path)
+    assert stat.S_IMODE(os.stat(tmp_path / "secret.key").st_mode) == 0o600  # made on first start, private
+    assert not list(tmp_path.glob("*.pem"))  # no key file in the data dir any more
+    again = open_signing_keys(Settings(db_path=tmp_path / "sigil.db"), store)
     assert again.kid == keys.kid
     decoded = jwt.decode(token, KeySet.import_key_set(again.jwks()))
     assert decoded.claims["sub"] == "x" and decoded.header["kid"] == keys.kid
-    es = SigningKeys(tmp_path, "ES256")
+    es = open_signing_keys(Settings(db_path=tmp_path / "sigil.db", id_token_alg="ES256"), store)
     assert jwt.decode(es.sign({"a": 1}), KeySet.import_key_set(es.jwks())).header["alg"] == "ES256"
     assert len(es.jwks()["keys"]) == 2  # the RS256 key stays published
 
@@ -77,7 +78,7 @@ def test_introspect_and_revoke(provider, client, user, store, clock) -> None:
 
 
 def test_userinfo_claims_follow_scopes_and_subscription(store, tmp_path, client, user, clock) -> None:
-    keys = SigningKeys(tmp_path)
+    keys = open_signing_keys(Settings(db_path=tmp_path / "sigil.db"), store)
     cfg = ProviderConfig(issuer="http://sigil.test")
     prov = Provider(store.oauth, StoreUserDirectory(store.users, store.groups, subscription=True), keys, cfg, clock)
     store.users.update(user.id, clock(), email="alice@example.com")
@@ -95,9 +96,9 @@ def test_userinfo_claims_follow_scopes_and_subscription(store, tmp_path, client,
     assert info["email"] == "alice@example.com" and info["name"] == "Alice" and info["given_name"] == "Alice"
 
 
-def test_bad_id_token_alg_is_refused(tmp_path) -> None:
+def test_bad_id_token_alg_is_refused(tmp_path, store) -> None:
     with pytest.raises(ValueError):
-        SigningKeys(tmp_path, "HS256")
+        open_signing_keys(Settings(db_path=tmp_path / "sigil.db", id_token_alg="HS256"), store)
 
 
 def test_grants_are_found_by_grant_type(provider, client) -> None:

@@ -33,6 +33,9 @@ def test_signin_bench_compares_sqlite_with_one_and_two_postgresql_instances():
     assert [r[:4] for r in rows] == [(engine, n, level, "60") for engine, n in
                                      (("SQLite", "1"), ("PostgreSQL", "1"), ("PostgreSQL", "2")) for level in ("1", "4")], out
     assert [r[4] == "n/a" for r in rows] == [True, True, False, False, False, False], out  # PostgreSQL's CPU too
+    # CPU per request set against SQLite's, per concurrency level and PostgreSQL setup
+    assert len(re.findall(r"^  sign-in, conc\. \d +PostgreSQL.* \d+\.\d\dx (ok|over) +\d+\.\d\dx$", out,
+                          re.MULTILINE)) == 4, out
 
 
 def test_token_bench_on_two_postgresql_instances():

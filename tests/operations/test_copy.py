@@ -18,9 +18,9 @@ from tests.operations.test_repositories import make_client, make_code
 SIGN_IN = "/api/auth/sign-in/sigma"
 
 
-def sign_in(target: Path | str, key: coincurve.PrivateKey) -> str:
+def sign_in(target: Path | str, key: coincurve.PrivateKey, **settings: object) -> str:
     """Sign in with ``key`` through a real server on ``target``; the user id it answers."""
-    running = start_server(target, 2, log_requests=False)
+    running = start_server(target, 2, log_requests=False, **settings)
     try:
         answer = httpx.post(running.url + SIGN_IN, json={}, headers={"X-Auth-Token": make_token(key, SIGN_IN)})
         assert answer.status_code == 200, answer.text
@@ -60,7 +60,8 @@ def test_copy_round_trip_keeps_users_and_rows(tmp_path: Path, postgres_server, c
             assert row_counts(store) == before
             assert store.users.list() == users_before
             assert store.oauth.consents.get(ids[0], "app") == "openid profile"
-    assert [sign_in(pg, key) for key in keys] == ids
+    # the signing keys travel sealed: the PostgreSQL instances get the SQLite install's secret file
+    assert [sign_in(pg, key, secret_file=tmp_path / "secret.key") for key in keys] == ids
     assert [sign_in(back, key) for key in keys] == ids
 
 

@@ -36,7 +36,8 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("admin", ("auth_server.admin", "auth_server.team")),
     ("web", ("auth_server.web",)),
     ("serving", ("auth_server.serving",)),
-    ("server_cli", ("auth_server.cli", "auth_server.cli_clients", "auth_server.cli_users", "auth_server.server_commands",
+    ("server_cli", ("auth_server.cli", "auth_server.cli_clients", "auth_server.cli_users", "auth_server.cli_keys",
+                    "auth_server.server_commands",
                     "auth_server.__main__")),
     # signer_app, bottom to top
     ("wallet", ("signer_app.wallet",)),
