@@ -20,7 +20,7 @@ from auth_server.counters import Counters, MemoryCounters
 from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
 from auth_server.forwarded import TrustedProxies
 
-from auth_server.paths import default_db_path, is_postgres, sqlite_path
+from auth_server.paths import DatabaseURLError, check_database_target, default_db_path, is_postgres, sqlite_path
 
 
 @dataclass
@@ -141,6 +141,8 @@ class Settings:
                 continue
             try:
                 kwargs[name] = convert(raw)
+            except DatabaseURLError as exc:  # its message hides the password the value may carry
+                raise DatabaseURLError(f"{var}: {exc}") from None
             except ValueError:
                 raise ValueError(f"{var}: cannot read {raw!r}") from None
         known = {f.name for f in fields(cls)}
@@ -189,7 +191,9 @@ def _bool(text: str) -> bool:
 
 
 def _database(value: Path | str) -> Path | str:
-    """A PostgreSQL URL stays a string (a Path would fold its ``//``); anything else is a file."""
+    """A PostgreSQL URL stays a string (a Path would fold its ``//``); anything else is a file;
+    a malformed URL is refused (:func:`check_database_target`)."""
+    check_database_target(value)
     return value if is_postgres(value) else sqlite_path(value)
 
 
