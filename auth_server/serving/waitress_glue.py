@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -129,8 +130,9 @@ class _HeadTimeoutMaintenance:
 
 
 class _AddressCap:
-    """Connections open per client address, on one server's loop thread (no lock needed:
-    channels are made and closed there). An address past ``limit`` has its new connection
+    """Connections open per client address of one server (channels are made and normally
+    closed on its loop thread; a lock keeps the count right should a task thread close one).
+    An address past ``limit`` has its new connection
     closed at once, so ~1,100 half-open sockets from one machine, reopened as the head
     timeout closes them, no longer fill the 1,000 slots everyone else needs."""
 
@@ -139,29 +141,33 @@ class _AddressCap:
         self.exempt = exempt
         self.open: Counter[str] = Counter()
         self._warned_at = 0.0
+        self._lock = threading.Lock()
 
     def admit(self, channel: GuardedChannel) -> bool:
         addr = channel.addr
         address = str(addr[0]) if isinstance(addr, tuple) and addr else ""
         if not address or self.exempt(address):
             return True
-        if self.open[address] >= self.limit:
+        with self._lock:
+            full = self.open[address] >= self.limit
+            if not full:
+                self.open[address] += 1
+                channel._counted = address
+        if full:
             now = time.monotonic()
             if now - self._warned_at > 60:  # one line a minute, not one per refused socket
                 self._warned_at = now
                 log.warning("closing new connections from %s: it already holds %d (SIGIL_MAX_CONNECTIONS_PER_ADDRESS)",
                             address, self.limit)
-            return False
-        self.open[address] += 1
-        channel._counted = address
-        return True
+        return not full
 
     def release(self, channel: GuardedChannel) -> None:
-        address, channel._counted = channel._counted, None
-        if address is not None:
-            self.open[address] -= 1
-            if self.open[address] <= 0:
-                del self.open[address]
+        with self._lock:
+            address, channel._counted = channel._counted, None
+            if address is not None:
+                self.open[address] -= 1
+                if self.open[address] <= 0:
+                    del self.open[address]
 
 
 def limit_connections_per_address(socket_map: dict[int, Any], limit: int,
