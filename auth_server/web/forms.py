@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 import bottle
 
+from auth_server.display import has_control_characters
 from auth_server.json_input import JSONInputError, load_json_object
 from auth_server.oauth.errors import invalid_request
 from auth_server.sessions import CurrentSession
@@ -24,17 +24,13 @@ from auth_server.web.request_context import read_body
 from auth_server.web.errors import ApiError
 
 
-# C0 controls (NUL, CR, LF, TAB...), DEL, C1 controls and lone surrogates (JSON can spell "\\ud800").
-_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
 def refuse_controls(pairs: Iterable[tuple[str, str]]) -> None:
     """``invalid_request`` if a parameter's name or value holds a control character or a lone
     surrogate; the message names the parameter, never echoes its value."""
     for key, value in pairs:
-        if _FORBIDDEN.search(key):
+        if has_control_characters(key):
             raise invalid_request("a parameter name contains a control character")
-        if _FORBIDDEN.search(value):
+        if has_control_characters(value):
             raise invalid_request(f"parameter {key!r} contains a control character")
 
 

@@ -99,3 +99,42 @@ def test_plain_requests_still_work(server, rp, browser) -> None:
     browser.sign_in()
     page = browser.authorize(rp, state="caf\u00e9 \u2603 ok")
     assert page.status_code == 200, page.text
+
+
+def test_basic_credentials_with_controls_are_refused(server, rp) -> None:
+    """The Basic header is decoded below the form readers: its client_id reached the store too."""
+    import base64
+
+    for user, secret in (("a\x00b", "s"), ("\x00", ""), ("a%00b", "s"), (rp.client_id, "s\x00")):
+        header = "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+        for path in OAUTH_JSON:
+            res = server.request("POST", path, data={"grant_type": "authorization_code", "code": "x"},
+                                 headers={"Authorization": header})
+            assert res.status_code in (400, 401), (path, user, res.status_code, res.text)
+            assert res.json()["error"] in ("invalid_request", "invalid_client"), res.text
+
+
+def test_client_assertions_with_controls_are_refused(server, rp) -> None:
+    """A private_key_jwt assertion names its client in ``sub`` (JSON, so "\\u0000" spells a NUL):
+    that client_id reached the store as well."""
+    import base64
+
+    from auth_server.oauth.client_auth.private_key_jwt import JWT_BEARER
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    for claims in ({"sub": "a\u0000b", "iss": "a\u0000b"}, {"sub": "\ud800", "iss": "x"}):
+        assertion = ".".join([b64(json.dumps({"alg": "RS256"}).encode()), b64(json.dumps(claims).encode()), b64(b"s")])
+        res = server.request("POST", "/api/auth/oauth2/token", data={
+            "grant_type": "authorization_code", "code": "x", "client_assertion_type": JWT_BEARER,
+            "client_assertion": assertion})
+        assert res.status_code == 401 and res.json()["error"] == "invalid_client", res.text
+
+
+def test_replay_keys_with_controls_stay_single_use(server) -> None:
+    """A client's ``jti`` is part of a replay key; one with a NUL is stored (hashed) and used once."""
+    for key in ("jwt:c:a\x00b", "jwt:c:\ud800"):
+        assert server.store.replay.claim(key, server.settings.clock() + 60) is True
+        assert server.store.replay.claim(key, server.settings.clock() + 60) is False
+    assert server.store.replay.claim("jwt:c:a\x00c", server.settings.clock() + 60) is True
