@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from auth_server.outages import StoreUnavailable
+    from auth_server.paths import DatabaseURLError
 
     args = build_parser().parse_args(argv)
     try:
@@ -111,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreUnavailable as exc:  # a PostgreSQL URL that does not answer: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except CliError as exc:
+    except (CliError, DatabaseURLError) as exc:  # (a bad --db's message hides its password)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (EOFError, KeyboardInterrupt):

@@ -20,7 +20,7 @@ from auth_server.counters import Counters, MemoryCounters
 from auth_server.extensions import BapIdResolver, Cache, MemoryCache, derive_bap_id
 from auth_server.forwarded import TrustedProxies
 
-from auth_server.paths import default_db_path, is_postgres, sqlite_path
+from auth_server.paths import DatabaseURLError, check_database_target, default_db_path, is_postgres, sqlite_path
 
 
 @dataclass
@@ -73,6 +73,9 @@ class Settings:
     # seconds a connection gets to send each request head (and to idle between requests);
     # half-open connections would otherwise hold a slot for the 60 s channel timeout
     head_timeout_seconds: float = 10.0
+    # open connections one client address may hold per worker (0: no cap; trusted proxies are
+    # never capped): one machine's half-open sockets must not fill the 1,000 slots
+    max_connections_per_address: int = 64
     # extension points of the reference plugin
     enable_subscription: bool = False
     # OAuth 2.0 / OpenID Connect provider (auth_server/oauth)
@@ -107,6 +110,8 @@ class Settings:
             raise ValueError("threads must be 0 (serve requests on the I/O loop) or more")
         if self.workers < 1:
             raise ValueError("workers must be 1 or more")
+        if self.max_connections_per_address < 0:
+            raise ValueError("max_connections_per_address (SIGIL_MAX_CONNECTIONS_PER_ADDRESS) must be 0 (no cap) or more")
         if not self.head_timeout_seconds > 0:
             raise ValueError("head_timeout_seconds (SIGIL_HEAD_TIMEOUT_SECONDS) must be positive")
         if self.sign_up not in SIGN_UP_MODES:
@@ -155,6 +160,8 @@ class Settings:
                 continue
             try:
                 kwargs[name] = convert(raw)
+            except DatabaseURLError as exc:  # its message hides the password the value may carry
+                raise DatabaseURLError(f"{var}: {exc}") from None
             except ValueError:
                 raise ValueError(f"{var}: cannot read {raw!r}") from None
         known = {f.name for f in fields(cls)}
@@ -204,7 +211,9 @@ def _bool(text: str) -> bool:
 
 
 def _database(value: Path | str) -> Path | str:
-    """A PostgreSQL URL stays a string (a Path would fold its ``//``); anything else is a file."""
+    """A PostgreSQL URL stays a string (a Path would fold its ``//``); anything else is a file;
+    a malformed URL is refused (:func:`check_database_target`)."""
+    check_database_target(value)
     return value if is_postgres(value) else sqlite_path(value)
 
 
@@ -242,6 +251,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "workers": ("SIGIL_WORKERS", int),
     "log_requests": ("SIGIL_LOG_REQUESTS", _bool),
     "head_timeout_seconds": ("SIGIL_HEAD_TIMEOUT_SECONDS", float),
+    "max_connections_per_address": ("SIGIL_MAX_CONNECTIONS_PER_ADDRESS", int),
     "enable_subscription": ("SIGIL_ENABLE_SUBSCRIPTION", _bool),
     "code_ttl": ("SIGIL_CODE_TTL", int),
     "access_token_ttl": ("SIGIL_ACCESS_TOKEN_TTL", int),

@@ -12,12 +12,23 @@ only the characters a reader can see.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 #: the whitespace controls a page may keep (they render as ordinary spaces or breaks)
 _KEPT_CONTROLS = frozenset("\t\n")
 #: the longest client name kept at registration; a page shows no more than this
 MAX_NAME_LENGTH = 100
+
+
+# C0 controls (NUL, CR, LF, TAB...), DEL, C1 controls and lone surrogates (JSON can spell "\ud800")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether a parameter a client sent holds a control character or a lone surrogate: no
+    OAuth or OIDC parameter has a use for one, and PostgreSQL refuses NUL in text (a 500)."""
+    return _CONTROLS.search(value) is not None
 
 
 def shown_text(value: str) -> str:

@@ -16,12 +16,13 @@ derived for the grant's site (``Wallet.sign_site_*`` and friends), as TokenPass 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from auth_server.crypto.encoding import decode_hex, decode_message
 from auth_server.crypto.errors import CodedError
@@ -36,6 +37,45 @@ MAX_PATH = 2048
 MAX_BODY = 1_000_000
 MAX_AIP_ITEMS = 1000
 MAX_ID = 200  # a BAP ID is 27 characters; friend ids are opaque strings, kept short
+
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def normalise_path(path: str) -> str | None:
+    """``path`` as a lenient server might route it: fragment, query and ``;params`` dropped,
+    percent-decoded once, lowercased, ``\\`` read as ``/``, repeated slashes collapsed, ``.``
+    and ``..`` resolved, no trailing slash. ``None`` when the decoding is ambiguous: an escape
+    left after one decoding (``%252f``), or a decoded ``?``, ``#``, ``;`` or control
+    character, which one server would take literally and another as a delimiter."""
+    raw = path.split("#", 1)[0].split("?", 1)[0]
+    decoded = unquote(raw, errors="strict") if "%" in raw else raw
+    if _ESCAPE.search(decoded) or any(c in "?#" or ord(c) < 32 or ord(c) == 127 for c in decoded):
+        return None
+    if "%3b" in raw.lower():  # an encoded ";": a parameter to one server, part of a name to another
+        return None
+    segments: list[str] = []
+    for segment in decoded.lower().replace("\\", "/").split("/"):
+        segment = segment.split(";", 1)[0]
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    return "/" + "/".join(segments)
+
+
+def is_sign_in_path(path: str) -> bool:
+    """Whether a server could route ``path`` to a Sigma sign-in (``/.../sign-in/sigma``,
+    whatever its case, encoding, slashes, dot segments or parameters), or cannot be sure it
+    would not: then ``/api/sign`` asks exactly as for a sign-in, never signs it silently."""
+    try:
+        normal = normalise_path(path)
+    except UnicodeDecodeError:  # an escape that is not UTF-8: ambiguous too
+        return True
+    return normal is None or normal.endswith(SIGN_IN_SUFFIX)
 
 
 class ErrorKind(Enum):
@@ -243,8 +283,7 @@ class SignerService:
         grant = self.authorize(origin, bearer, "sign")
         path, body, scheme = self._parse_sign(path, body, scheme)
         bap_id = grant.bap_id
-        bare_path = path.split("?", 1)[0]
-        is_sign_in = bare_path.endswith(SIGN_IN_SUFFIX)
+        is_sign_in = is_sign_in_path(path)  # any spelling a server could route to a sign-in asks
         needs_prompt = is_sign_in or self._is_locked()
         if needs_prompt:
             kind = "sign-in" if is_sign_in else "sign"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from auth_server.crypto import BadPubkey, parse_pubkey
-from auth_server.display import clean_name
+from auth_server.display import clean_name, has_control_characters
 from auth_server.oauth.errors import OAuthError, invalid_client
 from auth_server.store.models import AUTH_METHODS, PRIVATE_KEY_JWT, SECRET_METHODS, X_AUTH_TOKEN, OAuthClient
 from auth_server.store.oauth import ClientRepository
@@ -188,6 +188,8 @@ def active_client(clients: ClientRepository, client_id: str | None) -> OAuthClie
     """The enabled client ``client_id``, or ``invalid_client``."""
     if not client_id:
         raise invalid_client("client_id is required")
+    if has_control_characters(client_id):  # names no client (and PostgreSQL refuses a NUL: a 500)
+        raise invalid_client("unknown or disabled client")
     client = clients.get(client_id)
     if client is None or client.disabled:
         raise invalid_client("unknown or disabled client")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from auth_server.config import Settings
 from auth_server.counters import MemoryCounters, SharedCounters
+from auth_server.forwarded import TrustedProxies, parse_address
 from auth_server.oauth.signing_keys import SigningKeys, open_signing_keys
 from auth_server.paths import is_postgres
 from auth_server.serving.prefork import supervise
@@ -127,8 +128,10 @@ def start_server(settings: Settings, *, store: Store | None = None, sock: socket
 
 def _server_thread(settings: Settings, store: Store, sock: socket.socket) -> ServerThread:
     """The (not yet started) waitress thread serving the app of ``settings`` on ``sock``."""
+    proxies = TrustedProxies(settings.trusted_proxies)
     return ServerThread(build_app(settings, store), settings.host, settings.port, settings.threads, sock,
-                        head_timeout=settings.head_timeout_seconds)
+                        head_timeout=settings.head_timeout_seconds, per_address=settings.max_connections_per_address,
+                        exempt=lambda address: proxies.trusts(parse_address(address)))
 
 
 def _freeze_startup_heap() -> None:

@@ -26,6 +26,7 @@ from auth_server.serving.waitress_glue import (
     LoopDispatcher,
     QuietChannel,
     enforce_head_timeout,
+    limit_connections_per_address,
     prepare_loop_mode,
     run_loop,
 )
@@ -74,13 +75,16 @@ class AccessLog:
 def create_server(
     app: WSGIApp, host: str, port: int, threads: int = 8, sock: socket.socket | None = None, *,
     max_body_bytes: int | None = None, head_timeout: float = DEFAULT_HEAD_TIMEOUT_SECONDS,
+    per_address: int = 0, exempt: Callable[[str], bool] | None = None,
 ) -> BaseWSGIServer | MultiSocketServer:
     """A bound (not yet running) waitress server; on ``sock`` when given (pre-fork workers).
 
     ``threads=0`` serves requests on the I/O loop itself (see :mod:`auth_server.serving.waitress_glue`);
     such a server must be run with :func:`run_server`, not its own ``run()``. Bodies above
     ``max_body_bytes`` (default: the auth server's own limit) are refused by waitress before
-    they are read; a connection has ``head_timeout`` seconds for each request head.
+    they are read; a connection has ``head_timeout`` seconds for each request head; one
+    client address holds at most ``per_address`` connections (0: no cap) unless ``exempt``
+    says it is a trusted proxy.
     """
     if threads < 0:
         raise ValueError("threads must be 0 (serve on the I/O loop) or more")
@@ -104,6 +108,7 @@ def create_server(
             if isinstance(dispatcher, BaseWSGIServer):
                 dispatcher.channel_class = QuietChannel  # type: ignore[misc]
     enforce_head_timeout(socket_map, head_timeout)
+    limit_connections_per_address(socket_map, per_address, exempt or (lambda address: False))
     return server
 
 
@@ -142,10 +147,12 @@ class ServerThread:
     def __init__(
         self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8, sock: socket.socket | None = None,
         *, max_body_bytes: int | None = None, head_timeout: float = DEFAULT_HEAD_TIMEOUT_SECONDS,
+        per_address: int = 0, exempt: Callable[[str], bool] | None = None,
     ) -> None:
         self.app = app
         self.sock = sock
-        self.limits: dict[str, Any] = {"max_body_bytes": max_body_bytes, "head_timeout": head_timeout}
+        self.limits: dict[str, Any] = {"max_body_bytes": max_body_bytes, "head_timeout": head_timeout,
+                                       "per_address": per_address, "exempt": exempt}
         self.host = host
         self.requested_port = port
         self.threads = threads

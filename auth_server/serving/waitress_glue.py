@@ -1,9 +1,10 @@
-"""What Sigil changes inside waitress: a quieter channel, a head timeout, and an optional loop-only mode.
+"""What Sigil changes inside waitress: a quieter channel, a head timeout, a cap per address, and an optional loop-only mode.
 
 :class:`QuietChannel` (always on) stops waitress's loop from spinning while a task thread
 writes an answer. :class:`GuardedChannel` (every channel) answers waitress's own refusals
-as JSON and gives a connection a short time to send each request head
-(:func:`enforce_head_timeout`).
+as JSON, gives a connection a short time to send each request head
+(:func:`enforce_head_timeout`) and closes a new connection at once when its address
+already holds its share of the connection slots (:func:`limit_connections_per_address`).
 
 ``--threads 0`` (:class:`LoopDispatcher`, :func:`run_loop`) runs each request on the I/O
 loop thread instead of a thread pool. Waitress normally reads a request on its loop
@@ -26,8 +27,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any
 
 from waitress import wasyncore
@@ -74,9 +77,20 @@ class GuardedChannel(HTTPChannel):
 
     error_task_class = JsonErrorTask
 
+    _counted: str | None = None  # the address this channel counts against (None: not counted)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.head_since = self.creation_time
+        cap: _AddressCap | None = getattr(self.server, "sigil_address_cap", None)
+        if cap is not None and not cap.admit(self):
+            self.handle_close()  # on the loop thread, before a byte is read: the slot is free again
+
+    def del_channel(self, map: Any = None) -> None:
+        cap: _AddressCap | None = getattr(self.server, "sigil_address_cap", None)
+        if cap is not None:
+            cap.release(self)
+        super().del_channel(map)
 
     def service(self) -> None:
         self.head_since = time.time()  # set before too: the loop may look while this runs
@@ -114,6 +128,58 @@ class _HeadTimeoutMaintenance:
         for channel in list(self.server.active_channels.values()):
             if isinstance(channel, GuardedChannel) and channel.head_since < cutoff and channel.awaiting_head():
                 channel.will_close = True
+
+
+class _AddressCap:
+    """Connections open per client address of one server (channels are made and normally
+    closed on its loop thread; a lock keeps the count right should a task thread close one).
+    An address past ``limit`` has its new connection
+    closed at once, so ~1,100 half-open sockets from one machine, reopened as the head
+    timeout closes them, no longer fill the 1,000 slots everyone else needs."""
+
+    def __init__(self, limit: int, exempt: Callable[[str], bool]) -> None:
+        self.limit = limit
+        self.exempt = exempt
+        self.open: Counter[str] = Counter()
+        self._warned_at = 0.0
+        self._lock = threading.Lock()
+
+    def admit(self, channel: GuardedChannel) -> bool:
+        addr = channel.addr
+        address = str(addr[0]) if isinstance(addr, tuple) and addr else ""
+        if not address or self.exempt(address):
+            return True
+        with self._lock:
+            full = self.open[address] >= self.limit
+            if not full:
+                self.open[address] += 1
+                channel._counted = address
+        if full:
+            now = time.monotonic()
+            if now - self._warned_at > 60:  # one line a minute, not one per refused socket
+                self._warned_at = now
+                log.warning("closing new connections from %s: it already holds %d (SIGIL_MAX_CONNECTIONS_PER_ADDRESS)",
+                            address, self.limit)
+        return not full
+
+    def release(self, channel: GuardedChannel) -> None:
+        with self._lock:
+            address, channel._counted = channel._counted, None
+            if address is not None:
+                self.open[address] -= 1
+                if self.open[address] <= 0:
+                    del self.open[address]
+
+
+def limit_connections_per_address(socket_map: dict[int, Any], limit: int,
+                                  exempt: Callable[[str], bool] = lambda address: False) -> None:
+    """At most ``limit`` open connections per client address on the servers of ``socket_map``
+    (0: no cap); addresses for which ``exempt`` is true (trusted proxies) are not counted."""
+    if limit <= 0:
+        return
+    for dispatcher in list(socket_map.values()):
+        if isinstance(dispatcher, BaseWSGIServer):
+            dispatcher.sigil_address_cap = _AddressCap(limit, exempt)  # type: ignore[attr-defined]
 
 
 class QuietChannel(GuardedChannel):

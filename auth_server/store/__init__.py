@@ -31,7 +31,7 @@ from auth_server.store.challenges import ChallengeRepository
 from auth_server.store.groups import GroupRepository
 from auth_server.store.invitations import InvitationRepository
 from auth_server.store.sqlite import CHECKPOINT_INTERVAL_SECONDS
-from auth_server.paths import is_postgres, sqlite_path
+from auth_server.paths import check_database_target, is_postgres, sqlite_path
 from auth_server.store.engine import Connection, Engine
 from auth_server.store.hashing import hash_secret
 from auth_server.store.migrations import Migration, migrate
@@ -48,7 +48,9 @@ from auth_server.store.users import UserRepository
 def open_engine(target: str | Path) -> Engine:
     """The engine for ``target``: PostgreSQL for a ``postgresql://`` URL (several instances
     may share it), else the SQLite file it names (files and dirs are created). Each engine
-    module is imported only when used, so a SQLite install never loads psycopg."""
+    module is imported only when used, so a SQLite install never loads psycopg. A malformed
+    URL is :class:`~auth_server.paths.DatabaseURLError`, never a SQLite file named after it."""
+    check_database_target(target)
     if is_postgres(target):
         from auth_server.store.postgres import PostgresEngine
 

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import psycopg
 from psycopg import pq
@@ -28,6 +28,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from auth_server.outages import StoreUnavailable
+from auth_server.paths import redact_database_url
 
 #: connections per server instance: waitress's request threads plus the background purger
 POOL_MIN_SIZE = 2
@@ -85,20 +86,33 @@ class _Connection(psycopg.Connection[dict[str, Any]]):
         return _Result(cursor.execute(query, params))
 
 
-def _reason(exc: Exception) -> str:
-    """The first line of a database error (its later lines can quote row values), else its type."""
+def _reason(exc: Exception, url: str = "") -> str:
+    """The first line of a database error (its later lines can quote row values), else its type;
+    libpq can quote the connection string back (a bad parameter), so ``url``'s passwords are masked."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    for secret in _secrets_of(url):
+        line = line.replace(secret, "***")
+    return line
+
+
+def _secrets_of(url: str) -> list[str]:
+    """The passwords ``url`` carries (userinfo, ``password=``), raw and percent-decoded."""
+    found: list[str] = []
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            found.append(parts.password)
+        found += [v for k, v in parse_qsl(parts.query, keep_blank_values=False) if k.strip().lower() == "password"]
+    except ValueError:
+        pass
+    found += [unquote(s) for s in found]
+    return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
 
 
 def redact(url: str) -> str:
-    """``url`` without its password, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """``url`` without its passwords, for logs and messages (:func:`auth_server.paths.redact_database_url`)."""
+    return redact_database_url(url)
 
 
 class PostgresEngine:
@@ -113,7 +127,7 @@ class PostgresEngine:
         try:  # one direct attempt first: a typo or a refused password is reported at once, with its reason
             psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)).close()
         except psycopg.Error as exc:
-            raise StoreUnavailable(f"cannot connect to {redact(url)}: {_reason(exc)}") from None
+            raise StoreUnavailable(f"cannot connect to {redact(url)}: {_reason(exc, url)}") from None
         self._local = threading.local()
         self._sql: dict[str, str] = {}
         self._pool: ConnectionPool[_Connection] = ConnectionPool(
@@ -163,7 +177,7 @@ class PostgresEngine:
         """A lost or refused connection (or a deadlock or serialization failure, retryable
         too) as :class:`StoreUnavailable`, whose message names the database without its
         password; the pool replaces broken connections on their way back."""
-        return StoreUnavailable(f"database {redact(self.url)} failed: {_reason(exc)}")
+        return StoreUnavailable(f"database {redact(self.url)} failed: {_reason(exc, self.url)}")
 
     @contextmanager
     def write(self) -> Iterator[PostgresEngine]:

@@ -8,9 +8,23 @@ primary key makes the second insert of a live key a no-op that reports False.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from auth_server.store.engine import Engine, purge_batch
+
+
+def _storable(key: str) -> str:
+    """``key`` as a row can hold it on both engines: PostgreSQL refuses NUL in text (and
+    UTF-8 lone surrogates), and a key carries a client's ``jti``; such a key is stored as
+    its SHA-256, which keeps it exactly as single-use."""
+    try:
+        if "\x00" not in key:
+            key.encode("utf-8")
+            return key
+    except UnicodeEncodeError:
+        pass
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ReplayGuard:
@@ -29,7 +43,7 @@ class ReplayGuard:
                 'INSERT INTO replay_guard (key, "expiresAt") VALUES (?, ?) '
                 'ON CONFLICT(key) DO UPDATE SET "expiresAt" = excluded."expiresAt" '
                 'WHERE replay_guard."expiresAt" <= ?',
-                (key, expires_at, now),
+                (_storable(key), expires_at, now),
             )
             return cursor.rowcount == 1
 

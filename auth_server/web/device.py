@@ -25,7 +25,7 @@ from auth_server.store.models import OAuthClient
 from auth_server.web.client_auth import client_request
 from auth_server.web.request_context import check_origin, client_ip, current_session
 from auth_server.web.errors import NO_STORE, ApiError, json_response
-from auth_server.web.forms import check_csrf, csrf_token, page_form
+from auth_server.web.forms import check_csrf, csrf_token, page_form, single_valued
 from auth_server.web.pages import describe_scopes, render, sign_in_page
 from auth_server.web.parts import ServerParts
 
@@ -79,7 +79,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
 
     def device_page() -> Any:
         """The page where a signed-in user enters a device's code and approves it."""
-        query = bottle.request.query.decode()  # type: ignore[no-untyped-call]  # UTF-8, not bottle's latin-1
+        query = single_valued(bottle.request.query.decode())  # type: ignore[no-untyped-call]  # UTF-8, not latin-1
         user_code = normalize_user_code(query.get("user_code", "") or "")
         session = current_session(settings, store)
         if session is None:

@@ -1,19 +1,37 @@
 """Request bodies the OAuth endpoints read (form or JSON, repeated parameters refused) and
-the CSRF tokens of the pages' own forms."""
+the CSRF tokens of the pages' own forms.
+
+Every parameter a client sends passes :func:`refuse_controls` here, in the readers every
+endpoint uses, so no field (``client_id``, ``user_code``, ``state``, a token...) carries a NUL,
+another control character or a lone surrogate into the store: PostgreSQL refuses NUL in
+text (``psycopg.DataError``, a 500) and no OAuth or OIDC parameter has a use for them.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 import bottle
 
+from auth_server.display import has_control_characters
 from auth_server.json_input import JSONInputError, load_json_object
 from auth_server.oauth.errors import invalid_request
 from auth_server.sessions import CurrentSession
 from auth_server.web.request_context import read_body
 from auth_server.web.errors import ApiError
+
+
+def refuse_controls(pairs: Iterable[tuple[str, str]]) -> None:
+    """``invalid_request`` if a parameter's name or value holds a control character or a lone
+    surrogate; the message names the parameter, never echoes its value."""
+    for key, value in pairs:
+        if has_control_characters(key):
+            raise invalid_request("a parameter name contains a control character")
+        if has_control_characters(value):
+            raise invalid_request(f"parameter {key!r} contains a control character")
 
 
 def parse_form(raw: bytes) -> dict[str, str]:
@@ -27,6 +45,7 @@ def parse_form(raw: bytes) -> dict[str, str]:
         if key in form:
             raise invalid_request(f"parameter {key!r} is repeated")
         form[key] = value
+    refuse_controls(form.items())
     return form
 
 
@@ -42,7 +61,9 @@ def read_form() -> tuple[bytes, dict[str, str]]:
             data = load_json_object(raw)
         except JSONInputError as exc:
             raise invalid_request(str(exc)) from None
-        return raw, {str(k): str(v) for k, v in data.items() if v is not None}
+        form = {str(k): str(v) for k, v in data.items() if v is not None}
+        refuse_controls(form.items())
+        return raw, form
     return raw, parse_form(raw)
 
 
@@ -55,12 +76,15 @@ def single_valued(params: bottle.MultiDict) -> dict[str, str]:
         if len(values) > 1:
             raise invalid_request(f"parameter {key!r} is repeated")
         out[key] = values[0]
+    refuse_controls(out.items())
     return out
 
 
 def page_form() -> dict[str, str]:
     """The fields of a form posted by one of this server's pages."""
-    return dict(bottle.request.forms.decode().items())  # type: ignore[no-untyped-call]
+    form = dict(bottle.request.forms.decode().items())  # type: ignore[no-untyped-call]
+    refuse_controls(form.items())
+    return form
 
 
 def csrf_token(session: CurrentSession, purpose: str) -> str:

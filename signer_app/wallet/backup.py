@@ -37,6 +37,8 @@ from auth_server.crypto import address_from_pubkey, bap_id_from_pubkey, private_
 from auth_server.crypto.brc42 import self_child
 from auth_server.crypto.ecies import electrum_decrypt, electrum_encrypt
 from auth_server.crypto.errors import BadCiphertext
+from auth_server.display import clean_name
+from auth_server.json_input import MAX_DEPTH, load_json, nesting_depth
 from signer_app.wallet.derivation import IDS_ENCRYPTION_PATH, type42_invoice, type42_member_key
 from signer_app.wallet.errors import InvalidMnemonic, InvalidSecret, WalletError
 from signer_app.wallet.keystore import Keystore, member_path
@@ -147,7 +149,7 @@ def open_backup(text: str | bytes, password: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise UnsupportedBackup("the backup decrypts, but its content is not text") from None
     try:
-        payload = json.loads(decoded)
+        payload = _json(decoded, "the backup's content")
     except ValueError:
         return {"wif": decoded.strip()}
     if not isinstance(payload, dict):
@@ -177,6 +179,20 @@ class BackupContents:
     source: str = ""  # what the backup was, for the user ("TokenPass (Type-42)", ...)
 
 
+#: identities one backup may hold (TokenPass users have a handful; each costs a key derivation)
+MAX_IDENTITIES = 100
+
+
+def _json(text: str | bytes, what: str) -> Any:
+    """JSON from a decrypted backup, nesting bounded: ``json.loads`` recursed into
+    ``RecursionError`` on a few thousand brackets. Too deep is :class:`UnsupportedBackup`;
+    text that is not JSON stays a ``ValueError`` (callers have their own fallback)."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if nesting_depth(data) > MAX_DEPTH:
+        raise UnsupportedBackup(f"{what} nests deeper than {MAX_DEPTH} levels: not a backup Sigil can read")
+    return load_json(data)
+
+
 def _string(payload: dict[str, Any], name: str) -> str:
     value = payload.get(name)
     if not isinstance(value, str) or not value.strip():
@@ -186,14 +202,14 @@ def _string(payload: dict[str, Any], name: str) -> str:
 
 def _label(record: dict[str, Any], position: int) -> str:
     name = record.get("name")
-    label = " ".join(name.split())[:100] if isinstance(name, str) else ""
+    label = clean_name(name) if isinstance(name, str) else ""  # no controls, bidi or zero-width characters
     return label or f"Identity {position + 1}"
 
 
 def _decrypt_ids(ids: str, key: coincurve.PrivateKey) -> Any:
     try:
         plaintext = electrum_decrypt(base64.b64decode(ids, validate=True), key)
-        return json.loads(plaintext.decode("utf-8"))
+        return _json(plaintext, "the backup's identity list")
     except (binascii.Error, ValueError, BadCiphertext):
         raise UnsupportedBackup("the backup's identity list does not decrypt with its key (a damaged backup?)") from None
 
@@ -202,6 +218,8 @@ def _id_records(document: Any) -> list[dict[str, Any]]:
     records = document.get("ids") if isinstance(document, dict) else document  # old format: a bare list
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise UnsupportedBackup("the backup's identity list has an unknown format")
+    if len(records) > MAX_IDENTITIES:
+        raise UnsupportedBackup(f"the backup holds {len(records)} identities; Sigil imports at most {MAX_IDENTITIES}")
     return records
 
 
@@ -300,7 +318,7 @@ def _member(payload: dict[str, Any]) -> BackupContents:
     record = _member_record(payload.get("id"), key)
     if record is not None:
         label = _label(record, 0)
-    label = " ".join(str(label).split())[:100] or "Identity 1"
+    label = clean_name(str(label)) or "Identity 1"
     return BackupContents("wif", wif, (BackupIdentity(0, label),),
                           source="BAP member key" if "id" in payload else "private key (WIF)")
 
@@ -312,7 +330,7 @@ def _member_record(encrypted: object, key: coincurve.PrivateKey) -> dict[str, An
         return None
     for candidate in (self_child(key, IDS_ENCRYPTION_PATH), key):
         try:
-            record = json.loads(electrum_decrypt(base64.b64decode(encrypted, validate=True), candidate))
+            record = _json(electrum_decrypt(base64.b64decode(encrypted, validate=True), candidate), "the backup's identity")
         except (binascii.Error, ValueError, BadCiphertext):
             continue
         if isinstance(record, dict):

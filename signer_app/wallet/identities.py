@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from auth_server.crypto import address_from_pubkey, bap_id_from_pubkey
+from auth_server.display import shown_text
 from signer_app.wallet.errors import WalletError
 from signer_app.wallet.storage import write_private_file
 
@@ -52,7 +53,9 @@ class _Record:
 
 
 def clean_label(label: str) -> str:
-    label = " ".join(str(label).split())
+    """A label as stored: no control, bidi or zero-width characters (what the user sees is
+    what is there, ``auth_server.display``), whitespace collapsed; refused if empty or too long."""
+    label = " ".join(shown_text(str(label)).split())
     if not label:
         raise WalletError("a label must not be empty")
     if len(label) > MAX_LABEL_LENGTH:

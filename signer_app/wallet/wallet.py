@@ -231,10 +231,20 @@ class Wallet:
                 vault["mnemonic"] = mnemonic
             payload = json.dumps(vault).encode("utf-8")
             store.delete("pending")
-            store.set("main", seal(self.wallet_name, kind, payload, passphrase, self._kdf))
-            meta = WalletMeta(kind=kind, storage=store.kind, has_bip39_passphrase=bool(bip39_passphrase))
-            identities = [meta.add(index, keystore.member_pubkey(index), text) for index, text in wanted]
-            meta.save(self.meta_path)
+            sealed = seal(self.wallet_name, kind, payload, passphrase, self._kdf)
+            try:
+                store.set("main", sealed)
+                meta = WalletMeta(kind=kind, storage=store.kind, has_bip39_passphrase=bool(bip39_passphrase))
+                identities = [meta.add(index, keystore.member_pubkey(index), text) for index, text in wanted]
+                meta.save(self.meta_path)
+            except BaseException as exc:
+                # no metadata, no wallet: the vault just stored must not stay behind (a later
+                # import would find a stray secret, the keyring would keep one nobody can see)
+                self._forget_vault(store)
+                if isinstance(exc, OSError):
+                    raise WalletError(f"cannot write the wallet's file in {self.meta_path.parent}: "
+                                      f"{exc.strerror or exc}; nothing was saved") from None
+                raise
         except BaseException:
             keystore.wipe()
             raise
@@ -242,6 +252,15 @@ class Wallet:
         self._throttle.succeeded()
         log.info("wallet %r created (%s) in %s, identity %s", self.wallet_name, kind, store.describe(),
                  identities[0].bap_id)
+
+    @staticmethod
+    def _forget_vault(store: SecretStore) -> None:
+        """Best effort: remove both vault slots of ``store`` (an install that did not finish)."""
+        for slot in ("main", "pending"):
+            try:
+                store.delete(slot)  # type: ignore[arg-type]
+            except (WalletError, OSError):
+                pass
 
     def delete(self) -> None:
         """Forget this wallet: its vault entries and metadata. The GUI must confirm first."""
