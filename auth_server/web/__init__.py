@@ -24,7 +24,7 @@ from auth_server.config import Settings
 from auth_server.forwarded import TrustedProxies, apply_forwarded
 from auth_server.oauth.provider import build_provider
 from auth_server.web import (
-    authorize, consents, device, discovery, health, logout, openapi, pages, registration, sessions, signer_frame,
+    account, authorize, consents, device, discovery, health, logout, openapi, pages, registration, sessions, signer_frame,
     signin, token_endpoints,
 )
 from auth_server.web.cors import CorsPlugin
@@ -42,6 +42,7 @@ INSTALLERS: list[Installer] = [
     logout.install,
     registration.install,
     consents.install,
+    account.install,
     pages.install,
     signer_frame.install,
     openapi.install,

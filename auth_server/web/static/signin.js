@@ -1,5 +1,6 @@
 // Sign-in page: ask the local Sigil signer for a sign-in token (one approval in the signer:
-// POST /api/sign-in), post it to this server, then continue to where the user was going.
+// POST /api/sign-in), post it to this server, then continue to where the user was going
+// (at once, or on the "Sign in with Sigil" button when the box says data-start="button").
 // No framework; see docs/PROTOCOL.md section 7.
 (function () {
   "use strict";
@@ -77,5 +78,11 @@
   }
 
   retryEl.addEventListener("click", run);
-  run();
+  // data-start="button" (the account page): wait for the user's click; otherwise ask at once
+  var startEl = document.getElementById("start");
+  if (box.dataset.start === "button" && startEl) {
+    startEl.addEventListener("click", function () { startEl.hidden = true; run(); });
+  } else {
+    run();
+  }
 })();

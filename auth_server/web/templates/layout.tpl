@@ -8,7 +8,7 @@
   <link rel="stylesheet" href="{{static}}/sigil.css">
 </head>
 <body>
-  <main class="card">
+  <main class="card{{' wide' if get('wide') else ''}}">
     <header class="brand"><span class="mark" aria-hidden="true">⟠</span> Sigil</header>
     {{!base}}
   </main>
