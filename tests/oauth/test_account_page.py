@@ -204,3 +204,16 @@ def test_device_names() -> None:
                      "HeadlessChrome/120.0.6099.28 Safari/537.36") == "Chrome 120 on Linux"
     assert device_of("curl/8.5.0") == "curl 8.5.0" and device_of("python-httpx/0.27.0") == "python-httpx 0.27.0"
     assert device_of("") == "" and device_of(None) == "" and device_of("something else") == ""
+
+
+@pytest.mark.parametrize("path", POSTS)
+def test_bytes_that_are_not_utf8_get_a_clear_400(server, browser, path) -> None:
+    token = browser.sign_in()["token"]
+    csrf = hidden_fields(browser.http.get("/").text)["csrf"]
+    for body, status in ((f"csrf={csrf}&session_id=%ED%A0%80&client_id=%ED%A0%80", 400),
+                         (f"csrf={csrf}&session_id=%FF%FE", 400), (f"csrf=%ED%A0%80{csrf}&session_id=x", 400),
+                         ("csrf=%00&session_id=%00", 403)):
+        res = browser.http.post(path, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert res.status_code == status, (body, res.status_code, res.text)
+        assert "Traceback" not in res.text and res.headers["content-type"].startswith("text/html")
+    assert alive(server, token)
