@@ -28,6 +28,7 @@
     <dt>Public key</dt><dd><code id="pubkey">{{pubkey}}</code></dd>
   </dl>
 </section>
+%# groups: the user's group names, when the page is given them; absent, nothing is shown
 % groups = get('groups') or []
 % if groups:
 <div class="label">Groups</div>
