@@ -24,8 +24,8 @@ from auth_server.config import Settings
 from auth_server.forwarded import TrustedProxies, apply_forwarded
 from auth_server.oauth.provider import build_provider
 from auth_server.web import (
-    admin_console, authorize, consents, device, discovery, health, invite, logout, openapi, pages, registration, sessions,
-    signer_frame, signin, token_endpoints,
+    account, admin_console, authorize, consents, device, discovery, health, invite, logout, openapi, pages,
+    registration, sessions, signer_frame, signin, token_endpoints,
 )
 from auth_server.web.cors import CorsPlugin
 from auth_server.web.errors import install_error_handling
@@ -42,6 +42,7 @@ INSTALLERS: list[Installer] = [
     logout.install,
     registration.install,
     consents.install,
+    account.install,
     invite.install,
     admin_console.install,
     pages.install,

@@ -31,7 +31,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("store", ("auth_server.store",)),
     ("config", ("auth_server.config",)),
     ("rules", ("auth_server.ratelimit", "auth_server.request_token", "auth_server.signin",
-               "auth_server.sessions", "auth_server.origins")),
+               "auth_server.sessions", "auth_server.origins", "auth_server.account")),
     ("oauth", ("auth_server.oauth",)),
     ("admin", ("auth_server.admin", "auth_server.team")),
     ("web", ("auth_server.web",)),

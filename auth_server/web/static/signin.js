@@ -1,6 +1,8 @@
-// Sign-in page (also the invite page): ask the local Sigil signer for a sign-in token (one
-// approval in the signer: POST /api/sign-in, with the invitation code when there is one),
-// post it with the signer's body to this server, then continue to where the user was going.
+// Sign-in page (also the invite page and the account page): ask the local Sigil signer for a
+// sign-in token (one approval in the signer: POST /api/sign-in, with the invitation code when
+// there is one), post it with the signer's body to this server, then continue to where the
+// user was going (at once, or on the "Sign in with Sigil" button when the box says
+// data-start="button").
 // No framework; see docs/PROTOCOL.md section 7.
 (function () {
   "use strict";
@@ -81,5 +83,11 @@
   }
 
   retryEl.addEventListener("click", run);
-  run();
+  // data-start="button" (the account page): wait for the user's click; otherwise ask at once
+  var startEl = document.getElementById("start");
+  if (box.dataset.start === "button" && startEl) {
+    startEl.addEventListener("click", function () { startEl.hidden = true; run(); });
+  } else {
+    run();
+  }
 })();

@@ -1,4 +1,4 @@
-% rebase('layout', title='Admin console', static=static, wide=True)
+% rebase('layout', title='Admin console', static=static, console=True)
 <nav class="tabs" aria-label="Admin console">
 % for key, label in sections:
   <a href="{{root}}/{{key}}"{{!' aria-current="page"' if key == section or (section == 'user' and key == 'users') else ''}}>{{label}}</a>
@@ -13,7 +13,7 @@
 % end
 % if section == 'users':
 <h1>Users</h1>
-<form method="get" action="{{root}}/users" class="row">
+<form method="get" action="{{root}}/users" class="bar">
   <input class="text" type="search" name="q" value="{{search}}" placeholder="Name, BAP ID, public key or id">
   <select name="group"><option value="">Every group</option>
 % for g in groups:
@@ -65,7 +65,7 @@
   <li class="muted">In no group.</li>
 % end
 </ul>
-<form method="post" action="{{root}}/users" class="row">
+<form method="post" action="{{root}}/users" class="bar">
   <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="user_id" value="{{u.id}}">
   <input type="hidden" name="action" value="join">
   <select name="group">
@@ -169,7 +169,7 @@
 % end
   </tbody>
 </table>
-<form method="post" action="{{root}}/groups" class="row">
+<form method="post" action="{{root}}/groups" class="bar">
   <input type="hidden" name="csrf" value="{{csrf}}">
   <input class="text" type="text" name="name" placeholder="staff" pattern="[a-z0-9][a-z0-9._\-]{0,63}" required>
   <input class="text" type="text" name="description" placeholder="What the group is for">
@@ -253,7 +253,7 @@
 </table>
 % elif section == 'audit':
 <h1>Audit log</h1>
-<form method="get" action="{{root}}/audit" class="row">
+<form method="get" action="{{root}}/audit" class="bar">
   <label>Since <input class="text" type="text" name="since" value="{{since}}"></label>
   <button type="submit">Show</button>
 </form>

@@ -8,7 +8,7 @@
   <link rel="stylesheet" href="{{static}}/sigil.css">
 </head>
 <body>
-  <main class="card{{' wide' if get('wide') else ''}}">
+  <main class="card{{' wide' if get('wide') else ''}}{{' console' if get('console') else ''}}">
     <header class="brand"><span class="mark" aria-hidden="true">⟠</span> Sigil</header>
     {{!base}}
   </main>
