@@ -45,3 +45,17 @@ def test_opening_many_invite_links_is_rate_limited(server_factory) -> None:
     server = server_factory(rate_limit_enabled=True, invite_guesses_per_ip=3)
     statuses = [server.request("GET", f"/invite/guess{i}").status_code for i in range(4)]
     assert statuses == [404, 404, 404, 429]
+
+
+def test_after_accepting_the_account_page_shows_the_invitations_groups(server_factory) -> None:
+    import coincurve
+
+    from tests.team.conftest import sign_in
+
+    server = server_factory(sign_up="invite")
+    team.add_group(server.store, "staff", actor="test")
+    new = team.invite(server.store, server.url, groups=["staff"], actor="test")
+    with server.http() as http:
+        assert sign_in(server, coincurve.PrivateKey(), {"invite": new.code}, http=http).status_code == 200
+        page = http.get("/")
+    assert page.status_code == 200 and re.search(r'id="groups".*?<li>staff</li>', page.text, re.S)
