@@ -98,3 +98,26 @@ def test_removing_a_user_removes_their_tokens_and_lets_the_key_start_afresh(serv
                           headers={"Authorization": f"Bearer {tokens['access_token']}"}).status_code == 401
     again = sign_in(server, browser.key)
     assert again.status_code == 200 and again.json()["user"]["id"] != user.id
+
+
+def test_leaving_a_group_ends_the_apps_access_on_every_instance(server_factory, database) -> None:
+    from auth_server import team
+
+    first, second = server_factory(db_path=database), server_factory(db_path=database)
+    team.add_group(first.store, "staff", actor="test")
+    rp = register(first)
+    team.set_client_groups(first.store, rp.client_id, ["staff"], actor="test")
+    browser = Browser(first)
+    browser.sign_in()
+    team.change_groups(first.store, browser.pubkey, add=["staff"], actor="test")
+    tokens = rp.signed_post(first, TOKEN, code_form(rp, get_code(browser, rp, scope="openid offline_access"))).json()
+    team.change_groups(second.store, browser.pubkey, remove=["staff"], actor="test")  # through the other one
+    for server in (first, second):
+        assert server.request("GET", "/api/auth/oauth2/userinfo",
+                              headers={"Authorization": f"Bearer {tokens['access_token']}"}).status_code == 401
+    refresh = rp.signed_post(first, TOKEN, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                                            "client_id": rp.client_id})
+    assert refresh.json()["error"] == "invalid_grant"
+    back = browser.authorize(rp)
+    assert back.status_code == 302 and "error=access_denied" in back.headers["location"]
+    browser.close()
