@@ -120,7 +120,7 @@ def test_real_app_under_xvfb(tmp_path, display):
         status = wait_for(lambda: http("GET", f"{api}/api/status")[0] == 200 and http("GET", f"{api}/api/status")[1],
                           what="the API")
         assert status == {"unlocked": False, "hasWallet": True, "success": True}
-        wait_for(lambda: http("GET", f"http://127.0.0.1:{server_port}/")[0] != 0, what="the embedded server")
+        wait_for(lambda: http("GET", f"http://127.0.0.1:{server_port}/healthz")[0] != 0, what="the embedded server")
 
         # unlock by typing into the real window
         window = window.splitlines()[0]
