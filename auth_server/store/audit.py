@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from auth_server.store.engine import Engine
+from auth_server.store.engine import Engine, purge_batch
 from auth_server.store.models import AuditEntry
 from auth_server.store.users import new_id
 
@@ -28,3 +28,7 @@ class AuditLog:
         rows = self._engine.conn.execute(sql + " ORDER BY at DESC, id LIMIT ?", (*args, limit)).fetchall()
         return [AuditEntry(r["id"], r["at"], r["actor"], r["action"], r["target"], json.loads(r["detail"]))
                 for r in rows]
+
+    def purge_older_than(self, before: float, limit: int) -> int:
+        """Delete up to ``limit`` entries made before ``before`` (the purger keeps a retention period)."""
+        return purge_batch(self._engine, "audit_log", "id", "at", before, limit)

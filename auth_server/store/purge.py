@@ -8,7 +8,8 @@ requests keep flowing between batches. With several instances on one PostgreSQL
 database each purges; their deletes simply find fewer rows.
 
 Codes and tokens are kept :data:`CODE_GRACE_SECONDS` past their expiry: a late replay of a
-used code must still find it, so that the provider revokes what the code bought.
+used code must still find it, so that the provider revokes what the code bought. The audit
+log keeps :data:`AUDIT_RETENTION_SECONDS` (about 13 months: a year's review plus a margin).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from auth_server.outages import StoreUnavailable
+from auth_server.store.audit import AuditLog
 from auth_server.store.challenges import ChallengeRepository
 from auth_server.store.oauth import OAuthStore
 from auth_server.store.ratelimits import RateLimitRepository
@@ -35,6 +37,7 @@ class ExpiringTables(Protocol):
     sessions: SessionRepository
     rate_limits: RateLimitRepository
     oauth: OAuthStore
+    audit: AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ BATCH = 500
 #: most batches per table per round, so one round stays short even after a long outage
 MAX_BATCHES = 200
 CODE_GRACE_SECONDS = 3600.0
+AUDIT_RETENTION_SECONDS = 400 * 86400.0
 
 
 def purge_tables(store: ExpiringTables, now: float, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> dict[str, int]:
@@ -55,6 +59,7 @@ def purge_tables(store: ExpiringTables, now: float, batch: int = BATCH, max_batc
         "device_code": lambda: store.oauth.devices.purge_expired(now, batch),
         "oauth_code": lambda: store.oauth.codes.purge_expired(now - CODE_GRACE_SECONDS, batch),
         "oauth_token": lambda: store.oauth.tokens.purge_expired(now - CODE_GRACE_SECONDS, batch),
+        "audit_log": lambda: store.audit.purge_older_than(now - AUDIT_RETENTION_SECONDS, batch),
     }
     counts: dict[str, int] = {}
     for table, job in jobs.items():

@@ -75,7 +75,7 @@ def test_purge_removes_only_expired_rows_in_batches(store: Store, clock) -> None
 
     counts = purge_tables(store, now, batch=10)
     assert counts == {"replay_guard": 25, "sigma_challenge": 1, "session": 25, "rate_limit": 1,
-                      "device_code": 0, "oauth_code": 1, "oauth_token": 0}
+                      "device_code": 0, "oauth_code": 1, "oauth_token": 0, "audit_log": 0}
     assert not store.replay.claim("live", now + 100)
     assert store.sessions.get_by_token(live_token, now) is not None
     assert store.challenges.consume(live_nonce, now)

@@ -79,3 +79,13 @@ def test_mistakes_get_a_clear_error_and_change_nothing(tmp_path, capsys) -> None
     assert cli("users", "invite", "--expires", "soon")[0] == 2
     assert cli("groups", "remove", "admin")[0] == 2
     assert cli("users", "revoke-invite", "not-a-code")[0] == 2
+
+
+def test_the_purger_keeps_the_audit_log_for_its_retention_period(store) -> None:
+    from auth_server.store.purge import AUDIT_RETENTION_SECONDS, purge_tables
+
+    now = store.clock()
+    store.audit.record(now - AUDIT_RETENTION_SECONDS - 60, "cli:old", "group.add", "old")
+    store.audit.record(now - 86400, "cli:new", "group.add", "new")
+    assert purge_tables(store, now)["audit_log"] == 1
+    assert [e.target for e in store.audit.since(0)] == ["new"]
