@@ -20,11 +20,10 @@ from auth_server.account import Ended, account_sessions, end_session, groups_of,
 from auth_server.oauth.endpoints import CONSENTS_PATH
 from auth_server.sessions import CurrentSession
 from auth_server.signin import SIGN_IN_PATH
-from auth_server.web.errors import ApiError
-from auth_server.web.forms import check_csrf, csrf_token, page_form
+from auth_server.web.forms import csrf_token, page_form, refused_form
 from auth_server.web.pages import PAGE_HEADERS, carry_cookies, error_page, render
 from auth_server.web.parts import ServerParts
-from auth_server.web.request_context import check_origin, clear_session_cookie, current_session
+from auth_server.web.request_context import clear_session_cookie, current_session
 
 ACCOUNT_PATH = "/"
 END_SESSION_PATH = "/account/sessions/end"
@@ -84,12 +83,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         session = current_session(settings, store)
         if session is None:
             return error_page("You are signed out", "Sign in again to manage your account.", 401)
-        try:
-            check_origin(settings)
-            check_csrf(session, CSRF_PURPOSE, form.get("csrf"))
-        except ApiError as exc:
-            return error_page("Request refused", exc.message, exc.status)
-        return session, form
+        return refused_form(settings, session, CSRF_PURPOSE, form.get("csrf")) or (session, form)
 
     def end_other_session() -> Any:
         """End one of this user's other sessions, named by `session_id`."""

@@ -22,11 +22,10 @@ import bottle
 
 from auth_server import team
 from auth_server.sessions import CurrentSession
-from auth_server.web.errors import ApiError
-from auth_server.web.forms import check_csrf, csrf_token, page_form
+from auth_server.web.forms import csrf_token, page_form, refused_form
 from auth_server.web.pages import error_page, render, sign_in_page
 from auth_server.web.parts import ServerParts
-from auth_server.web.request_context import check_origin, current_session
+from auth_server.web.request_context import current_session
 
 ADMIN = "/admin"
 CSRF_PURPOSE = "admin"
@@ -236,11 +235,9 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         work = actions.get(section)
         if work is None:
             return error_page("Not found", "There is no such form in the admin console.", 404)
-        try:
-            check_origin(settings)
-            check_csrf(session, CSRF_PURPOSE, form.get("csrf"))
-        except ApiError as exc:
-            return error_page("Request refused", exc.message, exc.status)
+        refused = refused_form(settings, session, CSRF_PURPOSE, form.get("csrf"))
+        if refused is not None:
+            return refused
         try:
             return work(session, form, f"console:{session.user.id}")
         except ValueError as exc:  # TeamError, a bad client field, a client without a secret

@@ -17,9 +17,8 @@ from auth_server.oauth.authorize import AuthorizationRequest
 from auth_server.oauth.endpoints import AUTHORIZE_PATH
 from auth_server.oauth.errors import OAuthError
 from auth_server.sessions import CurrentSession
-from auth_server.web.request_context import check_origin, current_session
-from auth_server.web.errors import ApiError
-from auth_server.web.forms import check_csrf, csrf_token, single_valued
+from auth_server.web.request_context import current_session
+from auth_server.web.forms import csrf_token, refused_form, single_valued
 from auth_server.web.pages import describe_scopes, error_page, redirect, render, sign_in_page
 from auth_server.web.parts import ServerParts
 
@@ -85,11 +84,9 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         if session is None:
             return error_page("You are signed out", "Your session ended before you answered. Start again from the app.",
                               401)
-        try:
-            check_origin(settings)
-            check_csrf(session, "consent:" + request.client.client_id, form.get("csrf"))
-        except ApiError as exc:
-            return error_page("Request refused", exc.message, exc.status)
+        refused = refused_form(settings, session, "consent:" + request.client.client_id, form.get("csrf"))
+        if refused is not None:
+            return refused
         if form.get("decision") != "approve":
             return redirect(provider.deny(request))
         return redirect(provider.approve(request, session.user.id, session.bap_id, session.auth_time))

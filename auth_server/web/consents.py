@@ -13,9 +13,8 @@ import bottle
 from auth_server.oauth.endpoints import CONSENTS_PATH
 from auth_server.oauth.users import clean_email
 from auth_server.sessions import CurrentSession, change_email
-from auth_server.web.request_context import check_origin, current_session
-from auth_server.web.errors import ApiError
-from auth_server.web.forms import check_csrf, csrf_token, page_form
+from auth_server.web.request_context import current_session
+from auth_server.web.forms import csrf_token, page_form, refused_form
 from auth_server.web.pages import error_page, render, sign_in_page
 from auth_server.web.parts import ServerParts
 
@@ -47,11 +46,9 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         session = current_session(settings, store)
         if session is None:
             return error_page("You are signed out", "Sign in again to manage the apps you allowed.", 401)
-        try:
-            check_origin(settings)
-            check_csrf(session, "consents", form.get("csrf"))
-        except ApiError as exc:
-            return error_page("Request refused", exc.message, exc.status)
+        refused = refused_form(settings, session, "consents", form.get("csrf"))
+        if refused is not None:
+            return refused
         if "email" in form:
             try:
                 email = clean_email(form["email"])

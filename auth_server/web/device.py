@@ -23,9 +23,9 @@ from auth_server.oauth.credentials import normalize_user_code
 from auth_server.ratelimit import DeviceFlowLimits, retry_after_header
 from auth_server.store.models import OAuthClient
 from auth_server.web.client_auth import client_request
-from auth_server.web.request_context import check_origin, client_ip, current_session
-from auth_server.web.errors import NO_STORE, ApiError, json_response
-from auth_server.web.forms import check_csrf, csrf_token, page_form, single_valued
+from auth_server.web.request_context import client_ip, current_session
+from auth_server.web.errors import NO_STORE, json_response
+from auth_server.web.forms import csrf_token, page_form, refused_form, single_valued
 from auth_server.web.pages import describe_scopes, render, sign_in_page
 from auth_server.web.parts import ServerParts
 
@@ -114,11 +114,9 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         retry = limits.guess(session.session.id, client_ip())
         if retry is not None:
             return _locked_out(retry)
-        try:
-            check_origin(settings)
-            check_csrf(session, "device:" + user_code, form.get("csrf"))
-        except ApiError as exc:
-            return render("error", exc.status, title="Request refused", message=exc.message, detail="")
+        refused = refused_form(settings, session, "device:" + user_code, form.get("csrf"))
+        if refused is not None:
+            return refused
         approved = form.get("decision") == "approve"
         try:
             provider.decide_device(user_code, approved, session.user.id, session.bap_id, session.auth_time)

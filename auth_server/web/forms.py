@@ -20,8 +20,10 @@ from auth_server.display import has_control_characters
 from auth_server.json_input import JSONInputError, load_json_object
 from auth_server.oauth.errors import invalid_request
 from auth_server.sessions import CurrentSession
-from auth_server.web.request_context import read_body
+from auth_server.config import Settings
+from auth_server.web.request_context import check_origin, read_body
 from auth_server.web.errors import ApiError
+from auth_server.web.pages import error_page
 
 
 def refuse_controls(pairs: Iterable[tuple[str, str]]) -> None:
@@ -101,3 +103,15 @@ def check_csrf(session: CurrentSession, purpose: str, value: str | None) -> None
     sent = (value or "").encode("utf-8", "surrogatepass")
     if not sent or not hmac.compare_digest(csrf_token(session, purpose).encode("ascii"), sent):
         raise ApiError(403, "INVALID_CSRF", "the form expired or did not come from this server; reload and retry")
+
+
+def refused_form(settings: Settings, session: CurrentSession, purpose: str, csrf: str | None
+                 ) -> bottle.HTTPResponse | None:
+    """The page that refuses a form POST from another site or without this session's CSRF
+    token for ``purpose``; None when the form may be acted on. Every page form asks here."""
+    try:
+        check_origin(settings)
+        check_csrf(session, purpose, csrf)
+    except ApiError as exc:
+        return error_page("Request refused", exc.message, exc.status)
+    return None

@@ -17,10 +17,9 @@ import bottle
 from auth_server.oauth.endpoints import END_SESSION_PATH
 from auth_server.oauth.logout import LogoutRequest
 from auth_server.sessions import close_session
-from auth_server.web.request_context import check_origin, clear_session_cookie, current_session
-from auth_server.web.errors import ApiError
-from auth_server.web.forms import check_csrf, csrf_token, single_valued
-from auth_server.web.pages import carry_cookies, error_page, redirect, render
+from auth_server.web.request_context import clear_session_cookie, current_session
+from auth_server.web.forms import csrf_token, refused_form, single_valued
+from auth_server.web.pages import carry_cookies, redirect, render
 from auth_server.web.parts import ServerParts
 
 LOGOUT_PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
@@ -46,11 +45,9 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
             return _finish(request)  # nobody is signed in in this browser
         confirmed = request.subject is not None and request.subject == session.user.id
         if not confirmed and "csrf" in params:  # the answer to our own question below
-            try:
-                check_origin(settings)
-                check_csrf(session, "logout", params.get("csrf"))
-            except ApiError as exc:
-                return error_page("Request refused", exc.message, exc.status)
+            refused = refused_form(settings, session, "logout", params.get("csrf"))
+            if refused is not None:
+                return refused
             if params.get("decision") != "logout":
                 return _finish(request, "stayed")
             confirmed = True

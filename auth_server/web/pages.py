@@ -66,6 +66,7 @@ def error_page(title: str, message: str, status: int = 400, detail: str = "") ->
     return render("error", status, title=title, message=message, detail=detail)
 
 
+
 def redirect(location: str) -> bottle.HTTPResponse:
     return bottle.HTTPResponse("", 302, {"Location": location, **PAGE_HEADERS})
 
