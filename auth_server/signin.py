@@ -50,6 +50,13 @@ SIGN_UP_REFUSALS = {
 DISABLED_MESSAGE = "this account is disabled on this server: ask its administrator"
 
 
+def invite_guess_limiter(settings: Settings) -> RateLimiter:
+    """Invitation codes tried per address: sign-ins carrying one and invite pages opened count
+    against the same window (the limiter's name keys the shared counters)."""
+    return RateLimiter.from_settings(settings, "invite", settings.invite_guesses_per_ip,
+                                     settings.invite_guess_window_seconds)
+
+
 @dataclass(frozen=True)
 class SignedIn:
     """A new session: its raw token (for the cookie and the answer, never stored) and its user."""
@@ -68,8 +75,7 @@ class SignIn:
         window = settings.rate_limit_window_seconds
         self.ip_limiter = RateLimiter.from_settings(settings, "ip", settings.rate_limit_per_ip, window)
         self.key_limiter = RateLimiter.from_settings(settings, "pubkey", settings.rate_limit_per_pubkey, window)
-        self.invite_limiter = RateLimiter.from_settings(settings, "invite", settings.invite_guesses_per_ip,
-                                                        settings.invite_guess_window_seconds)
+        self.invite_limiter = invite_guess_limiter(settings)
 
     def challenge(self, client_ip: str) -> tuple[str, int]:
         """A single-use challenge and its lifetime in seconds."""

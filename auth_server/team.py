@@ -13,6 +13,7 @@ always exists. Invitation codes carry 256 bits, are shown once (the link) and st
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from dataclasses import dataclass
@@ -307,7 +308,7 @@ def live_invitation(store: Store, code: str) -> Invitation | None:
 
 # ---- sessions -------------------------------------------------------------------------
 
-def live_sessions(store: Store, limit: int = 500) -> list[tuple[Any, User | None]]:
+def all_live_sessions(store: Store, limit: int = 500) -> list[tuple[Any, User | None]]:
     """Live sessions, newest first, each with its user."""
     sessions = store.sessions.list_live(store.clock(), limit)
     users: dict[str, User | None] = {}
@@ -344,8 +345,7 @@ def register_client(store: Store, name: str, redirect_uris: list[str], *, auth_m
             store.oauth.clients.set_allowed_groups(new.client_id, wanted)
         store.audit.record(store.clock(), actor, "client.add", new.client_id, name=new.client.name,
                            auth_method=new.client.token_endpoint_auth_method, allowed_groups=wanted)
-    client = store.oauth.clients.get(new.client_id)
-    return type(new)(client, new.client_secret)
+    return dataclasses.replace(new, client=store.oauth.clients.get(new.client_id))
 
 
 def rotate_client_secret(store: Store, client_id: str, *, actor: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import bottle
 
 from auth_server import team
-from auth_server.sessions import CurrentSession
+from auth_server.sessions import CurrentSession, live_sessions
 from auth_server.web.forms import csrf_token, page_form, refused_form
 from auth_server.web.pages import error_page, render, sign_in_page
 from auth_server.web.parts import ServerParts
@@ -91,7 +91,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         except team.NoSuchUser:
             return page(session, "users", 404, problem="No such user.", users=[], search="", group="",
                         groups=team.groups(store))
-        sessions = [s for s, _ in team.live_sessions(store) if s.user_id == user.id]
+        sessions = live_sessions(store, user.id, store.clock())
         return page(session, "user", details=team.details(store, user), sessions=sessions,
                     groups=team.groups(store), **extra)
 
@@ -109,7 +109,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
                     auth_methods=FORM_AUTH_METHODS, **extra)
 
     def sessions_view(session: CurrentSession, **extra: Any) -> bottle.HTTPResponse:
-        return page(session, "sessions", live=team.live_sessions(store), this_session=session.session.id, **extra)
+        return page(session, "sessions", live=team.all_live_sessions(store), this_session=session.session.id, **extra)
 
     def audit_view(session: CurrentSession, **extra: Any) -> bottle.HTTPResponse:
         since = (bottle.request.query.get("since") or "7d")[:16]  # type: ignore[union-attr]

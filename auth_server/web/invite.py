@@ -14,8 +14,7 @@ import bottle
 
 from auth_server import team
 from auth_server.client_errors import ApiError
-from auth_server.ratelimit import RateLimiter
-from auth_server.signin import MAX_INVITE_LENGTH
+from auth_server.signin import MAX_INVITE_LENGTH, invite_guess_limiter
 from auth_server.web.pages import error_page, sign_in_page
 from auth_server.web.parts import ServerParts
 from auth_server.web.request_context import client_ip
@@ -25,8 +24,7 @@ ACCOUNT_PAGE = "/"
 
 def install(app: bottle.Bottle, parts: ServerParts) -> None:
     settings, store = parts.settings, parts.store
-    guesses = RateLimiter.from_settings(settings, "invite", settings.invite_guesses_per_ip,
-                                        settings.invite_guess_window_seconds)
+    guesses = invite_guess_limiter(settings)
     inviter = urlsplit(settings.base_url).netloc or settings.base_url
 
     def invite_page(code: str) -> Any:
