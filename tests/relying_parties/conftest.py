@@ -117,6 +117,15 @@ class User:
         return "\n".join(f"{r.request.method} {r.request.url} -> {r.status_code}" for r in self.visited)
 
 
+def member(sigil: Sigil, *groups: str) -> User:
+    """A user let in ahead of time (``users add --pubkey ... --group G``), signed in to Sigil."""
+    person = User(sigil)
+    sigil.cli("users", "add", "--pubkey", person.key.public_key.format().hex(),
+              *[arg for group in groups for arg in ("--group", group)])
+    person.sign_in_to_sigil()
+    return person
+
+
 @pytest.fixture
 def user(sigil: Sigil) -> Iterator[User]:
     u = User(sigil)

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import coincurve
 import pytest
 
-from tests.relying_parties.conftest import EXAMPLES, Sigil, User, readme_blocks
+from tests.relying_parties.conftest import EXAMPLES, Sigil, member, readme_blocks
 from tests.relying_parties.test_apache import running_apache
 
 pytestmark = pytest.mark.relying_party
@@ -24,20 +23,12 @@ def apache(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         yield url
 
 
-def _person(sigil: Sigil, *groups: str) -> User:
-    key = coincurve.PrivateKey()
-    sigil.cli("users", "add", "--pubkey", key.public_key.format().hex(), *[a for g in groups for a in ("--group", g)])
-    person = User(sigil, key)
-    person.sign_in_to_sigil()
-    return person
-
-
 def test_readme_quotes_the_tested_config() -> None:
     assert RECIPE.read_text() in readme_blocks()
 
 
 def test_staff_see_the_page_and_others_do_not(apache: str, sigil: Sigil) -> None:
-    staff, outsider = _person(sigil, "staff"), _person(sigil)
+    staff, outsider = member(sigil, "staff"), member(sigil)
     res = staff.walk(f"{apache}/private/")
     assert res.status_code == 200 and 'id="sub"' in res.text, staff.trail()
     refused = outsider.walk(f"{apache}/private/")

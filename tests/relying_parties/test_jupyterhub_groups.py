@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import coincurve
 import httpx
 import pytest
 
-from tests.relying_parties.conftest import EXAMPLES, Sigil, User, readme_blocks
+from tests.relying_parties.conftest import EXAMPLES, Sigil, User, member, readme_blocks
 from tests.relying_parties.test_jupyterhub import Hub, running_hub
 
 pytestmark = pytest.mark.relying_party
@@ -24,15 +23,6 @@ def hub(sigil: Sigil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]
     sigil.cli("groups", "add", "staff")
     with running_hub(sigil, tmp_path_factory.mktemp("hub-groups"), CONFIG) as running:
         yield running
-
-
-def _member(sigil: Sigil, *groups: str) -> User:
-    key = coincurve.PrivateKey()
-    args = [a for g in groups for a in ("--group", g)]
-    sigil.cli("users", "add", "--pubkey", key.public_key.format().hex(), *args)
-    person = User(sigil, key)
-    person.sign_in_to_sigil()
-    return person
 
 
 def _log_in(hub: Hub, person: User) -> httpx.Response:
@@ -49,7 +39,7 @@ def test_readme_quotes_the_tested_config() -> None:
 
 
 def test_staff_get_in_admins_are_admins_and_outsiders_stay_out(hub: Hub, sigil: Sigil) -> None:
-    staff, boss, outsider = _member(sigil, "staff"), _member(sigil, "staff", "admin"), _member(sigil)
+    staff, boss, outsider = member(sigil, "staff"), member(sigil, "staff", "admin"), member(sigil)
     assert _log_in(hub, staff).status_code == 302, staff.trail()
     assert _log_in(hub, boss).status_code == 302, boss.trail()
     refused = _log_in(hub, outsider)
