@@ -152,12 +152,15 @@ def _cmd_set(args: argparse.Namespace) -> int:
         print("error: say what to change: --allowed-group G (repeatable) or --no-group-limit", file=sys.stderr)
         return 2
     with _open(args) as store:
+        if admin.client(store, args.client_id) is None:
+            print(f"error: no client {args.client_id!r}", file=sys.stderr)
+            return 1
         try:
             team.set_client_groups(store, args.client_id, [] if args.no_group_limit else args.allowed_group,
                                    actor=team.cli_actor())
         except team.TeamError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return 1 if "no client" in str(exc) else 2
+            return 2
         client = admin.client(store, args.client_id)
     assert client is not None
     print(_describe(client))
