@@ -4,7 +4,8 @@ TokenPass keeps one small record per wallet: a display name, a paymail, a logo a
 icon. Sigil keeps one per identity, so identities stay apart, in a JSON file next to the
 grants; it holds nothing secret. Every field is checked before anything is written:
 ``displayName`` has at most 100 characters, ``paymail`` is an e-mail address, ``logo`` and
-``icon`` are http(s) URLs.
+``icon`` are http(s) URLs. Sigil adds what its sign-in carries to the server (docs/PROTOCOL.md):
+``username``, a lowercase handle, and ``picture``, an https URL.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from urllib.parse import urlsplit
 MAX_DISPLAY_NAME = 100
 MAX_URL = 2048
 MAX_PAYMAIL = 254
-FIELDS = ("displayName", "paymail", "logo", "icon")
+FIELDS = ("displayName", "paymail", "logo", "icon", "username", "picture")
+#: the handle a server keeps for an identity (``preferred_username``): lowercase, so apps that
+#: lowercase names keep it exact
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,31}", re.ASCII)
 
 # local@domain.tld, ASCII only (paymail handles are addresses people type into wallets)
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -62,6 +66,10 @@ def validate_profile(data: dict[str, object]) -> dict[str, str | None]:
         elif name == "paymail":
             if len(value) > MAX_PAYMAIL or not _EMAIL.fullmatch(value):
                 raise ProfileError("paymail must be an e-mail address such as alice@example.com")
+            clean[name] = value
+        elif name == "username":
+            if not USERNAME.fullmatch(value):
+                raise ProfileError("username must be 3 to 32 of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
             clean[name] = value
         else:
             clean[name] = _url(value, name)
