@@ -29,6 +29,8 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 # An origin as browsers serialize it: scheme://host[:port], ASCII (IDNs arrive as punycode)
 _ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[A-Za-z0-9._~\-\[\]:]+", re.ASCII)
 _TOKEN = re.compile(r"[\x21-\x7e]+", re.ASCII)
+_REQUEST_ORIGIN = "sigil.origin"
+_CORS_ORIGIN = "sigil.cors_origin"  # where the guard leaves the origin it let in, for the answer's CORS
 
 #: (method, path, scope, what it does) of each route, from the policy table (tests walk it)
 ENDPOINTS: tuple[tuple[str, str, str, str], ...] = tuple(
@@ -120,10 +122,14 @@ def _header(name: str) -> str:
 
 def _origin() -> str:
     """The Origin header, or ``""``; one that is not an ASCII origin is refused here rather
-    than compared later."""
+    than compared later. Read once per request (the guard reads it first), then kept."""
+    environ = bottle.request.environ
+    if _REQUEST_ORIGIN in environ:
+        return environ[_REQUEST_ORIGIN]
     value = _header("Origin").strip()
     if value and not is_opaque_origin(value) and not _ORIGIN.fullmatch(value):
         raise SignerError(ErrorKind.ORIGIN_REFUSED, "The Origin header is not a valid origin")
+    environ[_REQUEST_ORIGIN] = value
     return value
 
 
@@ -166,16 +172,15 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
             if access_for(path) is Access.ANYONE and bottle.request.method != "OPTIONS":
                 return  # answered, but without CORS: the opaque page cannot read it
             raise _refusal(SignerError(ErrorKind.OPAQUE_ORIGIN))
-        if request_origin and bottle.request.method != "OPTIONS" and not allowed(path, request_origin):
-            raise _refusal(SignerError(ErrorKind.ORIGIN_REFUSED))
+        if request_origin and bottle.request.method != "OPTIONS":
+            if not allowed(path, request_origin):
+                raise _refusal(SignerError(ErrorKind.ORIGIN_REFUSED))
+            bottle.request.environ[_CORS_ORIGIN] = request_origin  # decided once; the answer gets CORS
 
     @app.hook("after_request")
     def _cors() -> None:
-        try:
-            request_origin = _origin()
-        except SignerError:
-            return
-        if request_origin and bottle.request.method != "OPTIONS" and allowed(bottle.request.path, request_origin):
+        request_origin = bottle.request.environ.get(_CORS_ORIGIN)
+        if request_origin:
             set_cors(request_origin)
 
     @app.route("/api/<name:path>", method="OPTIONS")
