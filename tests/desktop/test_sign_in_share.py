@@ -9,6 +9,7 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QCheckBox
 
 from auth_server.crypto import verify_token
@@ -129,6 +130,7 @@ def test_a_hostile_app_name_is_plain_text_in_the_box_and_the_access_tab(qtbot, w
         shown = shown[:59] + "…"
     # every "&" doubled: the checkbox shows it literally and no name makes a keyboard shortcut
     assert text == "Share my name and picture with " + shown.replace("&", "&&")
+    assert QKeySequence.mnemonic(text).isEmpty()
     qtbot.mouseClick(dialog.approve_button, Qt.MouseButton.LeftButton)
     assert result(qtbot, future).status == 200
     window.refresh_data()
