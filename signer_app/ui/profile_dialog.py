@@ -111,7 +111,7 @@ class ProfileDialog(QDialog):
         picture_side.setSpacing(6)
         self.picture_edit = QLineEdit()
         self.picture_edit.setPlaceholderText("https://…/avatar.png")
-        self.picture_edit.textEdited.connect(self._url_typed)
+        self.picture_edit.textChanged.connect(self._url_typed)
         picture_side.addWidget(self.picture_edit)
         picture_buttons = QHBoxLayout()
         self.choose_button = button("Choose image…", slot=self.choose_image)
