@@ -28,7 +28,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 MAX_DISPLAY_NAME = 100
 MAX_URL = 2048
@@ -53,6 +53,11 @@ PICTURE_TYPES = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 #: what the editor reads from a file (GIF only as a source: its first frame is re-encoded)
 SOURCE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 _FORMAT_NAMES = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
+#: EXIF's Orientation tag and, for each value, the turn or flip that shows the image upright
+_EXIF_ORIENTATION = 0x0112
+_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
 
 # Characters that reorder or hide text: a name such as "Alice\u202egnp.exe" would read
 # differently on every page that shows it. Removed, not refused: they carry no meaning.
@@ -250,17 +255,21 @@ def picture_from_bytes(data: bytes) -> str:
         with image:
             if image.format == "JPEG":
                 image.draft(None, (PICTURE_SIDE, PICTURE_SIDE))  # decode at a fraction of the size
-            frame = ImageOps.exif_transpose(image)
-            alpha = frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info
-            frame = frame.convert("RGBA" if alpha else "RGB")
+            orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+            # the centred square first, so only it is copied, converted and scaled; EXIF's turns
+            # and flips keep the centre where it is, so turning the square after is the same
+            width, height = image.size
+            side = min(width, height)
+            left, top = (width - side) // 2, (height - side) // 2
+            square = image.crop((left, top, left + side, top + side))
+            alpha = square.mode in ("RGBA", "LA", "PA") or "transparency" in square.info
+            square = square.convert("RGBA" if alpha else "RGB")
+            if side > PICTURE_SIDE:
+                square = square.resize((PICTURE_SIDE, PICTURE_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            if orientation in _UPRIGHT:
+                square = square.transpose(_UPRIGHT[orientation])
     except Exception:  # any Pillow failure: see _open_image
         raise PictureError("This image cannot be used: its data is damaged.") from None
-    width, height = frame.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    square = frame.crop((left, top, left + side, top + side))
-    if side > PICTURE_SIDE:
-        square = square.resize((PICTURE_SIDE, PICTURE_SIDE), Image.Resampling.LANCZOS)
     subtype, encoded = _encode(square)
     return f"data:image/{subtype};base64," + base64.b64encode(encoded).decode("ascii")
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -157,11 +158,14 @@ class ProfileDialog(QDialog):
     def load_image(self, path: str) -> bool:
         """Make the picture from the image file at ``path``; on a refusal say why and keep the
         picture there was. Tests call this in place of the file dialog."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a large photo takes a moment
         try:
             picture = picture_from_file(path)
         except PictureError as exc:
             self.error.setText(str(exc))
             return False
+        finally:
+            QApplication.restoreOverrideCursor()
         self._inline_picture = picture
         self.picture_edit.clear()
         self.error.setText("")
