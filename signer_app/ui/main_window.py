@@ -136,7 +136,8 @@ class MainWindow(QMainWindow):
         body = QVBoxLayout()
         body.setContentsMargins(24, 12, 24, 20)
         self.tabs = QTabWidget()
-        self.identities_panel = IdentitiesPanel(self.ctx.wallet, on_profile_saved=self._profile_saved)
+        self.identities_panel = IdentitiesPanel(self.ctx.wallet, self.ctx.service.profiles,
+                                                on_profile_saved=self._profile_saved)
         self.grants_panel = GrantsPanel(self.ctx.service)
         self.consents_panel = ConsentsPanel(self.ctx.server, self.ctx.wallet)
         self.sharing_panel = SharingPanel(self.ctx.service)
