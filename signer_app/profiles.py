@@ -284,6 +284,10 @@ def picture_from_file(path: str | os.PathLike[str]) -> str:
     return picture_from_bytes(data)
 
 
+#: the profiles' file in the signer's data dir (the app and ``sigil profile`` share it)
+PROFILES_FILE = "profiles.json"
+
+
 class ProfileStore:
     """Profiles by BAP ID in one JSON file, written whole and atomically."""
 

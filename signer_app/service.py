@@ -33,7 +33,7 @@ from signer_app.activity import ActivityLog
 from signer_app.approvals import ApprovalBroker, ApprovalDecision, ApprovalRequest, format_duration
 from signer_app.grants import Grant, GrantError, GrantExpired, GrantStore, parse_expiry, parse_scopes
 from signer_app.policy import Access, Endpoint, KeyKind, Prompt
-from signer_app.profiles import ProfileError, ProfileStore, validate_profile
+from signer_app.profiles import PROFILES_FILE, ProfileError, ProfileStore, validate_profile
 from signer_app.sharing import SharingStore
 from signer_app.wallet import NoWallet, Wallet, WalletError, WalletLocked
 
@@ -221,7 +221,7 @@ class SignerService:
         self.broker = broker or ApprovalBroker()
         self.grants = GrantStore(Path(data_dir) / "grants.sqlite", clock=clock)
         self.activity = ActivityLog(Path(data_dir) / "activity.sqlite", clock=clock)
-        self.profiles = ProfileStore(Path(data_dir) / "profiles.json")
+        self.profiles = ProfileStore(Path(data_dir) / PROFILES_FILE)
         self.sharing = SharingStore(Path(data_dir) / "sharing.sqlite", clock=clock)
         self._clock = clock
         # Given by AppContext.build when the app embeds the auth server: its origin may use
