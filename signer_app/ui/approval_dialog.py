@@ -50,11 +50,12 @@ MAX_SHOWN_APP_NAME = 60
 def share_label(app_name: str) -> str:
     """The share checkbox's text. The name comes from outside (the page, or a client's
     registration), so it is cut short, stripped of control characters and its ``&`` doubled:
-    a checkbox reads a single ``&`` as a keyboard shortcut, never as text."""
+    a checkbox reads a single ``&`` as a keyboard shortcut, never as text. Its own shortcut is
+    Alt+S (``&Share``), fixed, so an app's name can never move it."""
     name = "".join(c for c in app_name if c.isprintable()).strip() or "this app"
     if len(name) > MAX_SHOWN_APP_NAME:
         name = name[: MAX_SHOWN_APP_NAME - 1] + "…"
-    return f"Share my name and picture with {name}".replace("&", "&&")
+    return "&Share my name and picture with " + name.replace("&", "&&")
 
 
 def headline(request: ApprovalRequest) -> str:

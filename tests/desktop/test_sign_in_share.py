@@ -40,7 +40,7 @@ def test_the_box_is_ticked_by_default_and_unticking_it_is_signed_and_remembered(
     dialog = wait_dialog(qtbot, presenter)
     box = dialog.share_box
     assert box is not None and box.isVisible() and box.isChecked()
-    assert box.text() == "Share my name and picture with Demo app"
+    assert box.text() == "&Share my name and picture with Demo app"
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
     assert not box.isChecked()
     body = approve(qtbot, dialog, future)
@@ -129,8 +129,8 @@ def test_a_hostile_app_name_is_plain_text_in_the_box_and_the_access_tab(qtbot, w
     if len(shown) > 60:
         shown = shown[:59] + "…"
     # every "&" doubled: the checkbox shows it literally and no name makes a keyboard shortcut
-    assert text == "Share my name and picture with " + shown.replace("&", "&&")
-    assert QKeySequence.mnemonic(text).isEmpty()
+    assert text == "&Share my name and picture with " + shown.replace("&", "&&")
+    assert QKeySequence.mnemonic(text) == QKeySequence("Alt+S")  # its own, fixed shortcut; none from the name
     qtbot.mouseClick(dialog.approve_button, Qt.MouseButton.LeftButton)
     assert result(qtbot, future).status == 200
     window.refresh_data()
@@ -141,7 +141,7 @@ def test_a_hostile_app_name_is_plain_text_in_the_box_and_the_access_tab(qtbot, w
 def test_the_dialog_names_the_client_when_the_app_gives_no_name(qtbot, window, presenter, api, ctx):
     future = api.submit("POST", "/api/sign-in", {"path": SIGN_IN, "clientId": CLIENT}, {"Origin": SERVER})
     dialog = wait_dialog(qtbot, presenter)
-    assert dialog.share_box.text() == f"Share my name and picture with {CLIENT}"
+    assert dialog.share_box.text() == f"&Share my name and picture with {CLIENT}"
     qtbot.mouseClick(dialog.deny_button, Qt.MouseButton.LeftButton)
     assert result(qtbot, future).status == 403
     assert ctx.service.sharing.all() == []
