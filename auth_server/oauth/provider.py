@@ -1,6 +1,7 @@
 """The OAuth 2.0 / OIDC provider: one object that wires the endpoints and grants together.
 
-The spec rules live one module each (``authorize``, ``grants/*``, ``issuer``,
+The spec rules live one module each (``authorize``, ``grants/*`` with what every grant
+shares in ``grants/common``,
 ``userinfo``, ``revocation``, ``introspection``, ``client_auth``); this class composes
 them over one :class:`~auth_server.oauth.provider_context.ProviderContext` and owns the
 transactions. The ``*_endpoint`` methods take the raw request parts
@@ -21,6 +22,7 @@ from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, Me
 from auth_server.oauth.provider_context import ProviderConfig, ProviderContext, UserDirectory
 from auth_server.oauth.errors import OAuthError, invalid_client, required
 from auth_server.oauth.grants import GRANTS, device_code
+from auth_server.oauth.grants.common import check_client_id
 from auth_server.oauth.idtoken import SigningKeys
 from auth_server.store.models import DeviceAuthorization, OAuthClient
 from auth_server.store.oauth import OAuthStore
@@ -110,8 +112,7 @@ class Provider:
 
     def token(self, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
         """The grant named by ``grant_type`` (see :data:`~auth_server.oauth.grants.GRANTS`)."""
-        if form.get("client_id") and form["client_id"] != client.client_id:
-            raise invalid_client("client_id does not match the authenticated client")
+        check_client_id(client, form)
         grant_type = required(form, "grant_type")
         exchange = GRANTS.get(grant_type)
         if exchange is None:
