@@ -20,7 +20,7 @@ from auth_server.oauth import consents, introspection, logout, revocation, useri
 from auth_server.oauth.authorize import AuthorizationRequest, Authorizer, RedirectableError
 from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, MethodDeps, confidential
 from auth_server.oauth.provider_context import ProviderConfig, ProviderContext, UserDirectory
-from auth_server.oauth.errors import OAuthError, invalid_client, required
+from auth_server.oauth.errors import OAuthError, required
 from auth_server.oauth.grants import GRANTS, device_code
 from auth_server.oauth.grants.common import check_client_id
 from auth_server.oauth.idtoken import SigningKeys
