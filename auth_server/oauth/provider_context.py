@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from auth_server.oauth.idtoken import SigningKeys
 from auth_server.store.oauth import OAuthStore
+from auth_server.store.users import UserProfile
 
 if TYPE_CHECKING:
     from auth_server.config import Settings
@@ -21,6 +22,10 @@ class UserDirectory(Protocol):
     def profile(self, user_id: str) -> dict[str, Any] | None:
         """Claims of a user: ``sub, name, given_name?, picture?, pubkey, bap_id, email?, groups,
         subscriptionTier?``; None when the user no longer exists or is disabled."""
+
+    def claims(self, record: UserProfile | None) -> dict[str, Any] | None:
+        """The same claims of a user the store already read (with its groups), e.g. in the
+        code exchange's one statement."""
 
 
 @dataclass(frozen=True)

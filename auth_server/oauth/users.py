@@ -8,7 +8,7 @@ from typing import Any
 
 from auth_server.crypto import bap_id_from_pubkey
 from auth_server.store.groups import GroupRepository
-from auth_server.store.users import UserRepository
+from auth_server.store.users import UserProfile, UserRepository
 
 
 _EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+")
@@ -50,9 +50,14 @@ class StoreUserDirectory:
         self.subscription = subscription
 
     def profile(self, user_id: str) -> dict[str, Any] | None:
-        user = self.users.get(user_id)
-        if user is None or user.disabled:
+        return self.claims(self.users.profile(user_id))
+
+    def claims(self, record: UserProfile | None) -> dict[str, Any] | None:
+        """The claims of a user read with its groups (by ``users.profile`` or in a grant's own
+        statement); None for no user or a disabled one."""
+        if record is None or record.user.disabled:
             return None
+        user = record.user
         bap_id = user.bap_id or _bap_id(user.pubkey)
         claims: dict[str, Any] = {
             "sub": user.id,
@@ -64,7 +69,7 @@ class StoreUserDirectory:
             "bap_id": bap_id,
             "email": user.email,
             "email_verified": user.email_verified,
-            "groups": self.groups.of_user(user.id),
+            "groups": list(record.groups),
         }
         if self.subscription:
             claims["subscriptionTier"] = user.subscription_tier or "free"
