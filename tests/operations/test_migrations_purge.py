@@ -108,3 +108,19 @@ def test_a_database_of_the_previous_release_gets_the_new_migrations(empty_target
         assert user is not None and (user.name, user.disabled, user.created_at) == ("Ida", False, 1.0)
         assert [g.name for g in store.groups.list()] == ["admin"]
         assert store.rate_limits.hit("ip:x", 1, 60.0, 1.0) is None
+
+
+def test_a_round_out_of_time_stops_between_batches_and_says_a_backlog_is_left(store: Store, clock) -> None:
+    """A round ends on time (the purger then goes on at once instead of a minute later, so a
+    backlog such as a day of sessions expiring together is worked off at the purge's rate)."""
+    from auth_server.store.purge import purge_round
+
+    now = clock()
+    user, _ = store.users.create("02" + "67" * 32, "Gil", now)
+    for i in range(25):
+        store.replay.claim(f"old{i}", now - 1)
+        store.sessions.create(user.id, now - 100, now - 1)
+    counts, clear = purge_round(store, now, batch=10, budget=0.0)
+    assert (counts["replay_guard"], counts["session"], clear) == (10, 0, False)  # out of time after one batch
+    counts, clear = purge_round(store, now, batch=10, budget=60.0)
+    assert (counts["replay_guard"], counts["session"], clear) == (15, 25, True)
