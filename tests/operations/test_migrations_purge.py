@@ -124,3 +124,21 @@ def test_a_round_out_of_time_stops_between_batches_and_says_a_backlog_is_left(st
     assert (counts["replay_guard"], counts["session"], clear) == (10, 0, False)  # out of time after one batch
     counts, clear = purge_round(store, now, batch=10, budget=60.0)
     assert (counts["replay_guard"], counts["session"], clear) == (15, 25, True)
+
+
+def test_a_purge_passes_over_rows_another_purge_holds_instead_of_waiting_or_deadlocking(store: Store, clock) -> None:
+    """Every worker of every instance purges; on PostgreSQL two purges that picked overlapping
+    batches deadlocked, and one that waits for the other's rows would only find them gone."""
+    if store.engine.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: purges cannot overlap")
+    now = clock()
+    for i in range(10):
+        store.replay.claim(f"old{i}", now - 1)
+    with store.write() as held:  # another purge's transaction, holding its batch of five
+        held.execute('SELECT key FROM replay_guard WHERE "expiresAt" <= ? ORDER BY key LIMIT 5 FOR UPDATE', (now,))
+        done: list[int] = []
+        other = threading.Thread(target=lambda: done.append(store.replay.purge_expired(now, 10)))
+        other.start()
+        other.join(5)
+        assert done == [5], "the purge waited for rows another purge holds"
+    assert store.replay.purge_expired(now, 10) == 5  # the held ones, once let go
