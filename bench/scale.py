@@ -294,6 +294,7 @@ class Purge:
     seconds: float = 0.0
     rounds: int = 0
     by_table: Counter = field(default_factory=Counter)
+    error: str | None = None  # what stopped it (an outage, a deadlock), printed with its figures
 
     @property
     def rate(self) -> float:
@@ -320,10 +321,13 @@ def purge_all(store: Store, into: Purge) -> None:
     began, now = time.perf_counter(), time.time()
     before = expired_rows(store, now)
     clear = False
-    while not clear:
-        counts, clear = purge_round(store, now)
-        into.rounds += 1
-        into.by_table.update(counts)
+    try:
+        while not clear:
+            counts, clear = purge_round(store, now)
+            into.rounds += 1
+            into.by_table.update(counts)
+    except Exception as exc:  # noqa: BLE001 - a figure, not a crash: the report says what happened
+        into.error = f"{type(exc).__name__}: {exc}"
     into.seconds = time.perf_counter() - began
     into.rows = before - expired_rows(store, now)
 
@@ -416,7 +420,7 @@ def engine_versions() -> dict[str, str]:
         from tests.helpers.postgres import PG_BIN
 
         out = subprocess.run([str(PG_BIN / "postgres"), "--version"], capture_output=True, text=True, timeout=10)
-        versions["PostgreSQL"] = out.stdout.strip().rsplit(" ", 1)[-1]
+        versions["PostgreSQL"] = out.stdout.strip().rsplit(" ", 1)[-1].strip("()")
     except (OSError, subprocess.SubprocessError, ImportError):
         versions["PostgreSQL"] = "n/a"
     return versions
@@ -460,7 +464,7 @@ def report(results: list[SizeFigures]) -> None:
     for r in results:
         p, base = r.purge, r.ops
         line = (f"  {r.engine:<11} {r.users:>9,} users: {p.rows:,} rows in {p.seconds:.2f} s ({p.rate:,.0f} rows/s, "
-                f"{p.rounds} rounds)")
+                f"{p.rounds} rounds{'' if p.error is None else '; STOPPED by ' + p.error})")
         for op, f in r.during_purge.items():
             line += (f"; {op} meanwhile p50 {f.p50_ms:.2f} / p99 {f.p99_ms:.2f} ms "
                      f"(before: {base[op].p50_ms:.2f} / {base[op].p99_ms:.2f})")
