@@ -99,4 +99,6 @@ def _check_scale(out: str, engine: str, sizes: tuple[str, ...]) -> None:
         # sessions, refresh and access tokens, codes and replay claims: 20 % each
         assert purged and int(purged.group(1).replace(",", "")) >= 5 * int(size) // 5, out
     for op in ("sign-in", "code exchange", "introspection", "userinfo"):
-        assert re.search(rf"^  {engine}\s+{op}\s+400/200 users: CPU [\d.]+x (ok|over)", out, re.MULTILINE), (op, out)
+        # (n/a: 30 requests can take less than one CPU clock tick, 10 ms, of the server)
+        assert re.search(rf"^  {engine}\s+{op}\s+400/200 users: CPU ([\d.]+x (ok|over)|n/a),", out, re.MULTILINE), \
+            (op, out)
