@@ -114,6 +114,8 @@ def start_server(db: Path | str, workers: int, threads: int, env: dict[str, str]
            "serve", "--port", "0", "--db", str(db), "--no-rate-limit", "--quiet",
            "--workers", str(workers), "--threads", str(threads), *secret]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SIGIL_")} | (env or {})
+    # the server runs the tree this bench is in (a worktree's venv may be another checkout's)
+    child_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), child_env.get("PYTHONPATH", "")) if p)
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=child_env)
     deadline = time.time() + 20
     assert proc.stderr is not None

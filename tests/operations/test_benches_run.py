@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -66,3 +68,37 @@ def test_store_bench_measures_both_engines_and_postgresqls_own_cpu():
     assert re.search(r"^SQLite\s+\d+\s+\d+ us\s+n/a\s+\d+ us$", out, re.MULTILINE), out
     assert re.search(r"^PostgreSQL\s+\d+\s+\d+ us\s+\d+ us\s+\d+ us$", out, re.MULTILINE), out
     assert re.search(r"^PostgreSQL / SQLite CPU per sign-in: [\d.]+x", out, re.MULTILINE), out
+
+
+def test_scale_bench_fills_measures_and_purges_on_sqlite():
+    out = run_bench("bench.scale", "--sizes", "200,400", "--engine", "sqlite", "--requests", "30",
+                    "--concurrency", "4")
+    _check_scale(out, "sqlite", ("200", "400"))
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_scale_bench_on_postgresql():
+    out = run_bench("bench.scale", "--sizes", "200,400", "--engine", "postgresql", "--requests", "30",
+                    "--concurrency", "4")
+    _check_scale(out, "postgresql", ("200", "400"))
+    assert re.search(r"^PostgreSQL\s+400\s.*code exchange .*\d+ us\s+\d+ us$", out, re.MULTILINE), out
+
+
+def _check_scale(out: str, engine: str, sizes: tuple[str, ...]) -> None:
+    """Every operation measured at every size, the ratio printed, every hot statement on an
+    index, and the purge cleared the expired rows the fill made (20 % of the users, per table)."""
+    name = "SQLite" if engine == "sqlite" else "PostgreSQL"
+    for size in sizes:
+        for op in ("sign-in", "code exchange", "introspection", "userinfo"):
+            assert re.search(rf"^{name}\s+{size}\s+[\d,]+\s+[\d.]+ {op}\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d,]+ us", out,
+                             re.MULTILINE), (op, out)
+        hot = re.search(rf"^  {engine}\s+{size} users: (\d+) of (\d+) use an index$", out, re.MULTILINE)
+        assert hot and hot.group(1) == hot.group(2), out
+        purged = re.search(rf"^  {engine}\s+{size} users: ([\d,]+) rows in", out, re.MULTILINE)
+        # sessions, refresh and access tokens, codes and replay claims: 20 % each
+        assert purged and int(purged.group(1).replace(",", "")) >= 5 * int(size) // 5, out
+    for op in ("sign-in", "code exchange", "introspection", "userinfo"):
+        # (n/a: 30 requests can take less than one CPU clock tick, 10 ms, of the server)
+        assert re.search(rf"^  {engine}\s+{op}\s+400/200 users: CPU ([\d.]+x (ok|over)|n/a),", out, re.MULTILINE), \
+            (op, out)

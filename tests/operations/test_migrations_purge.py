@@ -108,3 +108,37 @@ def test_a_database_of_the_previous_release_gets_the_new_migrations(empty_target
         assert user is not None and (user.name, user.disabled, user.created_at) == ("Ida", False, 1.0)
         assert [g.name for g in store.groups.list()] == ["admin"]
         assert store.rate_limits.hit("ip:x", 1, 60.0, 1.0) is None
+
+
+def test_a_round_out_of_time_stops_between_batches_and_says_a_backlog_is_left(store: Store, clock) -> None:
+    """A round ends on time (the purger then goes on at once instead of a minute later, so a
+    backlog such as a day of sessions expiring together is worked off at the purge's rate)."""
+    from auth_server.store.purge import purge_round
+
+    now = clock()
+    user, _ = store.users.create("02" + "67" * 32, "Gil", now)
+    for i in range(25):
+        store.replay.claim(f"old{i}", now - 1)
+        store.sessions.create(user.id, now - 100, now - 1)
+    counts, clear = purge_round(store, now, batch=10, budget=0.0)
+    assert (counts["replay_guard"], counts["session"], clear) == (10, 0, False)  # out of time after one batch
+    counts, clear = purge_round(store, now, batch=10, budget=60.0)
+    assert (counts["replay_guard"], counts["session"], clear) == (15, 25, True)
+
+
+def test_a_purge_passes_over_rows_another_purge_holds_instead_of_waiting_or_deadlocking(store: Store, clock) -> None:
+    """Every worker of every instance purges; on PostgreSQL two purges that picked overlapping
+    batches deadlocked, and one that waits for the other's rows would only find them gone."""
+    if store.engine.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: purges cannot overlap")
+    now = clock()
+    for i in range(10):
+        store.replay.claim(f"old{i}", now - 1)
+    with store.write() as held:  # another purge's transaction, holding its batch of five
+        held.execute('SELECT key FROM replay_guard WHERE "expiresAt" <= ? ORDER BY key LIMIT 5 FOR UPDATE', (now,))
+        done: list[int] = []
+        other = threading.Thread(target=lambda: done.append(store.replay.purge_expired(now, 10)))
+        other.start()
+        other.join(5)
+        assert done == [5], "the purge waited for rows another purge holds"
+    assert store.replay.purge_expired(now, 10) == 5  # the held ones, once let go
