@@ -82,7 +82,7 @@ def test_scale_bench_on_postgresql():
     out = run_bench("bench.scale", "--sizes", "200,400", "--engine", "postgresql", "--requests", "30",
                     "--concurrency", "4")
     _check_scale(out, "postgresql", ("200", "400"))
-    assert re.search(r"^PostgreSQL\s+400\s.*code exchange .*\d+ us\s+\d+ us$", out, re.MULTILINE), out
+    assert re.search(r"^PostgreSQL\s+400\s.*code exchange .*[\d,]+ us\s+[\d,]+ us$", out, re.MULTILINE), out
 
 
 def _check_scale(out: str, engine: str, sizes: tuple[str, ...]) -> None:
