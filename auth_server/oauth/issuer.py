@@ -53,7 +53,7 @@ def issue_tokens(ctx: ProviderContext, grant: TokenGrant, now: float) -> IssuedT
     """New tokens for ``grant`` (nothing stored yet); ``invalid_grant`` if the user is gone or
     disabled, or no longer in a group the client allows (checked at every grant, so a user
     taken out of the group loses refresh)."""
-    profile = ctx.users.profile(grant.user_id)
+    profile = ctx.users.profile(grant.user_id, grant.client_id)
     if profile is None:
         raise invalid_grant("the user of this grant no longer exists or is disabled")
     if grant.allowed_groups and set(grant.allowed_groups).isdisjoint(profile.get("groups", ())):
