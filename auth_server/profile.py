@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from auth_server.avatars import Avatar, PictureRefused, is_data_url, reencode
+from auth_server.avatars import Avatar, PictureRefused, is_data_url, reencode, source_hash
+from auth_server.display import clean_name as shown_name
 from auth_server.store.profiles import AVATAR_PATH
 
 MAX_NAME_LENGTH = 100
@@ -29,8 +29,6 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,31}")
 PROFILE_FIELDS = frozenset({"name", "picture", "username"})
 #: the keys whose presence means the token must cover the body
 SIGNED_KEYS = ("profile", "shareProfile", "clientId")
-#: bidi embeddings, overrides and isolates, zero-width characters, the BOM
-_INVISIBLE = frozenset([*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0x200B, 0x2010), 0x2060, 0xFEFF])
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
@@ -59,10 +57,10 @@ class SignedProfile:
 
 
 def clean_name(value: str) -> str | None:
-    """A display name as it may be shown: controls, bidi overrides/isolates and zero-width
-    characters removed, trimmed; None when nothing is left."""
-    kept = "".join(ch for ch in value if ord(ch) not in _INVISIBLE and unicodedata.category(ch) != "Cc")
-    return " ".join(kept.split()) or None
+    """A display name as it may be shown (auth_server/display.py: controls, bidi overrides and
+    isolates, zero-width characters removed, whitespace collapsed); None when nothing is left.
+    Longer than :data:`MAX_NAME_LENGTH` stays longer, to be refused rather than cut."""
+    return shown_name(value, max_length=len(value)) or None
 
 
 def check_picture_url(value: str) -> str:
@@ -86,7 +84,6 @@ def parse(data: dict[str, Any], known_avatar: Callable[[str], str | None] | None
     """The profile keys of a sign-in body; :class:`ProfileRefused` says what is wrong.
     ``known_avatar(source_hash) -> id or None`` names the image the store already made from an
     inline picture (then it is not decoded again)."""
-    from auth_server.avatars import source_hash
 
     client_id, share, profile = data.get("clientId"), data.get("shareProfile"), data.get("profile")
     if client_id is not None and (not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID_LENGTH

@@ -51,6 +51,13 @@ def picture_url(user: User, base_url: str) -> str | None:
     return image or None
 
 
+def own_picture(user: User, base_url: str) -> str | None:
+    """The picture URL for this server's own pages: only an avatar it serves itself (the pages'
+    CSP allows images from this server only, and an outside URL would tell its host who looks)."""
+    image = user.image
+    return base_url.rstrip("/") + image if image and image.startswith(AVATAR_PATH) else None
+
+
 def handle(user: User) -> str:
     """The user's handle on this server (a user made before their first sign-in and not yet
     given one is shown the handle they will get)."""

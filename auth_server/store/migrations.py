@@ -128,7 +128,7 @@ def _profiles(schema: Schema) -> None:
         handle, n = base, 1
         while handle in taken:
             n += 1
-            handle = f"{base}-{n}"
+            handle = f"{base[:27]}-{n}"
         taken.add(handle)
         schema.conn.execute('UPDATE "user" SET username = ? WHERE id = ?', (handle, row["id"]))
     schema.execute('CREATE UNIQUE INDEX idx_user_username ON "user"(username)')

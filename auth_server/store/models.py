@@ -56,6 +56,8 @@ class User:
             "email": self.email,
             "emailVerified": self.email_verified,
             "bapId": self.bap_id,
+            "username": self.username,
+            "profileName": self.profile_name,
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
         }

@@ -20,9 +20,9 @@ _HANDLE_CHARS = re.compile(r"[^a-z0-9]")
 def username_base(bap_id: str | None, pubkey: str) -> str:
     """The handle a user is given by default: their BAP ID lowercased (base58 has no
     punctuation), or ``key-`` and the start of their public key when they have no BAP ID.
-    At most 27 characters, so a collision suffix (``-`` and 4 hex) still fits 32."""
+    At most 32 characters (a collision suffix replaces the end: see username_candidates)."""
     if bap_id:
-        base = _HANDLE_CHARS.sub("", bap_id.lower())[:27]
+        base = _HANDLE_CHARS.sub("", bap_id.lower())[:32]
         if len(base) >= 3:
             return base
     return "key-" + pubkey.lower()[2:18]
@@ -33,7 +33,7 @@ def username_candidates(wanted: str | None, base: str) -> list[str]:
     random suffixes (a collision on a lowercased BAP ID is rare; a few tries suffice)."""
     out = [wanted] if wanted else []
     out.append(base)
-    out += [f"{base}-{secrets.token_hex(2)}" for _ in range(8)]
+    out += [f"{base[:27]}-{secrets.token_hex(2)}" for _ in range(8)]
     return out
 
 
