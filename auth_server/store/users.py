@@ -67,16 +67,31 @@ class UserRepository:
         the conflicting insert waits for it). A new user gets the first free handle of
         ``usernames`` (default: the one derived from the BAP ID or key).
         """
+        handles = list(usernames or username_candidates(None, username_base(bap_id, pubkey)))
+        user_id = user_id or new_id()
         with self._engine.write() as conn:
+            row = None
+            if self._engine.dialect == "sqlite":
+                # the first handle goes in with the row when it is free (one statement, as before
+                # handles existed); the writer lock keeps the check and the insert together
+                row = conn.execute(
+                    'INSERT INTO "user" (id, pubkey, name, "emailVerified", "bapId", "createdAt", "updatedAt", '
+                    'username) SELECT ?, ?, ?, 0, ?, ?, ?, ? WHERE NOT EXISTS '
+                    '(SELECT 1 FROM "user" WHERE username = ?) '
+                    f"ON CONFLICT(pubkey) DO NOTHING RETURNING {_COLUMNS}",
+                    (user_id, pubkey, name, bap_id, now, now, handles[0], handles[0]),
+                ).fetchone()
+                if row is not None:
+                    return User.from_row(row), True
             row = conn.execute(
                 'INSERT INTO "user" (id, pubkey, name, "emailVerified", "bapId", "createdAt", "updatedAt") '
                 f"VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pubkey) DO NOTHING RETURNING {_COLUMNS}",
-                (user_id or new_id(), pubkey, name, bap_id, now, now),
+                (user_id, pubkey, name, bap_id, now, now),
             ).fetchone()
             created = row is not None
             if row is None:
                 row = conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()
-            elif (handles := list(usernames or username_candidates(None, username_base(bap_id, pubkey)))):
+            else:
                 self.claim_username(row["id"], handles, now)
                 row = conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE id = ?', (row["id"],)).fetchone()
         return User.from_row(row), created
