@@ -42,8 +42,17 @@ class ApprovalRequest:
     scopes: tuple[str, ...] = ()
     duration_seconds: float | None = None
     bap_id: str | None = None  # the identity proposed (the grant's or the default)
+    # A sign-in for an OAuth client (``client_id``) asks whether to share the identity's name
+    # and picture with it; ``shares`` holds the remembered choice of each identity, so the
+    # checkbox follows the identity picked. Empty ``client_id``: no checkbox.
+    client_id: str = ""
+    shares: tuple[tuple[str, bool], ...] = ()
     id: int = 0
     created: float = 0.0
+
+    def share_for(self, bap_id: str | None) -> bool:
+        """The checkbox's state for identity ``bap_id``: its remembered choice, else ticked."""
+        return dict(self.shares).get(bap_id or "", True)
 
     def what(self) -> str:
         """One line for the activity log and the tray: what is being approved."""
@@ -57,15 +66,17 @@ class ApprovalRequest:
 
 @dataclass(frozen=True)
 class ApprovalDecision:
-    """The GUI's answer. ``bap_id`` is the identity the user picked."""
+    """The GUI's answer. ``bap_id`` is the identity the user picked; ``share_profile`` the
+    sign-in's share checkbox (``None``: not shown, or not answered: the remembered choice)."""
 
     approved: bool
     bap_id: str | None = None
     outcome: Outcome = "denied"
+    share_profile: bool | None = None
 
     @classmethod
-    def approve(cls, bap_id: str | None) -> ApprovalDecision:
-        return cls(True, bap_id, "approved")
+    def approve(cls, bap_id: str | None, share_profile: bool | None = None) -> ApprovalDecision:
+        return cls(True, bap_id, "approved", share_profile)
 
     @classmethod
     def deny(cls, outcome: Outcome = "denied") -> ApprovalDecision:

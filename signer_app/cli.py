@@ -1,4 +1,4 @@
-"""The headless side of ``sigil``: ``sigil wallet ...`` and ``sigil sign ...``.
+"""The headless side of ``sigil``: ``sigil wallet ...``, ``sigil sign ...`` and ``sigil profile ...``.
 
 Every command is a thin wrapper over :class:`signer_app.wallet.Wallet`. Secrets come
 from a hidden prompt or from a file named on the command line (for scripts), never
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 from pathlib import Path
 
 from signer_app.wallet import (
@@ -23,9 +25,10 @@ from signer_app.wallet import (
     default_data_dir,
     detect_kind,
 )
+from signer_app.profiles import PROFILES_FILE, PictureError, ProfileError, ProfileStore, picture_from_file, validate_profile
 from signer_app.wallet.backup import BackupFileError, read_backup, read_backup_file
 
-COMMANDS = ("wallet", "sign")
+COMMANDS = ("wallet", "sign", "profile")
 Prompt = Callable[[str], str]
 
 _BACKUP_WARNING = """\
@@ -301,7 +304,66 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--scheme", choices=("brc77", "bsm"), default="brc77")
     sign.add_argument("--identity", metavar="BAPID", help="sign as this identity (default: the default identity)")
     sign.set_defaults(handler=_cmd_sign)
+    _profile_parsers(commands, common)
     return parser
+
+
+def _profile_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    profile = commands.add_parser("profile", help="show or edit an identity's profile (what Sigil servers receive)")
+    actions = profile.add_subparsers(dest="action", required=True)
+    show = actions.add_parser("show", parents=[common], help="print the identity's profile as JSON")
+    show.add_argument("--identity", metavar="BAPID", help="this identity (default: the default identity)")
+    show.set_defaults(handler=_cmd_profile_show)
+    edit = actions.add_parser("set", parents=[common], help="change fields of the identity's profile")
+    edit.add_argument("--identity", metavar="BAPID", help="this identity (default: the default identity)")
+    edit.add_argument("--name", help="display name ('' clears it)")
+    edit.add_argument("--username", help="lowercase handle servers keep as preferred_username ('' clears it)")
+    picture = edit.add_mutually_exclusive_group()
+    picture.add_argument("--picture-file", metavar="FILE",
+                         help="an image file, cropped to a square and scaled down as the desktop editor does")
+    picture.add_argument("--picture-url", metavar="URL", help="an https picture address ('' clears the picture)")
+    edit.set_defaults(handler=_cmd_profile_set)
+
+
+def _profile_target(args: argparse.Namespace) -> tuple[ProfileStore, str]:
+    """The data dir's profile store and the identity named (or the default one)."""
+    wallet = _wallet(args)
+    if not wallet.exists():
+        raise WalletError(f"there is no wallet {args.wallet!r} in {wallet.data_dir}")
+    known = {identity.bap_id for identity in wallet.identities(include_hidden=True)}
+    if args.identity is not None and args.identity not in known:
+        raise CliError(f"no identity {args.identity!r} in this wallet (see `sigil wallet identities`)")
+    default = wallet.default_identity()
+    bap_id = args.identity or (default.bap_id if default else None)
+    if bap_id is None:
+        raise CliError("this wallet has no identity yet")
+    return ProfileStore(wallet.data_dir / PROFILES_FILE), bap_id
+
+
+def _cmd_profile_show(args: argparse.Namespace, prompt: Prompt) -> int:
+    store, bap_id = _profile_target(args)
+    print(json.dumps({"bapId": bap_id, **store.get(bap_id)}, indent=1, ensure_ascii=False))
+    return 0
+
+
+def _cmd_profile_set(args: argparse.Namespace, prompt: Prompt) -> int:
+    store, bap_id = _profile_target(args)
+    data: dict[str, object] = {}
+    if args.name is not None:
+        data["displayName"] = args.name
+    if args.username is not None:
+        data["username"] = args.username
+    try:
+        if args.picture_file is not None:
+            data["picture"] = picture_from_file(args.picture_file)
+        elif args.picture_url is not None:
+            data["picture"] = args.picture_url
+        changes = validate_profile(data)
+    except (ProfileError, PictureError) as exc:
+        raise CliError(str(exc)) from None
+    record = store.update(bap_id, changes)
+    print(f"profile of {bap_id}: " + (", ".join(sorted(record)) or "empty"))
+    return 0
 
 
 def _backup_password_option(sub: argparse.ArgumentParser) -> None:

@@ -15,20 +15,15 @@ def introspect(ctx: ProviderContext, client: OAuthClient, value: str | None, hin
     """``{"active": false}`` for anything not live or not the client's; else the token's facts."""
     if not value:
         raise invalid_request("token is required")
-    tokens = ctx.store.tokens
-    digest = hash_secret(value)
+    # one statement: the token, whichever kind it is (the hinted kind first), and its user
+    found = ctx.store.tokens.find(hash_secret(value), "refresh_token" if hint == "refresh_token" else "access_token")
     now = ctx.clock()
-    token, kind = None, ""
-    if hint != "refresh_token":
-        token, kind = tokens.get_access(digest), "access_token"
-    if token is None:
-        token, kind = tokens.get_refresh(digest), "refresh_token"
-    if token is None and hint == "refresh_token":
-        token, kind = tokens.get_access(digest), "access_token"
-    if (token is None or token.client_id != client.client_id or token.revoked or token.rotated
-            or now > token.expires_at):
+    if found is None:
         return {"active": False}
-    profile = ctx.users.profile(token.user_id)
+    token, kind = found.token, found.kind
+    if token.client_id != client.client_id or token.revoked or token.rotated or now > token.expires_at:
+        return {"active": False}
+    profile = ctx.users.claims(found.profile)
     if profile is None:  # the user is gone or disabled
         return {"active": False}
     answer: dict[str, Any] = {

@@ -32,6 +32,14 @@ def check_challenge(challenge: str | None, method: str | None) -> str:
     return challenge
 
 
+def challenge_of(verifier: str | None) -> str | None:
+    """The S256 challenge of a well-formed ``verifier``, else None (the store then refuses the
+    code and :func:`verify_verifier` says why)."""
+    if not verifier or not _VERIFIER_RE.fullmatch(verifier):
+        return None
+    return s256_challenge(verifier)
+
+
 def verify_verifier(verifier: str | None, challenge: str) -> None:
     """Raise ``invalid_grant`` unless ``verifier`` hashes to the stored S256 ``challenge``."""
     if not verifier:
@@ -42,4 +50,4 @@ def verify_verifier(verifier: str | None, challenge: str) -> None:
         raise invalid_grant("code_verifier does not match the code_challenge")
 
 
-__all__ = ["OAuthError", "check_challenge", "s256_challenge", "verify_verifier"]
+__all__ = ["OAuthError", "challenge_of", "check_challenge", "s256_challenge", "verify_verifier"]

@@ -1,6 +1,7 @@
 """The OAuth 2.0 / OIDC provider: one object that wires the endpoints and grants together.
 
-The spec rules live one module each (``authorize``, ``grants/*``, ``issuer``,
+The spec rules live one module each (``authorize``, ``grants/*`` with what every grant
+shares in ``grants/common``,
 ``userinfo``, ``revocation``, ``introspection``, ``client_auth``); this class composes
 them over one :class:`~auth_server.oauth.provider_context.ProviderContext` and owns the
 transactions. The ``*_endpoint`` methods take the raw request parts
@@ -19,8 +20,9 @@ from auth_server.oauth import consents, introspection, logout, revocation, useri
 from auth_server.oauth.authorize import AuthorizationRequest, Authorizer, RedirectableError
 from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, MethodDeps, confidential
 from auth_server.oauth.provider_context import ProviderConfig, ProviderContext, UserDirectory
-from auth_server.oauth.errors import OAuthError, invalid_client, required
+from auth_server.oauth.errors import OAuthError, required
 from auth_server.oauth.grants import GRANTS, device_code
+from auth_server.oauth.grants.common import check_client_id
 from auth_server.oauth.idtoken import SigningKeys
 from auth_server.store.models import DeviceAuthorization, OAuthClient
 from auth_server.store.oauth import OAuthStore
@@ -57,11 +59,13 @@ class Provider:
         *,
         client_auth: ClientAuthenticator | None = None,
         transaction: Callable[[], AbstractContextManager[Any]] | None = None,
+        grant_in_transaction: bool = True,
     ) -> None:
         self.context = ProviderContext(store, users, keys, config, clock)
         self.authorizer = Authorizer(self.context)
         self.client_auth = client_auth
         self._transaction = transaction
+        self._grant_in_transaction = grant_in_transaction
 
     @property
     def store(self) -> OAuthStore:
@@ -110,8 +114,7 @@ class Provider:
 
     def token(self, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
         """The grant named by ``grant_type`` (see :data:`~auth_server.oauth.grants.GRANTS`)."""
-        if form.get("client_id") and form["client_id"] != client.client_id:
-            raise invalid_client("client_id does not match the authenticated client")
+        check_client_id(client, form)
         grant_type = required(form, "grant_type")
         exchange = GRANTS.get(grant_type)
         if exchange is None:
@@ -149,14 +152,14 @@ class Provider:
             raise RuntimeError("this provider was built without client authentication")
         return self.client_auth
 
-    def committed_even_on_error(self, work: Callable[[], T]) -> T:
+    def committed_even_on_error(self, work: Callable[[], T], *, together: bool = True) -> T:
         """Run ``work`` in one write transaction that is committed also when it raises
         ``OAuthError``: a spent client token, a code marked as reused and a revoked token
         family must stay so when the answer is an error. (One commit, too, for the claim of
         the client's token, the code or refresh token it spends and the tokens it gets.)
         """
-        if self._transaction is None:
-            return work()
+        if self._transaction is None or not together:
+            return work()  # each write commits on its own, errors or not
         error: OAuthError | None = None
         with self._transaction():
             try:
@@ -172,13 +175,16 @@ class Provider:
 
         What may be slow (a client's keys fetched from its jwks_uri) is done first, outside
         the transaction: on SQLite the transaction holds the one writer lock every sign-in
-        needs. Inside it only the single-use parts are claimed, with the grant's writes."""
+        needs. Inside it only the single-use parts are claimed, with the grant's writes.
+        Without ``grant_in_transaction`` (PostgreSQL) there is no enclosing transaction: each
+        single-use step is one atomic statement there (the client's claim, the code's
+        redemption call), and ``BEGIN``/``COMMIT`` would be two more round trips."""
         self._authenticator().prepare(request)
 
         def grant() -> dict[str, Any]:
             return self.token(self._authenticator().authenticate(request), request.form)
 
-        return self.committed_even_on_error(grant)
+        return self.committed_even_on_error(grant, together=self._grant_in_transaction)
 
     def revocation_endpoint(self, request: ClientRequest) -> None:
         client = self._authenticator().authenticate(request)
@@ -234,6 +240,8 @@ def build_provider(settings: Settings, store: Store, keys: SigningKeys | None = 
             fetch_wait=LOOP_FETCH_WAIT if settings.threads == 0 else None,
         )),
         transaction=store.write,
+        # SQLite: one commit (one fsync) for the client's claim and the grant's writes
+        grant_in_transaction=store.engine.dialect != "postgresql",
     )
 
 

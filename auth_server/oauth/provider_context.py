@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from auth_server.oauth.idtoken import SigningKeys
 from auth_server.store.oauth import OAuthStore
+from auth_server.store.users import UserProfile
 
 if TYPE_CHECKING:
     from auth_server.config import Settings
@@ -22,6 +23,10 @@ class UserDirectory(Protocol):
         """Claims of a user: ``sub, name?, preferred_username, picture?, pubkey, bap_id, email?, groups,
         subscriptionTier?`` (for ``client_id``: name and picture only when the user shares them
         with it); None when the user no longer exists or is disabled."""
+
+    def claims(self, record: UserProfile | None, client_id: str | None = None) -> dict[str, Any] | None:
+        """The same claims of a user the store already read (with its groups), e.g. in the
+        code exchange's one statement (``client_id`` as for :meth:`profile`)."""
 
 
 @dataclass(frozen=True)

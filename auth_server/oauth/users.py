@@ -17,7 +17,7 @@ from auth_server.profile import neutral_label
 from auth_server.store.groups import GroupRepository
 from auth_server.store.models import User
 from auth_server.store.profiles import AVATAR_PATH, ProfileShareRepository
-from auth_server.store.users import UserRepository, username_base
+from auth_server.store.users import UserProfile, UserRepository, username_base
 
 
 _EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+")
@@ -95,9 +95,15 @@ class StoreUserDirectory:
 
     def profile(self, user_id: str, client_id: str | None = None) -> dict[str, Any] | None:
         """The user's claims; for ``client_id``, name and picture only if shared with it."""
-        user = self.users.get(user_id)
-        if user is None or user.disabled:
+        return self.claims(self.users.profile(user_id), client_id)
+
+    def claims(self, record: UserProfile | None, client_id: str | None = None) -> dict[str, Any] | None:
+        """The claims of a user read with its groups (by ``users.profile`` or in a grant's own
+        statement); None for no user or a disabled one. For ``client_id``: name and picture only
+        when the user shares them with that client."""
+        if record is None or record.user.disabled:
             return None
+        user = record.user
         bap_id = user.bap_id or _bap_id(user.pubkey)
         shared = client_id is None or self.shares is None or self.shares.shares(user.id, client_id)
         claims: dict[str, Any] = {
@@ -109,7 +115,7 @@ class StoreUserDirectory:
             "bap_id": bap_id,
             "email": user.email,
             "email_verified": user.email_verified,
-            "groups": self.groups.of_user(user.id),
+            "groups": list(record.groups),
         }
         if self.subscription:
             claims["subscriptionTier"] = user.subscription_tier or "free"

@@ -10,7 +10,7 @@ a store whose repositories are attributes::
     token, session = store.sessions.create(user.id, now, now + 86400)
     store.replay.claim(key, expires_at)        # True the first time only, on any instance
     store.challenges.issue(now, now + 120)
-    store.oauth.tokens.redeem_code(...)        # clients, codes, tokens, consents, devices
+    store.oauth.codes.redeem(...)              # clients, codes, tokens, consents, devices
 
 Routes call these methods and never write SQL. ``store.write()`` is one transaction
 (nested blocks, including the repositories' own, join it), so a handler can make a

@@ -348,6 +348,15 @@ def _self_registered(schema: Schema) -> None:
     schema.execute("ALTER TABLE oauth_client ADD COLUMN self_registered INTEGER NOT NULL DEFAULT 0")
 
 
+def _code_redemption_function(schema: Schema) -> None:
+    """PostgreSQL: a code exchange's checks and writes as one server-side call
+    (auth_server/store/codes.py). SQLite runs them as statements and needs nothing."""
+    if schema.dialect == "postgresql":
+        from auth_server.store.codes import REDEEM_FUNCTION
+
+        schema.conn.execute(REDEEM_FUNCTION)
+
+
 def _signing_keys(schema: Schema) -> None:
     """The id_token signing keys every instance shares (auth_server/store/signing_keys.py); the
     private half sealed with the operator's secret file, never in the clear."""
@@ -381,6 +390,7 @@ MIGRATIONS: list[Migration] = [
     Migration(105, "oauth clients: strict secret method", _strict_auth_method),
     Migration(106, "oauth clients: self-registered", _self_registered),
     Migration(107, "oauth clients: allowed groups", _client_groups),
+    Migration(108, "oauth: code exchange in one call (PostgreSQL)", _code_redemption_function),
     Migration(110, "signing keys in the store (sealed), with rotation", _signing_keys),
     Migration(111, "profile sharing per app", _profile_shares),
 ]

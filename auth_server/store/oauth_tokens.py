@@ -1,17 +1,22 @@
 """Access and refresh tokens (``oauth_access_token``, ``oauth_refresh_token``), by hash.
 
 Tokens come in families: one per code or device grant, so a replayed code or refresh
-token can revoke everything that grant produced (RFC 9700). Spending a code and rotating
-a refresh token are each one conditional UPDATE plus the inserts, in one transaction:
-however many requests race, on however many instances, one wins.
+token can revoke everything that grant produced (RFC 9700). Rotating a refresh token is
+one conditional UPDATE plus the inserts, in one transaction: however many requests race,
+on however many instances, one wins. Spending a code is
+:meth:`auth_server.store.codes.CodeRepository.redeem`, which writes its tokens with
+:func:`insert_access` and :func:`insert_refresh`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from dataclasses import dataclass
+
 from auth_server.store.models import IssuedToken
 from auth_server.store.engine import Connection, Engine, fetch_one, purge_batch
+from auth_server.store.users import UserProfile, profile_columns, profile_from_row
 
 
 def _token(row: dict[str, Any]) -> IssuedToken:
@@ -21,30 +26,62 @@ def _token(row: dict[str, Any]) -> IssuedToken:
     return IssuedToken(**row)
 
 
+def insert_access(conn: Connection, t: IssuedToken) -> None:
+    conn.execute(
+        "INSERT INTO oauth_access_token (token_hash, family_id, client_id, user_id, bap_id, scope,"
+        " issued_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+        (t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.issued_at, t.expires_at),
+    )
+
+
+def insert_refresh(conn: Connection, t: IssuedToken) -> None:
+    conn.execute(
+        "INSERT INTO oauth_refresh_token (token_hash, family_id, client_id, user_id, bap_id, scope,"
+        " auth_time, issued_at, expires_at, rotated, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
+        (t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.auth_time,
+         t.issued_at, t.expires_at),
+    )
+
+
+def revoke_family(conn: Connection, family_id: str) -> None:
+    """RFC 9700 reuse response: every access and refresh token of the family stops working."""
+    conn.execute("UPDATE oauth_access_token SET revoked = 1 WHERE family_id = ?", (family_id,))
+    conn.execute("UPDATE oauth_refresh_token SET revoked = 1 WHERE family_id = ?", (family_id,))
+
+
+@dataclass(frozen=True)
+class FoundToken:
+    """A token found by hash, what kind it is, and its user's profile (None: the user is gone)."""
+
+    token: IssuedToken
+    kind: str  # "access_token" or "refresh_token"
+    profile: UserProfile | None
+
+
+_TOKEN_COLUMNS = "token_hash, family_id, client_id, user_id, bap_id, scope, issued_at, expires_at, revoked"
+
+
+def _find_statement(dialect: str) -> str:
+    """One statement for introspection: the token (access or refresh, the hinted kind first)
+    and its user's claims."""
+    return (f"SELECT t.*, {profile_columns(dialect)} FROM ("
+            f"SELECT {_TOKEN_COLUMNS}, 0 AS rotated, NULL AS auth_time, 'access_token' AS kind"
+            " FROM oauth_access_token WHERE token_hash = ?"
+            f" UNION ALL SELECT {_TOKEN_COLUMNS}, rotated, auth_time, 'refresh_token' AS kind"
+            " FROM oauth_refresh_token WHERE token_hash = ?"
+            ') t LEFT JOIN "user" u ON u.id = t.user_id ORDER BY CASE WHEN t.kind = ? THEN 0 ELSE 1 END LIMIT 1')
+
+
 class TokenRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._find = _find_statement(engine.dialect)
 
     def add_tokens(self, access: IssuedToken, refresh: IssuedToken | None) -> None:
         with self._engine.write() as conn:
-            self._insert_access(conn, access)
+            insert_access(conn, access)
             if refresh is not None:
-                self._insert_refresh(conn, refresh)
-
-    def _insert_access(self, conn: Connection, t: IssuedToken) -> None:
-        conn.execute(
-            "INSERT INTO oauth_access_token (token_hash, family_id, client_id, user_id, bap_id, scope,"
-            " issued_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-            (t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.issued_at, t.expires_at),
-        )
-
-    def _insert_refresh(self, conn: Connection, t: IssuedToken) -> None:
-        conn.execute(
-            "INSERT INTO oauth_refresh_token (token_hash, family_id, client_id, user_id, bap_id, scope,"
-            " auth_time, issued_at, expires_at, rotated, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
-            (t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.auth_time,
-             t.issued_at, t.expires_at),
-        )
+                insert_refresh(conn, refresh)
 
     def get_access(self, token_hash: str) -> IssuedToken | None:
         row = fetch_one(self._engine.conn, "SELECT * FROM oauth_access_token WHERE token_hash = ?", (token_hash,))
@@ -54,21 +91,16 @@ class TokenRepository:
         row = fetch_one(self._engine.conn, "SELECT * FROM oauth_refresh_token WHERE token_hash = ?", (token_hash,))
         return _token(row) if row else None
 
-    def redeem_code(self, code_hash: str, now: float, access: IssuedToken, refresh: IssuedToken | None) -> bool:
-        """Mark the code used and store the tokens it buys in one transaction.
-
-        False (and nothing stored) when the code was used already, however many requests race.
-        """
-        with self._engine.write() as conn:
-            cur = conn.execute(
-                "UPDATE oauth_code SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", (now, code_hash)
-            )
-            if cur.rowcount != 1:
-                return False
-            self._insert_access(conn, access)
-            if refresh is not None:
-                self._insert_refresh(conn, refresh)
-        return True
+    def find(self, token_hash: str, kind_first: str = "access_token") -> FoundToken | None:
+        """The access or refresh token of that hash (``kind_first`` wins if, impossibly, both
+        exist) with its user's profile, in one statement on either engine."""
+        row = self._engine.conn.execute(self._find, (token_hash, token_hash, kind_first)).fetchone()
+        if row is None:
+            return None
+        token = IssuedToken(row["token_hash"], row["family_id"], row["client_id"], row["user_id"], row["bap_id"],
+                            row["scope"], row["issued_at"], row["expires_at"], bool(row["revoked"]),
+                            bool(row["rotated"]), row["auth_time"])
+        return FoundToken(token, row["kind"], profile_from_row(row))
 
     def rotate_refresh(self, old_hash: str, access: IssuedToken, refresh: IssuedToken) -> bool:
         """Retire ``old_hash`` and store its successors, atomically; False if it was already used."""
@@ -79,15 +111,14 @@ class TokenRepository:
             )
             if cur.rowcount != 1:
                 return False
-            self._insert_access(conn, access)
-            self._insert_refresh(conn, refresh)
+            insert_access(conn, access)
+            insert_refresh(conn, refresh)
         return True
 
     def revoke_family(self, family_id: str) -> None:
         """RFC 9700 reuse response: every access and refresh token of the family stops working."""
         with self._engine.write() as conn:
-            conn.execute("UPDATE oauth_access_token SET revoked = 1 WHERE family_id = ?", (family_id,))
-            conn.execute("UPDATE oauth_refresh_token SET revoked = 1 WHERE family_id = ?", (family_id,))
+            revoke_family(conn, family_id)
 
     def revoke_for_user(self, user_id: str, client_id: str) -> int:
         """Every token the client holds for the user stops working, and its unused codes go."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from auth_server.store.engine import Engine
 from auth_server.store.models import User
@@ -37,6 +41,36 @@ def username_candidates(wanted: str | None, base: str) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class UserProfile:
+    """A user with what their claims need beside the row: their groups, sorted."""
+
+    user: User
+    groups: tuple[str, ...]
+
+
+@lru_cache(maxsize=8)
+def profile_columns(dialect: str, alias: str = "u") -> str:
+    """The select list of one user's claims (the ``user`` row as ``alias`` and its groups), read
+    with the row in the same statement. Every read of a user for claims (id_token, userinfo,
+    introspection, the code exchange's one PostgreSQL call) selects this list, so a new
+    claim column or join is added here once."""
+    columns = ", ".join(f"{alias}.{c.strip()}" for c in _COLUMNS.split(","))
+    members = f'SELECT m."group" FROM user_group_member m WHERE m."userId" = {alias}.id ORDER BY m."group"'
+    if dialect == "postgresql":
+        return f"{columns}, ARRAY({members}) AS groups"
+    return f'{columns}, (SELECT json_group_array("group") FROM ({members})) AS groups'
+
+
+def profile_from_row(row: Any) -> UserProfile | None:
+    """The :class:`UserProfile` of a row selected with :func:`profile_columns`; None when the
+    row holds no user (an outer join that found none)."""
+    if row["id"] is None:
+        return None
+    groups = row["groups"]
+    return UserProfile(User.from_row(row), tuple(groups if isinstance(groups, list) else json.loads(groups or "[]")))
+
+
 def new_id() -> str:
     """A 32-character random id (the length Better Auth uses)."""
     return secrets.token_hex(16)
@@ -49,6 +83,12 @@ class UserRepository:
     def get(self, user_id: str) -> User | None:
         row = self._engine.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE id = ?', (user_id,)).fetchone()
         return User.from_row(row) if row else None
+
+    def profile(self, user_id: str) -> UserProfile | None:
+        """The user and their groups in one statement (disabled users too: the caller decides)."""
+        row = self._engine.conn.execute(
+            f'SELECT {profile_columns(self._engine.dialect)} FROM "user" u WHERE u.id = ?', (user_id,)).fetchone()
+        return profile_from_row(row) if row else None
 
     def get_by_pubkey(self, pubkey: str) -> User | None:
         row = self._engine.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()

@@ -251,8 +251,8 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
             return user_view(session, form["user_id"], problem=problem, status=400)
         return users_view(session, problem=problem, status=400)
 
-    app.route(ADMIN, "GET", overview)
-    app.route(ADMIN + "/", "GET", overview)
-    app.route(ADMIN + "/users/<user_id>", "GET", show_user)
-    app.route(ADMIN + "/<section>", "GET", show)
-    app.route(ADMIN + "/<section>", "POST", act)
+    app.route(ADMIN, "GET", overview, oauth="page")
+    app.route(ADMIN + "/", "GET", overview, oauth="page")
+    app.route(ADMIN + "/users/<user_id>", "GET", show_user, oauth="page")
+    app.route(ADMIN + "/<section>", "GET", show, oauth="page")
+    app.route(ADMIN + "/<section>", "POST", act, oauth="page")

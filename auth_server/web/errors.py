@@ -59,7 +59,9 @@ def log_store_unavailable(exc: StoreUnavailable) -> None:
 
 
 def _json_errors_plugin(callback: Callable[..., Any]) -> Callable[..., Any]:
-    """Route wrapper: ApiError -> its JSON; TokenError -> 400/401; anything else -> logged JSON 500."""
+    """Route wrapper: ApiError -> its JSON; TokenError -> 400/401; an ``OAuthError`` from a route
+    that did not opt in to :class:`OAuthErrorsPlugin` (a form check shared by every page) -> its
+    RFC 6749 JSON; anything else -> logged JSON 500."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -70,6 +72,8 @@ def _json_errors_plugin(callback: Callable[..., Any]) -> Callable[..., Any]:
             return api_error_response(exc)
         except TokenError as exc:
             return api_error_response(api_error_from_token_error(exc))
+        except OAuthError as exc:
+            return oauth_json_error(exc)
         except UnicodeError:  # bottle decodes headers, cookies and query strings lazily
             return json_response({"message": "request is not valid UTF-8", "code": "BAD_REQUEST"}, 400)
         except StoreUnavailable as exc:

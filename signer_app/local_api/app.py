@@ -8,8 +8,10 @@ to bind a grant to: it is refused everywhere but ``/api/status``, before any dia
 never echoed in ``Access-Control-Allow-Origin``. Requests whose ``Host`` is not a loopback
 name are refused, so a DNS-rebinding page cannot reach the API under its own origin.
 
-The handlers are thin: each reads its JSON fields and calls one method of
-:class:`~signer_app.service.SignerService`, which owns every rule.
+Routes, the origin guard and the endpoint list all come from the policy table,
+:data:`signer_app.policy.POLICY`: each route reads the request's origin, token and JSON once,
+lets :meth:`~signer_app.service.SignerService.resolve` settle the row's grant and lock rules,
+and calls the row's handler, which owns the rest. Nothing here names an endpoint.
 """
 
 from __future__ import annotations
@@ -20,29 +22,20 @@ import re
 import bottle
 
 from auth_server.json_input import JSONInputError, load_json_object
+from signer_app.policy import MAX_REQUEST_BYTES, Access, Endpoint, access_for, pick, routes
 from signer_app.service import ErrorKind, SignerError, SignerService, bad_request, is_opaque_origin
 
-PUBLIC_PATHS = frozenset({"/api/status", "/api/auth", "/api/sign-in"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
-MAX_REQUEST_BYTES = 1_200_000
 # An origin as browsers serialize it: scheme://host[:port], ASCII (IDNs arrive as punycode)
 _ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[A-Za-z0-9._~\-\[\]:]+", re.ASCII)
 _TOKEN = re.compile(r"[\x21-\x7e]+", re.ASCII)
+_REQUEST_ORIGIN = "sigil.origin"
+_CORS_ORIGIN = "sigil.cors_origin"  # where the guard leaves the origin it let in, for the answer's CORS
 
-ENDPOINTS: tuple[tuple[str, str, str, str], ...] = (
-    # method, path, scope, what it does (the README's table is written from this list)
-    ("GET", "/api/status", "–", "whether a wallet exists and is unlocked; nothing else"),
-    ("POST", "/api/auth", "–", "ask the user for an access grant: {host, scopes, expiry}"),
-    ("POST", "/api/sign-in", "–", "Sigil's one-dialog sign-in for its authorize and invite pages: {path, app?, bapId?, invite?} -> "
-                                    "{token, bapId, body}"),
-    ("POST", "/api/sign", "sign", "an X-Auth-Token {path, body?, signatureType}, or a BSM of {message, encoding}"),
-    ("POST", "/api/sign-aip", "sign", "AIP signedOps over {data: [hex, ...]}"),
-    ("POST", "/api/encrypt", "encrypt", "BIE1 ciphertext of {data} for {friendBapId} or {theirPublicKey}"),
-    ("POST", "/api/decrypt", "decrypt", "the text of a BIE1 {ciphertext} from {friendBapId} or {theirPublicKey}"),
-    ("POST", "/api/friend-pubkey", "–", "the public key this identity shows {friendBapId}"),
-    ("GET", "/api/profile", "–", "the identity's stored profile"),
-    ("POST", "/api/profile", "write_profile", "store {displayName, paymail, logo, icon}"),
-    ("POST", "/api/logout", "–", "lock the wallet"),
+#: (method, path, scope, what it does) of each route, from the policy table (tests walk it)
+ENDPOINTS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (method, path, " / ".join(sorted({row.scope or "–" for row in rows})), " or ".join(row.summary for row in rows))
+    for (method, path), rows in routes()
 )
 
 
@@ -103,13 +96,13 @@ def _host_is_loopback(host_header: str) -> bool:
     return host in LOOPBACK_HOSTS
 
 
-def _read_json() -> dict:
+def _read_json(limit: int = MAX_REQUEST_BYTES) -> dict:
     """The JSON body whatever its content type (browsers send text/plain to skip preflight)."""
     length = bottle.request.content_length
-    if length > MAX_REQUEST_BYTES:
+    if length > limit:
         raise SignerError(ErrorKind.TOO_LARGE)
-    raw = bottle.request.body.read(MAX_REQUEST_BYTES + 1)
-    if len(raw) > MAX_REQUEST_BYTES:
+    raw = bottle.request.body.read(limit + 1)
+    if len(raw) > limit:
         raise SignerError(ErrorKind.TOO_LARGE)
     try:
         return load_json_object(raw)
@@ -129,10 +122,14 @@ def _header(name: str) -> str:
 
 def _origin() -> str:
     """The Origin header, or ``""``; one that is not an ASCII origin is refused here rather
-    than compared later."""
+    than compared later. Read once per request (the guard reads it first), then kept."""
+    environ = bottle.request.environ
+    if _REQUEST_ORIGIN in environ:
+        return environ[_REQUEST_ORIGIN]
     value = _header("Origin").strip()
     if value and not is_opaque_origin(value) and not _ORIGIN.fullmatch(value):
         raise SignerError(ErrorKind.ORIGIN_REFUSED, "The Origin header is not a valid origin")
+    environ[_REQUEST_ORIGIN] = value
     return value
 
 
@@ -156,7 +153,7 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
     def allowed(path: str, request_origin: str) -> bool:
         if is_opaque_origin(request_origin):
             return False
-        return path in PUBLIC_PATHS or service.origin_may_use_api(request_origin)
+        return access_for(path) is not Access.GRANT or service.origin_may_use_api(request_origin)
 
     def set_cors(request_origin: str) -> None:
         bottle.response.set_header("Access-Control-Allow-Origin", request_origin)
@@ -172,19 +169,18 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
             raise _refusal(exc) from None
         path = bottle.request.path
         if is_opaque_origin(request_origin):
-            if path == "/api/status" and bottle.request.method != "OPTIONS":
+            if access_for(path) is Access.ANYONE and bottle.request.method != "OPTIONS":
                 return  # answered, but without CORS: the opaque page cannot read it
             raise _refusal(SignerError(ErrorKind.OPAQUE_ORIGIN))
-        if request_origin and bottle.request.method != "OPTIONS" and not allowed(path, request_origin):
-            raise _refusal(SignerError(ErrorKind.ORIGIN_REFUSED))
+        if request_origin and bottle.request.method != "OPTIONS":
+            if not allowed(path, request_origin):
+                raise _refusal(SignerError(ErrorKind.ORIGIN_REFUSED))
+            bottle.request.environ[_CORS_ORIGIN] = request_origin  # decided once; the answer gets CORS
 
     @app.hook("after_request")
     def _cors() -> None:
-        try:
-            request_origin = _origin()
-        except SignerError:
-            return
-        if request_origin and bottle.request.method != "OPTIONS" and allowed(bottle.request.path, request_origin):
+        request_origin = bottle.request.environ.get(_CORS_ORIGIN)
+        if request_origin:
             set_cors(request_origin)
 
     @app.route("/api/<name:path>", method="OPTIONS")
@@ -201,98 +197,27 @@ def create_signer_api(service: SignerService) -> bottle.Bottle:
         bottle.response.status = 204
         return ""
 
-    def handle(fn):  # translate SignerError into the {error, code, success} shape
-        def wrapper(*args, **kwargs):
+    def route(rows: tuple[Endpoint, ...]):
+        """One route for the rows of one (method, path): origin, token and JSON read once,
+        the row picked by the JSON's shape, resolved by the service, then its handler."""
+        reads_token = any(row.needs_grant for row in rows)
+        body_limit = max(row.max_request for row in rows)
+
+        def answer() -> str:
             try:
-                return fn(*args, **kwargs)
+                request_origin = _origin()
+                bearer = _bearer() if reads_token else None
+                data = _read_json(body_limit) if body_limit else {}
+                row = pick(rows, data)
+                call = service.resolve(row, request_origin, bearer)
+                return _ok(getattr(service, row.handler)(call, data))
             except SignerError as exc:
                 return _error(exc)
 
-        wrapper.__name__ = fn.__name__
-        return wrapper
+        return answer
 
-    @app.get("/api/status")
-    @handle
-    def status() -> str:
-        return _ok(service.status())
-
-    @app.post("/api/auth")
-    @handle
-    def auth() -> str:
-        data = _read_json()
-        expiry = data.get("expiry", data.get("expire"))
-        result = service.request_grant(_origin(), data.get("host", ""), data.get("scopes"), expiry)
-        return _ok({"accessToken": result.access_token, "expireTime": result.expire_time_ms,
-                    "host": result.host, "bapId": result.bap_id})
-
-    @app.post("/api/sign-in")
-    @handle
-    def sign_in() -> str:
-        data = _read_json()
-        token, bap_id, body = service.sign_in(_origin(), data.get("path"), data.get("signatureType"),
-                                              data.get("app"), data.get("bapId"), data.get("invite"))
-        return _ok({"token": token, "bapId": bap_id, "body": body})
-
-    @app.post("/api/sign")
-    @handle
-    def sign() -> str:
-        bearer = _bearer()
-        data = _read_json()
-        if "message" in data:
-            return _ok(service.sign_message(_origin(), bearer, data.get("message"), data.get("encoding")))
-        token = service.sign(_origin(), bearer, data.get("path"), data.get("body"), data.get("signatureType"))
-        return _ok({"token": token})
-
-    @app.post("/api/sign-aip")
-    @handle
-    def sign_aip() -> str:
-        bearer = _bearer()
-        data = _read_json()
-        return _ok({"signedOps": service.sign_aip(_origin(), bearer, data.get("data"))})
-
-    @app.post("/api/encrypt")
-    @handle
-    def encrypt() -> str:
-        bearer = _bearer()
-        data = _read_json()
-        ciphertext = service.encrypt(_origin(), bearer, data.get("data"), data.get("friendBapId"),
-                                     data.get("theirPublicKey"))
-        return _ok({"ciphertext": ciphertext})
-
-    @app.post("/api/decrypt")
-    @handle
-    def decrypt() -> str:
-        bearer = _bearer()
-        data = _read_json()
-        text = service.decrypt(_origin(), bearer, data.get("ciphertext"), data.get("friendBapId"),
-                               data.get("theirPublicKey"))
-        return _ok({"data": text})
-
-    @app.post("/api/friend-pubkey")
-    @handle
-    def friend_pubkey() -> str:
-        bearer = _bearer()
-        data = _read_json()
-        return _ok({"publicKey": service.friend_public_key(_origin(), bearer, data.get("friendBapId"))})
-
-    @app.get("/api/profile")
-    @handle
-    def profile() -> str:
-        return _ok(service.profile(_origin(), _bearer()))
-
-    @app.post("/api/profile")
-    @handle
-    def update_profile() -> str:
-        bearer = _bearer()
-        data = _read_json()
-        service.update_profile(_origin(), bearer, data)
-        return _ok({})
-
-    @app.post("/api/logout")
-    @handle
-    def logout() -> str:
-        service.lock(_origin(), reason="locked (api)")
-        return _ok({})
+    for (method, path), rows in routes():
+        app.route(path, method=method, callback=route(rows), name=rows[0].handler)
 
     def json_error(err: bottle.HTTPError) -> str:
         bottle.response.content_type = "application/json"

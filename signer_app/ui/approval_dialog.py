@@ -12,7 +12,16 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from signer_app.ui.qtcompat import emit
 
@@ -33,6 +42,20 @@ SCOPE_WORDS = {
 def scope_lines(scopes: tuple[str, ...]) -> str:
     """The scopes of a grant request as a bulleted list in words (unknown ones by name)."""
     return "\n".join(f"• {SCOPE_WORDS.get(scope, scope)}" for scope in scopes)
+
+
+MAX_SHOWN_APP_NAME = 60
+
+
+def share_label(app_name: str) -> str:
+    """The share checkbox's text. The name comes from outside (the page, or a client's
+    registration), so it is cut short, stripped of control characters and its ``&`` doubled:
+    a checkbox reads a single ``&`` as a keyboard shortcut, never as text. Its own shortcut is
+    Alt+S (``&Share``), fixed, so an app's name can never move it."""
+    name = "".join(c for c in app_name if c.isprintable()).strip() or "this app"
+    if len(name) > MAX_SHOWN_APP_NAME:
+        name = name[: MAX_SHOWN_APP_NAME - 1] + "…"
+    return "&Share my name and picture with " + name.replace("&", "&&")
 
 
 def headline(request: ApprovalRequest) -> str:
@@ -102,6 +125,14 @@ class ApprovalDialog(QDialog):
             if identity.bap_id == request.bap_id:
                 self.identity_combo.setCurrentIndex(self.identity_combo.count() - 1)
         form.addRow(label("Identity", "muted"), self.identity_combo)
+        self.share_box: QCheckBox | None = None
+        if request.kind == "sign-in" and request.client_id:
+            self.share_box = QCheckBox(share_label(request.app_name or request.client_id))
+            self.share_box.setToolTip("Your Sigil server always keeps your profile; this decides whether this app sees "
+                                      "your name and picture. Change it later in the Access tab.")
+            self.share_box.setChecked(request.share_for(self.selected_bap_id()))
+            self.identity_combo.currentIndexChanged.connect(self._identity_changed)
+            form.addRow(label("Profile", "muted"), self.share_box)
         details.addLayout(form)
         outer.addWidget(frame)
 
@@ -178,6 +209,11 @@ class ApprovalDialog(QDialog):
     def selected_bap_id(self) -> str | None:
         return self.identity_combo.currentData()
 
+    def _identity_changed(self) -> None:
+        """Each identity has its own remembered share choice: the checkbox follows the pick."""
+        if self.share_box is not None:
+            self.share_box.setChecked(self.request.share_for(self.selected_bap_id()))
+
     def approve(self) -> None:
         if self._done:
             return
@@ -188,7 +224,8 @@ class ApprovalDialog(QDialog):
                 self.error.setText(message)
                 return
             self._sync_lock_state()
-        self._finish(ApprovalDecision.approve(self.selected_bap_id()))
+        share = self.share_box.isChecked() if self.share_box is not None else None
+        self._finish(ApprovalDecision.approve(self.selected_bap_id(), share))
 
     def deny(self) -> None:
         self._finish(ApprovalDecision.deny())

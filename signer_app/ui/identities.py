@@ -1,5 +1,5 @@
 """Identities tab: each identity's label, BAP ID, address and pubkey (copy + QR), the default;
-rename, edit profile (name, image URL, e-mail), hide / unhide (hidden ones listed on request)."""
+rename, edit profile (name, username, picture, e-mail), hide / unhide (hidden ones listed on request)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ from PySide6.QtWidgets import (
     QCheckBox, QDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget,
 )
 
+from signer_app.profiles import ProfileStore
 from signer_app.ui.widgets import CopyField, button, card, label, qr_pixmap
 from signer_app.wallet import Identity, Wallet, WalletError
 
 
 class IdentitiesPanel(QWidget):
-    def __init__(self, wallet: Wallet, parent: QWidget | None = None,
+    def __init__(self, wallet: Wallet, profiles: ProfileStore, parent: QWidget | None = None,
                  on_profile_saved: Callable[[Identity], None] | None = None) -> None:
-        """``on_profile_saved`` hears of every saved profile (the main window passes the
-        e-mail on to the embedded auth server)."""
+        """``profiles`` holds what sign-ins carry (name, username, picture); ``on_profile_saved``
+        hears of every saved profile (the main window passes the e-mail on to the embedded auth server)."""
         super().__init__(parent)
         self.wallet = wallet
+        self.profiles = profiles
         self.on_profile_saved = on_profile_saved
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -143,8 +145,7 @@ class IdentitiesPanel(QWidget):
             b.setEnabled(True)
         self.default_button.setEnabled(not identity.is_default and not identity.hidden)
         self.hide_button.setText("Unhide" if identity.hidden else "Hide")
-        profile = [part for part in (identity.name, identity.image) if part]
-        self.profile_line.setText("Profile: " + " · ".join(profile) if profile else "No profile name or image")
+        self.profile_line.setText(self._profile_summary(identity))
         self.bap_field.set_value(identity.bap_id)
         self.address_field.set_value(identity.address)
         self.pubkey_field.set_value(identity.pubkey)
@@ -155,6 +156,14 @@ class IdentitiesPanel(QWidget):
             storage = ""
         path = f"m/424150'/0'/0'/0'/{identity.index}'/0'"
         self.where.setText(f"Identity #{identity.index + 1} · member key {path}" + (f"\nKeys kept in {storage}" if storage else ""))
+
+    def _profile_summary(self, identity: Identity) -> str:
+        record = self.profiles.get(identity.bap_id)
+        picture = record.get("picture") or identity.image
+        parts = [record.get("displayName") or identity.name, record.get("username"),
+                 "picture from a file" if picture and picture.startswith("data:") else picture]
+        shown = [part for part in parts if part]
+        return "Profile: " + " · ".join(shown) if shown else "No profile name or picture"
 
     def add_identity(self) -> None:
         name, ok = QInputDialog.getText(self, "New identity", "Label:", text=f"Identity {self.list.count() + 1}")
@@ -180,11 +189,22 @@ class IdentitiesPanel(QWidget):
         except WalletError as exc:
             self.error.setText(str(exc))
             return
-        dialog = ProfileDialog(identity, self)
+        dialog = ProfileDialog(identity, self.profiles.get(bap_id), self)
         try:
             if dialog.exec() == QDialog.DialogCode.Accepted:
-                name, image = dialog.values()
-                self._call(self.wallet.set_profile, bap_id, name, image, dialog.email_value())
+                changes = dialog.changes
+                picture = changes.get("picture")
+                # the wallet keeps its copy of the name and of a picture's web address (an inline
+                # picture is too large for it): a wallet restored from a backup keeps them
+                try:
+                    self.wallet.set_profile(bap_id, changes.get("displayName"),
+                                            None if picture is None or picture.startswith("data:") else picture,
+                                            dialog.email_value())
+                except WalletError as exc:
+                    self.error.setText(str(exc))
+                    return
+                self.profiles.update(bap_id, changes)
+                self.refresh()
                 if self.on_profile_saved is not None:
                     self.on_profile_saved(self.wallet.get_identity(bap_id))
         finally:

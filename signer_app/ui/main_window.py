@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         from signer_app.ui.grants_panel import GrantsPanel
         from signer_app.ui.identities import IdentitiesPanel
         from signer_app.ui.server_panel import ServerPanel
+        from signer_app.ui.sharing_panel import SharingPanel
 
         view = QWidget()
         layout = QVBoxLayout(view)
@@ -135,14 +136,17 @@ class MainWindow(QMainWindow):
         body = QVBoxLayout()
         body.setContentsMargins(24, 12, 24, 20)
         self.tabs = QTabWidget()
-        self.identities_panel = IdentitiesPanel(self.ctx.wallet, on_profile_saved=self._profile_saved)
+        self.identities_panel = IdentitiesPanel(self.ctx.wallet, self.ctx.service.profiles,
+                                                on_profile_saved=self._profile_saved)
         self.grants_panel = GrantsPanel(self.ctx.service)
         self.consents_panel = ConsentsPanel(self.ctx.server, self.ctx.wallet)
+        self.sharing_panel = SharingPanel(self.ctx.service)
         access = QWidget()
         access_layout = QVBoxLayout(access)
         access_layout.setContentsMargins(0, 0, 0, 0)
         access_layout.addWidget(self.grants_panel, 1)
         access_layout.addWidget(self.consents_panel, 1)
+        access_layout.addWidget(self.sharing_panel, 1)
         self.activity_panel = ActivityPanel(self.ctx.service.activity)
         self.server_panel = ServerPanel(self.ctx.server, self.ctx.wallet)
         for panel, title in ((self.identities_panel, "Identities"), (access, "Access"),
@@ -179,6 +183,7 @@ class MainWindow(QMainWindow):
         if identities is not None:
             self._sync_emails(identities)
         self.consents_panel.refresh(identities or [])
+        self.sharing_panel.refresh()
         self.activity_panel.refresh()
         self.server_panel.refresh()
         self._update_status_line()

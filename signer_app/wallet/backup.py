@@ -11,8 +11,9 @@ from PBKDF2-HMAC-SHA256(UTF-8 password, salt, 600,000 rounds); readers also try
 - ``{wif, id}``: one BAP member key (``id`` its encrypted identity record); ``{wif}``: a key;
 - 1Sat, Yours Wallet and vault backups, which Sigil recognises and refuses by name.
 
-This module only reads and writes files and payloads; :class:`~signer_app.wallet.Wallet`
-turns a :class:`BackupContents` into a wallet (``import_backup`` / ``export_backup``).
+This module reads and writes files and payloads, the wallet's own payload included
+(:func:`wallet_payload`); :class:`~signer_app.wallet.Wallet` turns a :class:`BackupContents`
+into a wallet and back (``import_backup`` / ``export_backup``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import binascii
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -408,3 +409,35 @@ def bip32_id_record(name: str, member: coincurve.PublicKey, index: int) -> dict[
     """A legacy (BIP32) identity record: root ``m/424150'/0'/0'/0'/<n>'/0'``, current ``…/1'``."""
     root_path = member_path(index)
     return id_record(name, member, root_path, root_path[: -len("0'")] + "1'")
+
+
+def wallet_payload(records: Iterable[Any], vault: dict[str, str], keystore: Keystore) -> dict[str, str]:
+    """The payload of a ``.bep`` backup of a wallet, the one :func:`read_payload` reads back.
+
+    ``records`` are the wallet's identities (``label``, ``index``), ``vault`` its stored
+    secret (``secret``, ``bip39_passphrase``, a legacy TokenPass wallet's ``mnemonic``). A
+    TokenPass wallet is written as TokenPass writes it (``rootPk`` + encrypted ``ids``); an
+    HD wallet as a BAP master ``{xprv, mnemonic, ids}`` (the words only when no BIP39
+    passphrase is needed with them); a WIF wallet as ``{wif}``. Labels become BAP names.
+    """
+    ordered = sorted(records, key=lambda r: r.index)
+    label = "Sigil"
+    if keystore.kind == "wif":
+        return {"wif": vault["secret"], "label": ordered[0].label if ordered else label}
+    if keystore.kind == "tokenpass":
+        root = keystore.root_key()
+        ids = [type42_id_record(r.label, root, r.index) for r in ordered]
+        last = type42_invoice(ordered[-1].index) if ordered else ""
+        to_key = self_child(root, IDS_ENCRYPTION_PATH).public_key
+        return {"ids": encrypt_ids(ids, last, to_key), "label": label, "rootPk": vault["secret"]}
+    ids = [bip32_id_record(r.label, keystore.member_key(r.index).public_key, r.index) for r in ordered]
+    last = member_path(ordered[-1].index) if ordered else ""
+    to_key = keystore.bip32_key(IDS_ENCRYPTION_PATH).public_key
+    if keystore.kind == "mnemonic":
+        words = "" if vault["bip39_passphrase"] else vault["secret"]
+    else:
+        words = vault.get("mnemonic", "")
+    payload = {"ids": encrypt_ids(ids, last, to_key), "label": label, "xprv": keystore.xprv(), "mnemonic": words}
+    if keystore.kind in ("mnemonic", "xprv"):
+        payload[KEY_ORIGIN_FIELD] = SIGIL_ORIGIN
+    return payload

@@ -1,8 +1,8 @@
 """Turning a wallet secret into keys: BIP39 mnemonics, BIP32 masters, single WIFs,
 and the two kinds of wallet imported from TokenPass.
 
-The unlocked wallet keeps one :class:`Keystore`: the BIP32 master (chain code and
-private key) or the single WIF key, in a ``bytearray`` that :meth:`Keystore.wipe`
+The unlocked wallet keeps one :class:`Keystore` (one class per kind, :data:`KEYSTORES`):
+the BIP32 master (chain code and private key) or the single WIF key, in a ``bytearray`` that :meth:`Keystore.wipe`
 overwrites. Member keys are derived on demand and dropped after each signature,
 so the only long-lived copy of key material is that one buffer.
 
@@ -16,8 +16,7 @@ encryption keys from TokenPass's master key, whichever identity is selected.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import bip32
 import coincurve
@@ -117,96 +116,65 @@ def validate_wif(wif: str) -> str:
     return wif.strip()
 
 
-@dataclass
 class Keystore:
-    """The unlocked key material of one wallet.
+    """The unlocked key material of one wallet, one small class per kind behind this interface.
 
-    ``material`` is chain code ‖ private key (64 bytes) of the BIP32 master for
-    ``mnemonic``, ``xprv`` and ``tokenpass-xprv`` wallets, or a single 32-byte key:
-    the member key of a ``wif`` wallet, the ``rootPk`` of a ``tokenpass`` wallet.
+    ``material`` is the one long-lived buffer: chain code ‖ private key (64 bytes) of a BIP32
+    master, or a single 32-byte key. :meth:`from_secret` picks the class for a kind; each class
+    answers only what its kind has (a wallet without a BIP32 master refuses :meth:`xprv`).
     """
 
-    kind: SecretKind
-    material: bytearray
+    kind: ClassVar[SecretKind]
+    #: whether the wallet can derive more identities (all but a single WIF)
+    is_hd: ClassVar[bool] = True
+    #: whether derived keys follow TokenPass (one master) instead of the identity
+    is_tokenpass: ClassVar[bool] = False
+
+    def __init__(self, material: bytearray) -> None:
+        self.material = material
+
+    @staticmethod
+    def from_secret(kind: SecretKind, secret: str, bip39_passphrase: str = "") -> Keystore:
+        """The keystore of a wallet of ``kind`` from its stored secret."""
+        keystore_class = KEYSTORES.get(kind)
+        if keystore_class is None:
+            raise WalletError("unknown wallet kind")
+        return keystore_class.load(secret, bip39_passphrase)
 
     @classmethod
-    def from_secret(cls, kind: SecretKind, secret: str, bip39_passphrase: str = "") -> Keystore:
-        if kind == "mnemonic":
-            seed = bytearray(Mnemonic.to_seed(normalize_mnemonic(secret), bip39_passphrase))
-            try:
-                master = bip32.BIP32.from_seed(bytes(seed))
-            finally:
-                seed[:] = bytes(len(seed))
-            return cls(kind, bytearray(master.chaincode + master.privkey))
-        if kind in ("xprv", "tokenpass-xprv"):
-            master = _master_from_xprv(secret)
-            return cls(kind, bytearray(master.chaincode + master.privkey))
-        if kind in ("wif", "tokenpass"):
-            try:
-                key = private_key_from_wif(secret)
-            except ValueError as exc:
-                raise InvalidSecret(str(exc)) from None
-            return cls(kind, bytearray(key.secret))
-        raise WalletError("unknown wallet kind")
+    def load(cls, secret: str, bip39_passphrase: str = "") -> Keystore:
+        raise NotImplementedError
 
-    @property
-    def is_hd(self) -> bool:
-        """Whether the wallet can derive more identities (all but a single WIF)."""
-        return self.kind != "wif"
-
-    @property
-    def is_tokenpass(self) -> bool:
-        """Whether derived keys follow TokenPass (one master) instead of the identity."""
-        return self.kind in TOKENPASS_KINDS
-
-    def member_key(self, index: int) -> coincurve.PrivateKey:
-        """The member key of identity ``index`` (a WIF wallet has only index 0)."""
+    def _key_bytes(self) -> bytes:
         if not self.material:
             raise WalletError("the keystore has been wiped")
-        if self.kind == "tokenpass":
-            return type42_member_key(coincurve.PrivateKey(bytes(self.material)), index)
-        if not self.is_hd:
-            if index != 0:
-                raise WalletError("a wallet imported from a WIF holds exactly one identity")
-            return coincurve.PrivateKey(bytes(self.material))
-        return coincurve.PrivateKey(self._bip32().get_privkey_from_path(member_path(index)))
+        return bytes(self.material)
 
-    def _bip32(self) -> bip32.BIP32:
-        return bip32.BIP32(chaincode=bytes(self.material[:32]), privkey=bytes(self.material[32:]))
+    def member_key(self, index: int) -> coincurve.PrivateKey:
+        """The member key of identity ``index``."""
+        raise NotImplementedError
 
     def derivation_base(self, index: int, member: coincurve.PrivateKey | None = None) -> coincurve.PrivateKey:
         """The key the per-site, friend and encryption keys of identity ``index`` derive from.
 
         A Sigil wallet uses the identity's own member key (two identities never share a
         derived key): ``member`` when the caller already derived it, else derived here.
-        A TokenPass wallet uses TokenPass's master ``M`` for every identity:
-        ``HMAC-SHA512("Bitcoin seed", rootPk)[0:32]``, or a legacy wallet's xprv key.
+        The TokenPass kinds override this with TokenPass's one master.
         """
-        if not self.material:
-            raise WalletError("the keystore has been wiped")
-        if self.kind == "tokenpass":
-            return tokenpass_master(coincurve.PrivateKey(bytes(self.material)))
-        if self.kind == "tokenpass-xprv":
-            return coincurve.PrivateKey(bytes(self.material[32:]))
+        self._key_bytes()
         return member if member is not None else self.member_key(index)
 
     def bip32_key(self, path: str) -> coincurve.PrivateKey:
         """The BIP32 child at ``path`` of an HD wallet (for BAP's backup encryption key)."""
-        if self.kind not in ("mnemonic", "xprv", "tokenpass-xprv"):
-            raise WalletError("this wallet has no BIP32 master")
-        return coincurve.PrivateKey(self._bip32().get_privkey_from_path(path))
+        raise WalletError("this wallet has no BIP32 master")
 
     def xprv(self) -> str:
         """The BIP32 master of an HD wallet as an ``xprv`` string (for a backup file)."""
-        if self.kind not in ("mnemonic", "xprv", "tokenpass-xprv") or not self.material:
-            raise WalletError("this wallet has no BIP32 master")
-        return self._bip32().get_xpriv()
+        raise WalletError("this wallet has no BIP32 master")
 
     def root_key(self) -> coincurve.PrivateKey:
         """A ``tokenpass`` wallet's rootPk (to encrypt its identity list in a backup)."""
-        if self.kind != "tokenpass" or not self.material:
-            raise WalletError("only a TokenPass Type-42 wallet has a rootPk")
-        return coincurve.PrivateKey(bytes(self.material))
+        raise WalletError("only a TokenPass Type-42 wallet has a rootPk")
 
     def member_pubkey(self, index: int) -> bytes:
         return self.member_key(index).public_key.format(compressed=True)
@@ -215,3 +183,113 @@ class Keystore:
         """Overwrite the key material in place (Python may still hold transient copies)."""
         self.material[:] = bytes(len(self.material))
         self.material.clear()
+
+
+class _Bip32Keystore(Keystore):
+    """A BIP32 master: identities on BAP member paths."""
+
+    def _bip32(self) -> bip32.BIP32:
+        material = self._key_bytes()
+        return bip32.BIP32(chaincode=material[:32], privkey=material[32:])
+
+    def member_key(self, index: int) -> coincurve.PrivateKey:
+        path = member_path(index)
+        return coincurve.PrivateKey(self._bip32().get_privkey_from_path(path))
+
+    def bip32_key(self, path: str) -> coincurve.PrivateKey:
+        return coincurve.PrivateKey(self._bip32().get_privkey_from_path(path))
+
+    def xprv(self) -> str:
+        if not self.material:
+            raise WalletError("this wallet has no BIP32 master")
+        return self._bip32().get_xpriv()
+
+
+class MnemonicKeystore(_Bip32Keystore):
+    """A Sigil wallet made from (or imported as) BIP39 words."""
+
+    kind = "mnemonic"
+
+    @classmethod
+    def load(cls, secret: str, bip39_passphrase: str = "") -> Keystore:
+        seed = bytearray(Mnemonic.to_seed(normalize_mnemonic(secret), bip39_passphrase))
+        try:
+            master = bip32.BIP32.from_seed(bytes(seed))
+        finally:
+            seed[:] = bytes(len(seed))
+        return cls(bytearray(master.chaincode + master.privkey))
+
+
+class XprvKeystore(_Bip32Keystore):
+    """A Sigil wallet imported from a master ``xprv``."""
+
+    kind = "xprv"
+
+    @classmethod
+    def load(cls, secret: str, bip39_passphrase: str = "") -> Keystore:
+        master = _master_from_xprv(secret)
+        return cls(bytearray(master.chaincode + master.privkey))
+
+
+class TokenPassXprvKeystore(XprvKeystore):
+    """A legacy TokenPass wallet (its ``xprv``): derived keys come from the master key itself."""
+
+    kind = "tokenpass-xprv"
+    is_tokenpass = True
+
+    def derivation_base(self, index: int, member: coincurve.PrivateKey | None = None) -> coincurve.PrivateKey:
+        return coincurve.PrivateKey(self._key_bytes()[32:])
+
+
+class WifKeystore(Keystore):
+    """A single WIF: the member key of the wallet's one identity."""
+
+    kind = "wif"
+    is_hd = False
+
+    @classmethod
+    def load(cls, secret: str, bip39_passphrase: str = "") -> Keystore:
+        return cls(_wif_material(secret))
+
+    def member_key(self, index: int) -> coincurve.PrivateKey:
+        key = self._key_bytes()
+        if index != 0:
+            raise WalletError("a wallet imported from a WIF holds exactly one identity")
+        return coincurve.PrivateKey(key)
+
+
+class TokenPassKeystore(Keystore):
+    """A TokenPass Type-42 wallet (its backup's ``rootPk``): member keys are Type-42 children,
+    derived keys come from TokenPass's master ``HMAC-SHA512("Bitcoin seed", rootPk)[0:32]``."""
+
+    kind = "tokenpass"
+    is_tokenpass = True
+
+    @classmethod
+    def load(cls, secret: str, bip39_passphrase: str = "") -> Keystore:
+        return cls(_wif_material(secret))
+
+    def member_key(self, index: int) -> coincurve.PrivateKey:
+        return type42_member_key(coincurve.PrivateKey(self._key_bytes()), index)
+
+    def derivation_base(self, index: int, member: coincurve.PrivateKey | None = None) -> coincurve.PrivateKey:
+        return tokenpass_master(coincurve.PrivateKey(self._key_bytes()))
+
+    def root_key(self) -> coincurve.PrivateKey:
+        if not self.material:
+            raise WalletError("only a TokenPass Type-42 wallet has a rootPk")
+        return coincurve.PrivateKey(bytes(self.material))
+
+
+def _wif_material(secret: str) -> bytearray:
+    try:
+        key = private_key_from_wif(secret)
+    except ValueError as exc:
+        raise InvalidSecret(str(exc)) from None
+    return bytearray(key.secret)
+
+
+#: the keystore class of each wallet kind
+KEYSTORES: dict[str, type[Keystore]] = {
+    cls.kind: cls for cls in (MnemonicKeystore, XprvKeystore, TokenPassXprvKeystore, WifKeystore, TokenPassKeystore)
+}

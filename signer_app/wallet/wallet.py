@@ -30,7 +30,6 @@ import keyring.backend
 from auth_server import paths
 from auth_server.crypto import address_from_pubkey, make_token, parse_pubkey
 from auth_server.crypto.aip import aip_signed_ops
-from auth_server.crypto.brc42 import self_child
 from auth_server.crypto.bsm import sign_bsm
 from auth_server.crypto.ecies import electrum_decrypt, electrum_encrypt
 from auth_server.crypto.errors import BadCiphertext
@@ -53,7 +52,6 @@ from signer_app.wallet.keystore import (
     Keystore,
     SecretKind,
     generate_mnemonic,
-    member_path,
     normalize_mnemonic,
     validate_wif,
     validate_xprv,
@@ -649,35 +647,11 @@ class Wallet:
             vault = self._open_vault(meta, passphrase)
             keystore = Keystore.from_secret(meta.kind, vault["secret"], vault["bip39_passphrase"])  # type: ignore[arg-type]
             try:
-                payload = self._backup_payload(meta, vault, keystore)
+                payload = backup.wallet_payload(meta.records, vault, keystore)
             finally:
                 keystore.wipe()
             log.info("wallet %r: encrypted backup file exported", self.wallet_name)
         return backup.seal_backup(payload, backup_password, iterations)
-
-    def _backup_payload(self, meta: WalletMeta, vault: dict[str, str], keystore: Keystore) -> dict[str, str]:
-        records = sorted(meta.records, key=lambda r: r.index)
-        label = "Sigil"
-        if meta.kind == "wif":
-            return {"wif": vault["secret"], "label": records[0].label if records else label}
-        if meta.kind == "tokenpass":
-            root = keystore.root_key()
-            ids = [backup.type42_id_record(r.label, root, r.index) for r in records]
-            last = derivation.type42_invoice(records[-1].index) if records else ""
-            to_key = self_child(root, derivation.IDS_ENCRYPTION_PATH).public_key
-            return {"ids": backup.encrypt_ids(ids, last, to_key), "label": label, "rootPk": vault["secret"]}
-        ids = [backup.bip32_id_record(r.label, keystore.member_key(r.index).public_key, r.index) for r in records]
-        last = member_path(records[-1].index) if records else ""
-        to_key = keystore.bip32_key(derivation.IDS_ENCRYPTION_PATH).public_key
-        if meta.kind == "mnemonic":
-            words = "" if vault["bip39_passphrase"] else vault["secret"]
-        else:
-            words = vault.get("mnemonic", "")
-        payload = {"ids": backup.encrypt_ids(ids, last, to_key), "label": label, "xprv": keystore.xprv(),
-                   "mnemonic": words}
-        if meta.kind in ("mnemonic", "xprv"):
-            payload[backup.KEY_ORIGIN_FIELD] = backup.SIGIL_ORIGIN
-        return payload
 
     def _change_step(self, step: str) -> None:
         """Test hook between the steps of :meth:`change_passphrase` (crash injection)."""

@@ -54,11 +54,11 @@ def test_hide_and_unhide_an_identity(qtbot, window, ctx):
 def test_edit_profile(qtbot, window, ctx, monkeypatch):
     panel = window.identities_panel
     bap_id = panel.selected_bap_id()
-    assert panel.profile_line.text() == "No profile name or image"
+    assert panel.profile_line.text() == "No profile name or picture"
 
     def fill(dialog: ProfileDialog, name: str, image: str):
         dialog.name_edit.setText(name)
-        dialog.image_edit.setText(image)
+        dialog.picture_edit.setText(image)
         dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
         return dialog.result()
 
@@ -74,12 +74,13 @@ def test_edit_profile(qtbot, window, ctx, monkeypatch):
     monkeypatch.setattr(ProfileDialog, "exec", bad_then_cancel)
     qtbot.mouseClick(panel.profile_button, Qt.MouseButton.LeftButton)
     assert "https://" in seen["error"] and seen["open"]
-    assert ctx.wallet.get_identity(bap_id).name is None
+    assert ctx.wallet.get_identity(bap_id).name is None and ctx.service.profiles.get(bap_id) == {}
 
     monkeypatch.setattr(ProfileDialog, "exec", lambda d: fill(d, "  Alice  ", "https://img.example/alice.png"))
     qtbot.mouseClick(panel.profile_button, Qt.MouseButton.LeftButton)
     identity = ctx.wallet.get_identity(bap_id)
     assert (identity.name, identity.image) == ("Alice", "https://img.example/alice.png")
+    assert ctx.service.profiles.get(bap_id) == {"displayName": "Alice", "picture": "https://img.example/alice.png"}
     assert panel.profile_line.text() == "Profile: Alice · https://img.example/alice.png"
 
     # the dialog opens with the stored values; clearing both removes the profile
@@ -93,12 +94,12 @@ def test_edit_profile(qtbot, window, ctx, monkeypatch):
     qtbot.mouseClick(panel.profile_button, Qt.MouseButton.LeftButton)
     assert prefilled["values"] == ("Alice", "https://img.example/alice.png")
     identity = ctx.wallet.get_identity(bap_id)
-    assert identity.name is None and identity.image is None
+    assert identity.name is None and identity.image is None and ctx.service.profiles.get(bap_id) == {}
 
 
 def test_image_url_rule():
     assert image_url_problem("") == ""
     assert image_url_problem("https://a.example/x.png") == ""
-    assert image_url_problem("http://a.example/x.png") == ""
-    for bad in ("a.example/x.png", "file:///etc/passwd", "data:image/png;base64,AAAA", "https://"):
+    for bad in ("http://a.example/x.png", "a.example/x.png", "file:///etc/passwd", "data:image/png;base64,AAAA",
+                "https://"):
         assert image_url_problem(bad)

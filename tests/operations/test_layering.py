@@ -42,7 +42,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
                     "auth_server.__main__")),
     # signer_app, bottom to top
     ("wallet", ("signer_app.wallet",)),
-    ("signer_core", ("signer_app.service", "signer_app.grants", "signer_app.profiles", "signer_app.activity",
+    ("signer_core", ("signer_app.service", "signer_app.policy", "signer_app.sharing", "signer_app.grants", "signer_app.profiles", "signer_app.activity",
                      "signer_app.approvals", "signer_app.settings", "signer_app.resources",
                      "signer_app.embedded_server", "signer_app.onboarding")),
     ("local_api", ("signer_app.local_api",)),

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from auth_server.store.models import DeviceAuthorization
 from auth_server.store import Store
-from tests.operations.test_repositories import make_code, make_token
+from tests.operations.test_repositories import make_code, make_token, redemption
 
 THREADS = 16
 
@@ -38,13 +38,15 @@ def test_replay_key_claimed_once(open_store, clock) -> None:
 
 def test_code_redeemed_once(open_store, clock) -> None:
     stores = [open_store(), open_store()]
+    stores[0].users.create("02" + "11" * 32, "Alice", clock(), user_id="u1")
     stores[0].oauth.codes.add(make_code("code", "u1", clock()))
-    results = race(stores, lambda s, i: s.oauth.tokens.redeem_code(
-        "code", clock(), make_token(f"a{i}", "family-code", clock()), make_token(f"r{i}", "family-code", clock())))
-    assert results.count(True) == 1
-    winner = results.index(True)
+    results = [r.status for r in race(stores, lambda s, i: s.oauth.codes.redeem(
+        redemption("code", f"a{i}", f"r{i}", clock())))]
+    assert results.count("ok") == 1 and results.count("used") == THREADS - 1
+    winner = results.index("ok")
     for i in range(THREADS):
         assert (stores[0].oauth.tokens.get_access(f"a{i}") is not None) == (i == winner)
+    assert stores[0].oauth.tokens.get_access(f"a{winner}").revoked  # the replays revoked the family
 
 
 def test_refresh_rotated_once(open_store, clock) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from auth_server.store.codes import Redemption
 from auth_server.store.models import AuthorizationCode, DeviceAuthorization, IssuedToken, OAuthClient
 from auth_server.store import Store
 from auth_server.store.hashing import hash_secret
@@ -88,15 +89,57 @@ def test_clients_add_list_disable_remove(store: Store, clock) -> None:
     assert store.oauth.codes.get("h1") is None  # what was issued to it went with it
 
 
+def redemption(code_hash: str, access: str, refresh: str, now: float, *, when: float | None = None,
+               **changes: object) -> Redemption:
+    """Redeeming ``make_code(code_hash, ...)`` as its client would (``c`` * 43 is its challenge)."""
+    fields: dict[str, object] = dict(code_hash=code_hash, client_id="app", now=now if when is None else when, redirect_uri="https://app.example/cb",
+                                     code_challenge="c" * 43, access_hash=access, access_expires_at=now + 3600,
+                                     refresh_hash=refresh, refresh_expires_at=now + 7200)
+    return Redemption(**{**fields, **changes})  # type: ignore[arg-type]
+
+
 def test_code_redeemed_once_with_its_tokens(store: Store, clock) -> None:
+    store.users.create("02" + "11" * 32, "Alice", clock(), user_id="u1")
     store.oauth.codes.add(make_code("code", "u1", clock()))
-    access, refresh = make_token("a1", "family-code", clock()), make_token("r1", "family-code", clock(), refresh=True)
-    assert store.oauth.tokens.redeem_code("code", clock(), access, refresh)
-    assert not store.oauth.tokens.redeem_code("code", clock(), make_token("a2", "f", clock()), None)
+    first = store.oauth.codes.redeem(redemption("code", "a1", "r1", clock(), always_refresh=True))
+    assert first.status == "ok" and first.refresh and first.code is not None and first.code.scope == "openid"
+    assert first.profile is not None and first.profile.user.id == "u1" and first.profile.groups == ()
+    assert store.oauth.codes.redeem(redemption("code", "a2", "r2", clock())).status == "used"
     assert store.oauth.codes.get("code").used_at == clock()
-    assert store.oauth.tokens.get_access("a1") == access
-    assert store.oauth.tokens.get_refresh("r1") == refresh
-    assert store.oauth.tokens.get_access("a2") is None  # the loser stored nothing
+    assert store.oauth.tokens.get_access("a1").family_id == "family-code"
+    assert store.oauth.tokens.get_refresh("r1").auth_time == int(clock())
+    assert store.oauth.tokens.get_access("a2") is None  # the loser stored nothing...
+    assert store.oauth.tokens.get_access("a1").revoked  # ...and the winner's tokens are revoked
+
+
+def test_code_redemption_refusals_store_nothing(store: Store, clock) -> None:
+    store.users.create("02" + "11" * 32, "Alice", clock(), user_id="u1")
+    store.oauth.codes.add(make_code("code", "u1", clock()))
+    assert store.oauth.codes.redeem(redemption("nope", "a1", "r1", clock())).status == "unknown"
+    for status, changes in [("unknown", {"client_id": "other"}),
+                            ("redirect_uri", {"redirect_uri": "https://app.example/other"}),
+                            ("pkce", {"code_challenge": None}), ("pkce", {"code_challenge": "d" * 43}),
+                            ("not_in_group", {"allowed_groups": ("staff",)}),
+                            ("expired", {"when": clock() + 61})]:
+        assert store.oauth.codes.redeem(redemption("code", "a1", "r1", clock(), **changes)).status == status
+    assert store.oauth.tokens.get_access("a1") is None and store.oauth.codes.get("code").used_at is None
+    store.groups.add("staff", "", clock())
+    store.groups.join("u1", ["staff"], clock())
+    store.users.set_disabled("u1", True, clock())
+    assert store.oauth.codes.redeem(redemption("code", "a1", "r1", clock())).status == "user_gone"
+    store.users.set_disabled("u1", False, clock())
+    ok = store.oauth.codes.redeem(redemption("code", "a1", "r1", clock(), allowed_groups=("staff",)))
+    assert ok.status == "ok" and not ok.refresh and ok.profile.groups == ("staff",)
+    assert store.oauth.tokens.get_refresh("r1") is None  # no offline_access: no refresh token
+
+
+def test_token_found_with_its_user_in_one_read(store: Store, clock) -> None:
+    store.users.create("02" + "11" * 32, "Alice", clock(), user_id="u1")
+    store.oauth.tokens.add_tokens(make_token("a1", "f", clock()), make_token("r1", "f", clock(), refresh=True))
+    access, refresh = store.oauth.tokens.find("a1"), store.oauth.tokens.find("r1", "refresh_token")
+    assert access.kind == "access_token" and access.token == store.oauth.tokens.get_access("a1")
+    assert refresh.kind == "refresh_token" and refresh.token == store.oauth.tokens.get_refresh("r1")
+    assert access.profile.user == store.users.get("u1") and store.oauth.tokens.find("r2") is None
 
 
 def test_refresh_rotation_and_family_revocation(store: Store, clock) -> None:

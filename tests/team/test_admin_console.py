@@ -141,3 +141,13 @@ def test_names_from_outside_are_plain_text_in_the_console(server, admin) -> None
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     search = admin.http.get("/admin/users", params={"q": "<script>"}).text
     assert "<script>" not in search.replace('<script src="/oauth2/static', "")
+
+
+@pytest.mark.parametrize("path", POST_ROUTES + ["/admin/%00", "/admin/nothing"])
+def test_control_characters_in_a_console_form_are_a_clear_400(server, admin, member, path) -> None:
+    """Found by the route fuzzer: a NUL in a console form field was a 500."""
+    res = admin.http.post(path, data={"action": "disable", "user_id": "a\x00b", "client_id": "\x01",
+                                      "csrf": _csrf(admin)})
+    assert res.status_code == 400, res.text
+    assert "control character" in res.text and "Traceback" not in res.text
+    assert not server.store.users.get_by_pubkey(member.pubkey).disabled

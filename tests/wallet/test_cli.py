@@ -1,8 +1,11 @@
-"""``sigil wallet ...`` and ``sigil sign ...``: in-process for detail, and through the
+"""``sigil wallet ...``, ``sigil sign ...`` and ``sigil profile ...``: in-process for detail, and through the
 installed console script; tokens are checked by Sigil and by the npm ``bitcoin-auth``."""
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from auth_server.crypto import verify_token
 from signer_app.cli import run_cli
@@ -181,3 +185,34 @@ def test_console_script_file_fallback_needs_consent(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "vault-default.json").stat().st_mode & 0o777 == 0o600
     status = _run_sigil("wallet", "lock-status", env=env)
     assert "vault-default.json (0600)" in status.stdout
+
+
+def test_profile_set_and_show(cli: Cli, tmp_path: Path) -> None:
+    """``sigil profile``: the same checks and the same picture pipeline as the desktop editor."""
+    mnemonic_file = tmp_path / "mnemonic"
+    mnemonic_file.write_text(VECTOR_MNEMONIC + "\n")
+    cli("wallet", "import", "--mnemonic-file", str(mnemonic_file))
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (900, 500), (200, 40, 40)).save(photo, "JPEG")
+    out, _ = cli("profile", "set", "--name", "Alice \u202eeviL", "--username", "alice", "--picture-file", str(photo))
+    assert VECTOR_IDENTITIES[0][2] in out
+    shown = json.loads(cli("profile", "show")[0])
+    assert shown["bapId"] == VECTOR_IDENTITIES[0][2]
+    assert shown["displayName"] == "Alice eviL" and shown["username"] == "alice"
+    header, _, data = shown["picture"].partition(",")
+    assert header.startswith("data:image/")
+    assert Image.open(io.BytesIO(base64.b64decode(data))).size == (256, 256)  # cropped square, scaled down
+
+    svg = tmp_path / "x.png"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    _, err = cli("profile", "set", "--picture-file", str(svg), code=2)
+    assert "Traceback" not in err and err.startswith("sigil: ")
+    _, err = cli("profile", "set", "--username", "Alice", code=2)
+    assert "username" in err
+    _, err = cli("profile", "set", "--picture-url", "javascript:alert(1)", code=2)
+    assert "picture" in err
+    _, err = cli("profile", "show", "--identity", "nobody", code=2)
+    assert "no identity" in err
+    assert json.loads(cli("profile", "show")[0])["username"] == "alice"  # refusals lost nothing
+    cli("profile", "set", "--picture-url", "")
+    assert "picture" not in json.loads(cli("profile", "show")[0])

@@ -3,14 +3,13 @@ the ``/device`` page, and the polling grant that finally gets the tokens."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_grant, required
-from auth_server.oauth.issuer import TokenGrant, issue_tokens, wants_refresh
+from auth_server.oauth.grants.common import TokenGrant, issue_tokens, new_family, owned_by, wants_refresh
 from auth_server.oauth.scopes import format_scope, parse_scope
 from auth_server.oauth.credentials import hash_secret, new_credential, new_user_code, normalize_user_code
 from auth_server.store.models import DeviceAuthorization, OAuthClient
@@ -74,8 +73,8 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
     now = ctx.clock()
     devices = ctx.store.devices
     record = devices.get(hash_secret(device_code))
-    if record is None or record.client_id != client.client_id:
-        raise invalid_grant("unknown device_code")
+    owned_by(record.client_id if record else None, client, "device_code")
+    assert record is not None
     if now > record.expires_at:
         raise OAuthError("expired_token", "the device code has expired; start again")
     if record.status == "denied":
@@ -95,7 +94,7 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
     issued = issue_tokens(ctx, TokenGrant(
         client_id=client.client_id, allowed_groups=client.allowed_groups,
         user_id=record.user_id, bap_id=record.bap_id, scope=record.scope,
-        family_id=secrets.token_hex(16), auth_time=record.auth_time,
+        family_id=new_family(), auth_time=record.auth_time,
         with_refresh=wants_refresh(ctx, record.scope),
     ), now)
     ctx.store.tokens.add_tokens(issued.access, issued.refresh)

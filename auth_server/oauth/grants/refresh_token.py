@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auth_server.oauth.provider_context import ProviderContext
-from auth_server.oauth.errors import OAuthError, invalid_grant, required
-from auth_server.oauth.issuer import TokenGrant, issue_tokens
-from auth_server.oauth.scopes import covers, format_scope, parse_scope
 from auth_server.oauth.credentials import hash_secret
+from auth_server.oauth.errors import invalid_grant, required
+from auth_server.oauth.grants.common import TokenGrant, issue_tokens, narrow_scope, owned_by
+from auth_server.oauth.provider_context import ProviderContext
 from auth_server.store.models import OAuthClient
 
 GRANT_TYPE = "refresh_token"
@@ -21,8 +20,8 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
     now = ctx.clock()
     tokens = ctx.store.tokens
     old = tokens.get_refresh(hash_secret(value))
-    if old is None or old.client_id != client.client_id:
-        raise invalid_grant("unknown refresh token")
+    owned_by(old.client_id if old else None, client, "refresh token")
+    assert old is not None
     if old.revoked:
         raise invalid_grant("refresh token was revoked")
     if old.rotated:
@@ -30,15 +29,9 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
         raise invalid_grant("refresh token was already used; the whole token family is revoked")
     if now > old.expires_at:
         raise invalid_grant("refresh token has expired")
-    scope = old.scope
-    if form.get("scope"):
-        narrowed = parse_scope(form["scope"])
-        if not narrowed or not covers(old.scope, narrowed):
-            raise OAuthError("invalid_scope", "a refresh cannot widen the granted scope")
-        scope = format_scope(narrowed)
     issued = issue_tokens(ctx, TokenGrant(
         client_id=client.client_id, allowed_groups=client.allowed_groups,
-        user_id=old.user_id, bap_id=old.bap_id, scope=scope,
+        user_id=old.user_id, bap_id=old.bap_id, scope=narrow_scope(old.scope, form.get("scope")),
         family_id=old.family_id, auth_time=old.auth_time, with_refresh=True,
     ), now)
     assert issued.refresh is not None
