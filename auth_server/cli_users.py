@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from auth_server import team
+from auth_server.display import shown_text
 from auth_server.config import Settings
 from auth_server.server_commands import add_db_flag
 from auth_server.store import Store, User
@@ -58,7 +59,10 @@ def _describe(d: team.UserDetails) -> str:
     u = d.user
     return "\n".join([
         f"id:           {u.id}",
-        f"name:         {u.name}",
+        f"name:         {shown_text(u.name)}",
+        f"profile name: {shown_text(u.profile_name or '-')}",
+        f"username:     {u.username or '-'}",
+        f"picture:      {shown_text(u.image or '-')}",
         f"public key:   {u.pubkey}",
         f"BAP ID:       {u.bap_id or '-'}",
         f"groups:       {', '.join(d.groups) or '-'}",
@@ -79,7 +83,8 @@ def _users_list(store: Store, args: argparse.Namespace) -> int:
         print("no users")
     for d in found:
         flags = " DISABLED" if d.user.disabled else ""
-        print(f"{d.user.id}  {d.user.pubkey}  {d.user.name}  {d.user.bap_id or '-'}  "
+        print(f"{d.user.id}  {d.user.pubkey}  {shown_text(d.user.profile_name or d.user.name)}  "
+              f"{d.user.username or '-'}  {d.user.bap_id or '-'}  "
               f"[{','.join(d.groups)}]{flags}")
     return 0
 

@@ -10,7 +10,9 @@ posts ``{"challenge": ...}`` signed *with* the body hash, which binds its token 
 server and this moment; ``require_challenge`` makes that mandatory. A sign-in that
 carries an invitation (``{"invite": code}``) must be signed with the body hash too: an
 invitation in a body the token does not cover is refused, so a code cannot be lifted
-into someone else's signed request.
+into someone else's signed request. So is a profile (``profile``, ``shareProfile``,
+``clientId``, :mod:`auth_server.profile`): nobody can put a name or a picture on someone
+else's sign-in. Its picture is decoded and re-encoded here, before the transaction.
 
 Who may make an account is ``settings.sign_up``: ``open`` (any key), ``invite`` (an
 invitation, or a BAP identity an administrator let in ahead of time) or ``closed`` (only
@@ -32,8 +34,11 @@ from auth_server.crypto import address_from_pubkey
 from auth_server.ratelimit import RateLimiter
 from auth_server.store import Store, User, hash_secret
 from auth_server.store.sessions import new_token
+from auth_server.profile import SIGNED_KEYS, ProfileRefused
+from auth_server.profile import parse as parse_profile
+from auth_server.store.profiles import AVATAR_PATH
 from auth_server.store.signins import SignInRecord, SignInRefused
-from auth_server.store.users import new_id
+from auth_server.store.users import new_id, username_base, username_candidates
 
 SIGN_IN_PATH = "/api/auth/sign-in/sigma"
 CHALLENGE_PATH = "/api/auth/sigma/challenge"
@@ -59,11 +64,15 @@ def invite_guess_limiter(settings: Settings) -> RateLimiter:
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A new session: its raw token (for the cookie and the answer, never stored) and its user."""
+    """A new session: its raw token (for the cookie and the answer, never stored) and its user.
+    ``notice``: something the page shows the user before going on (a handle that was taken);
+    ``shared``: False when the sign-in said not to share the profile with its app."""
 
     session_token: str
     user: User
     subscription_tier: str | None
+    notice: str | None = None
+    shared: bool = True
 
 
 class SignIn:
@@ -114,9 +123,9 @@ class SignIn:
             if not isinstance(invite, str) or not 0 < len(invite) <= MAX_INVITE_LENGTH:
                 raise ApiError(400, "BAD_REQUEST", "invite must be an invitation code")
             self.invite_limiter.check(client_ip, "address")
-        if nonce is not None or invite is not None:
-            # the token must cover this exact body: a challenge or an invitation in a body it
-            # does not cover fails here (BODY_MISMATCH)
+        if nonce is not None or invite is not None or any(key in data for key in SIGNED_KEYS):
+            # the token must cover this exact body: a challenge, an invitation or a profile in a
+            # body it does not cover fails here (BODY_MISMATCH)
             token = verify_request_token(header, SIGN_IN_PATH, body, settings, store, claim=False)
         elif settings.require_challenge:
             raise ApiError(401, "CHALLENGE_REQUIRED",
@@ -127,6 +136,11 @@ class SignIn:
         if selected_bap_id is not None and (not isinstance(selected_bap_id, str) or len(selected_bap_id) > 128):
             raise ApiError(400, "BAD_REQUEST", "bapId must be a string")
         self.key_limiter.check(token.pubkey, "key")
+        # after the signature (only a signer makes the server decode a picture), before any write
+        try:
+            profile = parse_profile(data, known_avatar=store.avatars.id_for_source)
+        except ProfileRefused as refused:
+            raise ApiError(400, "BAD_PROFILE", str(refused)) from None
 
         now = settings.clock()
         user = store.users.get_by_pubkey(token.pubkey)
@@ -153,6 +167,12 @@ class SignIn:
         # A new user is named by their address: computed here, not under the writer lock.
         name = address_from_pubkey(token.public_key) if user is None else ""
         session_token = new_token()
+        base = username_base(bap_id, token.pubkey)
+        if user is None or user.username is None:
+            usernames = tuple(username_candidates(profile.username, base))
+        else:
+            usernames = (profile.username,) if profile.username and profile.username != user.username else ()
+        avatar = profile.avatar
         record = SignInRecord(
             now=now, replay_key=token.replay_key, replay_expires_at=replay_expiry(token, settings), challenge=nonce,
             pubkey=token.pubkey, user=user, new_user_id=user_id, new_user_name=name, bap_id=bap_id,
@@ -160,7 +180,12 @@ class SignIn:
             subscription=settings.enable_subscription,
             invite_code_hash=hash_secret(invite) if invite is not None else None,
             admitted_bap_id=bap_id if user is None else None,
-            admission_required=settings.sign_up != "open" and invite is None)
+            admission_required=settings.sign_up != "open" and invite is None,
+            profile=profile.present, profile_name=profile.name,
+            image=AVATAR_PATH + profile.avatar_id if profile.avatar_id else profile.picture_url,
+            usernames=usernames,
+            avatar=(avatar.avatar_id, avatar.source_hash, avatar.content_type, avatar.data) if avatar else None,
+            client_id=profile.client_id, share=profile.share)
         try:
             user, session = store.signins.record(record, session_token)
         except SignInRefused as refused:
@@ -175,4 +200,7 @@ class SignIn:
                 raise ApiError(403, "SIGN_UP_DISABLED", SIGN_UP_REFUSALS[settings.sign_up]) from None
             raise ApiError(401, "INVALID_CHALLENGE", "challenge is unknown, used or expired") from None
         tier = session.subscription_tier
-        return SignedIn(session_token, user, tier)
+        notice = None
+        if profile.username and user.username != profile.username:
+            notice = f"the username {profile.username} is taken on this server; you stay {user.username}"
+        return SignedIn(session_token, user, tier, notice, profile.share is not False)

@@ -8,6 +8,11 @@ takes as little of the shared CPU as it can). Prints req/s, p50, p99 and the ser
 CPU per sign-in.
 
     .venv/bin/python -m bench.signin [--requests 3000] [--levels 1,8,32] [--db postgresql[://...]] [--instances 2]
+                                     [--picture-kib 100]
+
+``--picture-kib N`` adds, per setup, rows of sign-ins whose signed body carries a profile (name,
+username) with an inline picture of about N KiB (a noisy PNG, so it does not compress away),
+each a different image: the cost of decoding and re-encoding it before the transaction.
 
 Without ``--db`` it compares, in one run: SQLite with one instance, PostgreSQL with one
 and with two instances (a throwaway PostgreSQL with default durability); with ``--db``
@@ -37,11 +42,37 @@ from bench.server import DB_HELP, Databases, Setup, print_cpu_per_request, runni
 PATH = "/api/auth/sign-in/sigma"
 
 
-def make_requests(host: str, port: int, count: int) -> list[bytes]:
-    """One sign-in request per fresh key, as the Sigma client sends it (``{}`` body, unsigned)."""
-    return [build_request("POST", PATH, host, port, {"Content-Type": "application/json",
-                                                     "X-Auth-Token": make_token(coincurve.PrivateKey(), PATH)}, b"{}")
-            for _ in range(count)]
+def make_requests(host: str, port: int, count: int, picture_kib: int = 0) -> list[bytes]:
+    """One sign-in request per fresh key, as the Sigma client sends it (``{}`` body, unsigned),
+    or with a signed profile carrying a picture of about ``picture_kib`` KiB."""
+    if not picture_kib:
+        return [build_request("POST", PATH, host, port, {"Content-Type": "application/json",
+                                                         "X-Auth-Token": make_token(coincurve.PrivateKey(), PATH)},
+                              b"{}") for _ in range(count)]
+    requests = []
+    for i in range(count):
+        body = json.dumps({"profile": {"name": f"Bench {i}", "username": f"bench-{i}",
+                                       "picture": _picture_url(picture_kib, i)}}, separators=(",", ":"))
+        token = make_token(coincurve.PrivateKey(), PATH, body)
+        requests.append(build_request("POST", PATH, host, port, {"Content-Type": "application/json",
+                                                                 "X-Auth-Token": token}, body.encode()))
+    return requests
+
+
+def _picture_url(kib: int, seed: int) -> str:
+    """A PNG data URL of about ``kib`` KiB: noise (incompressible), a different image per seed."""
+    import base64
+    import io
+    import random
+
+    from PIL import Image
+
+    side = int((kib * 1024 / 3) ** 0.5)
+    rng = random.Random(seed)
+    image = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 def run_level(host: str, ports: list[int], concurrency: int, requests: list[bytes], server_pids: list[int],
@@ -60,19 +91,22 @@ def run_level(host: str, ports: list[int], concurrency: int, requests: list[byte
     }
 
 
-def measure(setup: Setup, databases: Databases, levels: list[int], count: int) -> list[dict]:
-    """Every concurrency level on ``setup``: its instances on one fresh database."""
+def measure(setup: Setup, databases: Databases, levels: list[int], count: int, picture_kib: int = 0) -> list[dict]:
+    """Every concurrency level on ``setup``: its instances on one fresh database (then, with
+    ``picture_kib``, the same levels with a picture in every sign-in)."""
     db = databases.new(setup.engine)
     rows = []
     with running(db, setup) as served:
-        for level in levels:
-            began = time.perf_counter()
-            requests = make_requests(served.host, served.ports[0], count)
-            print(f"{setup.label}, concurrency {level}: {len(requests)} fresh-key tokens made in "
-                  f"{time.perf_counter() - began:.1f}s", file=sys.stderr)
-            row = run_level(served.host, served.ports, level, requests, served.pids,
-                            databases.postgres_pid if setup.engine == "postgresql" else None)
-            rows.append({"setup": setup.label, "load": os.getloadavg()[0], **row})
+        for kib in ([0, picture_kib] if picture_kib else [0]):
+            for level in levels:
+                began = time.perf_counter()
+                requests = make_requests(served.host, served.ports[0], count, kib)
+                print(f"{setup.label}, concurrency {level}: {len(requests)} fresh-key tokens made in "
+                      f"{time.perf_counter() - began:.1f}s", file=sys.stderr)
+                row = run_level(served.host, served.ports, level, requests, served.pids,
+                                databases.postgres_pid if setup.engine == "postgresql" else None)
+                label = setup.label + (f", {kib} KiB picture" if kib else "")
+                rows.append({"setup": label, "load": os.getloadavg()[0], **row})
     return rows
 
 def _cpu(value: float | None) -> str:
@@ -92,6 +126,8 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=1,
                         help="with --db: separate sigil-server serve processes on one database, each on its own port "
                              "(PostgreSQL; the load is spread over them)")
+    parser.add_argument("--picture-kib", type=int, default=0,
+                        help="also measure sign-ins carrying a signed profile with an inline picture of this size")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -101,7 +137,7 @@ def main() -> int:
         databases = Databases(Path(tmp), args.db)
         try:
             for setup in setups(args.db, args.instances, args.workers, args.threads):
-                rows += measure(setup, databases, levels, args.requests)
+                rows += measure(setup, databases, levels, args.requests, args.picture_kib)
         finally:
             databases.close()
     print(f"POST {PATH}, fresh key per sign-in (every one creates a user), {os.cpu_count()} CPUs shared by the "

@@ -19,13 +19,14 @@ if TYPE_CHECKING:
 class UserDirectory(Protocol):
     """How the provider learns about users without knowing the users table."""
 
-    def profile(self, user_id: str) -> dict[str, Any] | None:
-        """Claims of a user: ``sub, name, given_name?, picture?, pubkey, bap_id, email?, groups,
-        subscriptionTier?``; None when the user no longer exists or is disabled."""
+    def profile(self, user_id: str, client_id: str | None = None) -> dict[str, Any] | None:
+        """Claims of a user: ``sub, name?, preferred_username, picture?, pubkey, bap_id, email?, groups,
+        subscriptionTier?`` (for ``client_id``: name and picture only when the user shares them
+        with it); None when the user no longer exists or is disabled."""
 
-    def claims(self, record: UserProfile | None) -> dict[str, Any] | None:
+    def claims(self, record: UserProfile | None, client_id: str | None = None) -> dict[str, Any] | None:
         """The same claims of a user the store already read (with its groups), e.g. in the
-        code exchange's one statement."""
+        code exchange's one statement (``client_id`` as for :meth:`profile`)."""
 
 
 @dataclass(frozen=True)

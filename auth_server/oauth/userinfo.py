@@ -49,7 +49,7 @@ def userinfo(ctx: ProviderContext, access_token: str | None,
     token, client = active_access_token(ctx, access_token)
     if on_client is not None:
         on_client(client)
-    profile = ctx.users.profile(token.user_id)
+    profile = ctx.users.profile(token.user_id, token.client_id)
     if profile is None:
         raise invalid_token("the user of this token no longer exists or is disabled")
     return claims_for(profile, token.scope.split())

@@ -124,9 +124,9 @@ def _limit_adjustments(max_body_bytes: int | None, head_timeout: float) -> dict[
     the head timeout (:func:`enforce_head_timeout`) holds to about a second.
     """
     if max_body_bytes is None:
-        from auth_server.web.request_context import MAX_BODY_BYTES
+        from auth_server.web.request_context import SERVER_MAX_BODY_BYTES
 
-        max_body_bytes = MAX_BODY_BYTES
+        max_body_bytes = SERVER_MAX_BODY_BYTES  # the sign-in's; every other route refuses more than 64 KiB
     if head_timeout <= 0:
         raise ValueError("head timeout must be positive")
     return {"max_request_body_size": max_body_bytes + 1, "channel_timeout": CHANNEL_TIMEOUT_SECONDS,

@@ -37,6 +37,7 @@ from auth_server.store.hashing import hash_secret
 from auth_server.store.migrations import Migration, migrate
 from auth_server.store.models import Session, User
 from auth_server.store.oauth import OAuthStore
+from auth_server.store.profiles import AvatarRepository, ProfileShareRepository
 from auth_server.store.purge import PURGE_INTERVAL_SECONDS, Purger
 from auth_server.store.ratelimits import RateLimitRepository
 from auth_server.store.replay import ReplayGuard
@@ -77,9 +78,11 @@ class Store:
         self.invitations = InvitationRepository(engine)
         self.audit = AuditLog(engine)
         self.signing_keys = SigningKeyRepository(engine)
+        self.avatars = AvatarRepository(engine)
+        self.profile_shares = ProfileShareRepository(engine)
         self.signins = SignInRepository(engine, challenges=self.challenges, replay=self.replay, users=self.users,
                                         sessions=self.sessions, groups=self.groups, invitations=self.invitations,
-                                        audit=self.audit)
+                                        audit=self.audit, avatars=self.avatars, shares=self.profile_shares)
         self._purger: Purger | None = None
 
     @classmethod

@@ -113,6 +113,54 @@ def _sign_in_refuses_disabled(schema: Schema) -> None:
         schema.conn.execute(SIGN_IN_FUNCTION)
 
 
+def _profiles(schema: Schema) -> None:
+    """Issue 24: the signed profile on the user (``profileName``; ``image`` is the picture), a
+    handle per user (``username``, unique, given to every existing user here, in place) and the
+    pictures the server re-encoded (``avatar``, the bytes as base64 text)."""
+    from auth_server.store.users import username_base
+
+    schema.execute('ALTER TABLE "user" ADD COLUMN username TEXT')
+    schema.execute('ALTER TABLE "user" ADD COLUMN "profileName" TEXT')
+    taken: set[str] = set()
+    rows = schema.conn.execute('SELECT id, pubkey, "bapId" FROM "user" ORDER BY "createdAt", id').fetchall()
+    for row in rows:
+        base = username_base(row["bapId"], row["pubkey"])
+        handle, n = base, 1
+        while handle in taken:
+            n += 1
+            handle = f"{base[:27]}-{n}"
+        taken.add(handle)
+        schema.conn.execute('UPDATE "user" SET username = ? WHERE id = ?', (handle, row["id"]))
+    schema.execute('CREATE UNIQUE INDEX idx_user_username ON "user"(username)')
+    schema.execute("""CREATE TABLE avatar (
+        id TEXT PRIMARY KEY,
+        "sourceHash" TEXT NOT NULL UNIQUE,   -- SHA-256 of the data URL it was made from
+        "contentType" TEXT NOT NULL,
+        data TEXT NOT NULL,                  -- base64 of the re-encoded image
+        "createdAt" REAL NOT NULL
+    )""")
+
+
+def _sign_in_profiles(schema: Schema) -> None:
+    """PostgreSQL: the sign-in function also stores the signed profile, the handle and the
+    per-app sharing choice (auth_server/store/signins.py)."""
+    if schema.dialect == "postgresql":
+        from auth_server.store.signins import SIGN_IN_FUNCTION_7
+
+        schema.conn.execute(SIGN_IN_FUNCTION_7)
+
+
+def _profile_shares(schema: Schema) -> None:
+    """Per user and app, whether the user shares their name and picture with it (no row: yes)."""
+    schema.execute("""CREATE TABLE IF NOT EXISTS profile_share (
+        "userId" TEXT NOT NULL REFERENCES "user"(id) ON DELETE CASCADE,
+        "clientId" TEXT NOT NULL,
+        share INTEGER NOT NULL,
+        "updatedAt" REAL NOT NULL,
+        PRIMARY KEY ("userId", "clientId")
+    )""")
+
+
 def _oauth_clients(schema: Schema) -> None:
     """Relying parties: exact redirect URIs and the member pubkey that authenticates them."""
     schema.execute("""CREATE TABLE IF NOT EXISTS oauth_client (
@@ -332,6 +380,8 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "core: sign-in in one call (PostgreSQL)", _sign_in_function),
     Migration(4, "core: team: disabled users, groups, invitations, admitted identities, audit log", _team),
     Migration(5, "core: sign-in refuses a disabled user (PostgreSQL)", _sign_in_refuses_disabled),
+    Migration(6, "core: profiles: usernames, profile names, avatars", _profiles),
+    Migration(7, "core: sign-in stores the signed profile (PostgreSQL)", _sign_in_profiles),
     Migration(100, "oauth clients", _oauth_clients),
     Migration(101, "oauth codes, tokens, consents, device codes", _oauth_grants),
     Migration(102, "expiry indexes for the purger", _expiry_indexes),
@@ -342,6 +392,7 @@ MIGRATIONS: list[Migration] = [
     Migration(107, "oauth clients: allowed groups", _client_groups),
     Migration(108, "oauth: code exchange in one call (PostgreSQL)", _code_redemption_function),
     Migration(110, "signing keys in the store (sealed), with rotation", _signing_keys),
+    Migration(111, "profile sharing per app", _profile_shares),
 ]
 
 _VERSION_TABLE = (

@@ -34,12 +34,17 @@ class User:
     created_at: float
     updated_at: float
     disabled: bool = False  # locked out by an administrator: no sign-in, no session, no token
+    #: the user's handle on this server (unique, lowercase): the ``preferred_username`` claim
+    username: str | None = None
+    #: the display name of the user's last signed profile (``name`` is the administrator's label)
+    profile_name: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> User:
         return cls(
             row["id"], row["pubkey"], row["name"], row["image"], row["email"], bool(row["emailVerified"]),
             row["bapId"], row["subscriptionTier"], row["createdAt"], row["updatedAt"], bool(row["disabled"]),
+            row["username"], row["profileName"],
         )
 
     def to_json(self, *, subscription: bool = False) -> dict[str, Any]:
@@ -51,6 +56,8 @@ class User:
             "email": self.email,
             "emailVerified": self.email_verified,
             "bapId": self.bap_id,
+            "username": self.username,
+            "profileName": self.profile_name,
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
         }

@@ -16,6 +16,7 @@ and the lookup after it finds the winner.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 from auth_server.store.audit import AuditLog
@@ -25,6 +26,7 @@ from auth_server.store.invitations import InvitationRepository
 from auth_server.store.engine import Engine
 from auth_server.store.hashing import hash_secret
 from auth_server.store.models import Session, User
+from auth_server.store.profiles import AvatarRepository, ProfileShareRepository
 from auth_server.store.replay import ReplayGuard
 from auth_server.store.sessions import SessionRepository
 from auth_server.store.users import UserRepository, new_id
@@ -72,6 +74,18 @@ class SignInRecord:
     admitted_bap_id: str | None = None
     #: refuse a new user unless the invitation or the admission above is there to spend
     admission_required: bool = False
+    #: the body carried a signed profile: store ``profile_name`` and ``image`` (None clears them)
+    profile: bool = False
+    profile_name: str | None = None
+    #: an https URL, or the avatar path of ``avatar_id``
+    image: str | None = None
+    #: handles to try in order (empty: keep the user's); see users.username_candidates
+    usernames: tuple[str, ...] = ()
+    #: a picture re-encoded before the transaction, stored with it: (id, source hash, type, bytes)
+    avatar: tuple[str, str, str, bytes] | None = None
+    #: the app the sign-in is for and the user's choice to share their profile with it
+    client_id: str | None = None
+    share: bool | None = None
 
 
 #: migration 3 (PostgreSQL only), as released; migration 5 replaces it with SIGN_IN_FUNCTION
@@ -116,7 +130,7 @@ END
 $fn$
 """
 
-#: migration 5: as migration 3's, and (a) a user disabled since the lookup before the call is
+#: migration 5 (as released; migration 7 replaces it with SIGN_IN_FUNCTION_7): as migration 3's, and (a) a user disabled since the lookup before the call is
 #: refused, (b) a new user's admission made ahead of time is taken: its name and groups
 SIGN_IN_FUNCTION = """
 DROP FUNCTION IF EXISTS sigil_sign_in(DOUBLE PRECISION, TEXT, DOUBLE PRECISION, TEXT, TEXT, BOOLEAN, TEXT, TEXT,
@@ -178,8 +192,103 @@ END
 $fn$
 """
 
+#: migration 7: as migration 5's, and the signed profile (name, picture, an avatar made before the
+#: call), the first free handle of ``p_usernames`` (a handle another user has, or takes at the same
+#: moment, meets the unique index: that try is undone by its block's savepoint) and the choice to
+#: share the profile with ``p_client_id``. A sign-in without any of these runs no new statement.
+SIGN_IN_FUNCTION_7 = """
+DROP FUNCTION IF EXISTS sigil_sign_in(DOUBLE PRECISION, TEXT, DOUBLE PRECISION, TEXT, TEXT, BOOLEAN, TEXT, TEXT,
+                                      TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, TEXT, BOOLEAN, TEXT, BOOLEAN);
+CREATE OR REPLACE FUNCTION sigil_sign_in(
+    p_now DOUBLE PRECISION, p_replay_key TEXT, p_replay_expires DOUBLE PRECISION, p_challenge TEXT,
+    p_pubkey TEXT, p_create BOOLEAN, p_user_id TEXT, p_name TEXT, p_bap_id TEXT,
+    p_token_hash TEXT, p_session_id TEXT, p_session_expires DOUBLE PRECISION,
+    p_ip TEXT, p_user_agent TEXT, p_subscription BOOLEAN, p_admit TEXT, p_admission_required BOOLEAN,
+    p_profile BOOLEAN, p_profile_name TEXT, p_image TEXT, p_usernames TEXT[],
+    p_avatar_id TEXT, p_avatar_source TEXT, p_avatar_type TEXT, p_avatar_data TEXT,
+    p_client_id TEXT, p_share BOOLEAN
+) RETURNS "user" LANGUAGE plpgsql AS $fn$
+DECLARE
+    u "user"%ROWTYPE;
+    v_name TEXT;
+    v_groups TEXT;
+    v_handle TEXT;
+BEGIN
+    IF p_challenge IS NOT NULL THEN
+        DELETE FROM sigma_challenge c WHERE c.nonce = p_challenge AND c."expiresAt" > p_now;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'challenge is unknown, used or expired' USING ERRCODE = 'SG002';
+        END IF;
+    END IF;
+    INSERT INTO replay_guard AS r (key, "expiresAt") VALUES (p_replay_key, p_replay_expires)
+        ON CONFLICT (key) DO UPDATE SET "expiresAt" = excluded."expiresAt" WHERE r."expiresAt" <= p_now;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'token was already used' USING ERRCODE = 'SG001';
+    END IF;
+    IF p_create THEN
+        IF p_admit IS NOT NULL THEN
+            DELETE FROM admitted_identity a WHERE a."bapId" = p_admit RETURNING a.name, a.groups INTO v_name, v_groups;
+        END IF;
+        IF v_groups IS NULL AND p_admission_required THEN
+            RAISE EXCEPTION 'not let in' USING ERRCODE = 'SG004';
+        END IF;
+        INSERT INTO "user" (id, pubkey, name, "emailVerified", "bapId", "createdAt", "updatedAt")
+            VALUES (p_user_id, p_pubkey, COALESCE(v_name, p_name), 0, p_bap_id, p_now, p_now)
+            ON CONFLICT (pubkey) DO NOTHING RETURNING * INTO u;
+        IF u.id IS NOT NULL AND v_groups IS NOT NULL THEN
+            INSERT INTO user_group_member ("userId", "group", "addedAt")
+                SELECT u.id, g.name, p_now FROM user_group g
+                WHERE g.name IN (SELECT json_array_elements_text(v_groups::json))
+                ON CONFLICT DO NOTHING;
+        END IF;
+    END IF;
+    IF u.id IS NULL THEN
+        SELECT * INTO STRICT u FROM "user" WHERE "user".pubkey = p_pubkey;
+    END IF;
+    IF u.disabled <> 0 THEN
+        RAISE EXCEPTION 'account is disabled' USING ERRCODE = 'SG003';
+    END IF;
+    IF p_bap_id IS DISTINCT FROM u."bapId" THEN
+        UPDATE "user" SET "bapId" = p_bap_id, "updatedAt" = p_now WHERE "user".id = u.id RETURNING * INTO u;
+    END IF;
+    IF p_profile THEN
+        IF p_avatar_data IS NOT NULL THEN
+            INSERT INTO avatar (id, "sourceHash", "contentType", data, "createdAt")
+                VALUES (p_avatar_id, p_avatar_source, p_avatar_type, p_avatar_data, p_now) ON CONFLICT DO NOTHING;
+        END IF;
+        IF p_profile_name IS DISTINCT FROM u."profileName" OR p_image IS DISTINCT FROM u.image THEN
+            UPDATE "user" SET "profileName" = p_profile_name, image = p_image, "updatedAt" = p_now
+                WHERE "user".id = u.id RETURNING * INTO u;
+        END IF;
+    END IF;
+    IF p_usernames IS NOT NULL THEN
+        <<handles>>
+        FOREACH v_handle IN ARRAY p_usernames LOOP
+            EXIT handles WHEN u.username IS NOT DISTINCT FROM v_handle;
+            BEGIN
+                UPDATE "user" SET username = v_handle, "updatedAt" = p_now WHERE "user".id = u.id RETURNING * INTO u;
+                EXIT handles;
+            EXCEPTION WHEN unique_violation THEN
+                NULL;  -- another user has it: try the next
+            END;
+        END LOOP;
+    END IF;
+    IF p_client_id IS NOT NULL AND p_share IS NOT NULL THEN
+        INSERT INTO profile_share ("userId", "clientId", share, "updatedAt") VALUES (u.id, p_client_id, p_share::int, p_now)
+            ON CONFLICT ("userId", "clientId") DO UPDATE SET share = excluded.share, "updatedAt" = excluded."updatedAt";
+    END IF;
+    INSERT INTO "session" ("tokenHash", id, "userId", "expiresAt", "ipAddress", "userAgent", "bapId",
+                           "subscriptionTier", "createdAt", "updatedAt")
+        VALUES (p_token_hash, p_session_id, u.id, p_session_expires, p_ip, p_user_agent, p_bap_id,
+                CASE WHEN p_subscription THEN COALESCE(u."subscriptionTier", 'free') END, p_now, p_now);
+    RETURN u;
+END
+$fn$
+"""
+
 _CALL = ("SELECT * FROM sigil_sign_in(?::float8, ?::text, ?::float8, ?::text, ?::text, ?::boolean, ?::text, "
-         "?::text, ?::text, ?::text, ?::text, ?::float8, ?::text, ?::text, ?::boolean, ?::text, ?::boolean)")
+         "?::text, ?::text, ?::text, ?::text, ?::float8, ?::text, ?::text, ?::boolean, ?::text, ?::boolean, "
+         "?::boolean, ?::text, ?::text, ?::text[], ?::text, ?::text, ?::text, ?::text, ?::text, ?::boolean)")
 _REFUSALS = {REPLAYED_STATE: "replayed", INVALID_CHALLENGE_STATE: "invalid_challenge", DISABLED_STATE: "disabled",
              NOT_ADMITTED_STATE: "not_admitted"}
 
@@ -187,11 +296,13 @@ _REFUSALS = {REPLAYED_STATE: "replayed", INVALID_CHALLENGE_STATE: "invalid_chall
 class SignInRepository:
     def __init__(self, engine: Engine, *, challenges: ChallengeRepository, replay: ReplayGuard,
                  users: UserRepository, sessions: SessionRepository, groups: GroupRepository,
-                 invitations: InvitationRepository, audit: AuditLog) -> None:
+                 invitations: InvitationRepository, audit: AuditLog, avatars: AvatarRepository,
+                 shares: ProfileShareRepository) -> None:
         self._engine = engine
         # the repositories the statements path writes through, one statement each
         self._challenges, self._replay, self._users, self._sessions = challenges, replay, users, sessions
         self._groups, self._invitations, self._audit = groups, invitations, audit
+        self._avatars, self._shares = avatars, shares
 
     def record(self, r: SignInRecord, session_token: str) -> tuple[User, Session]:
         """Write the sign-in ``r`` with the session token ``session_token``; the user and the
@@ -212,7 +323,9 @@ class SignInRepository:
             row = self._engine.conn.execute(_CALL, (
                 r.now, r.replay_key, r.replay_expires_at, r.challenge, r.pubkey, r.user is None, r.new_user_id,
                 r.new_user_name, r.bap_id, token_hash, session.id, r.session_expires_at, r.ip_address,
-                r.user_agent, r.subscription, r.admitted_bap_id, r.admission_required)).fetchone()
+                r.user_agent, r.subscription, r.admitted_bap_id, r.admission_required,
+                r.profile, r.profile_name, r.image, list(r.usernames) or None, *_avatar_args(r.avatar),
+                r.client_id, r.share)).fetchone()
         except psycopg.Error as exc:
             reason = _REFUSALS.get(exc.sqlstate or "")
             if reason is None:
@@ -246,14 +359,35 @@ class SignInRepository:
                     name = admitted.name or name
                 elif r.admission_required:
                     raise SignInRefused("not_admitted")
-                user, _ = self._users.create(r.pubkey, name, r.now, bap_id=r.bap_id, user_id=r.new_user_id)
+                user, created = self._users.create(r.pubkey, name, r.now, bap_id=r.bap_id, user_id=r.new_user_id,
+                                                   usernames=r.usernames)
+                handled = created  # a new user got its handle as it was made
+            else:
+                handled = False
             if groups:
                 self._groups.join(user.id, groups, r.now)
             if r.bap_id != user.bap_id:
                 user = self._users.update(user.id, r.now, bap_id=r.bap_id) or user
+            if r.profile:
+                if r.avatar is not None:
+                    self._avatars.put(*r.avatar, r.now)
+                if (r.profile_name, r.image) != (user.profile_name, user.image):
+                    user = self._users.update(user.id, r.now, profile_name=r.profile_name, image=r.image) or user
+            if r.usernames and not handled and self._users.claim_username(user.id, r.usernames, r.now) != user.username:
+                user = self._users.get(user.id) or user
+            if r.client_id is not None and r.share is not None:
+                self._shares.set(user.id, r.client_id, r.share, r.now)
             session = _with_user(session, user, r.subscription)
             self._sessions.insert(session, token_hash)
         return user, session
+
+
+def _avatar_args(avatar: tuple[str, str, str, bytes] | None) -> tuple[str | None, ...]:
+    """The function's avatar parameters: the bytes go as base64 text (the column's form)."""
+    if avatar is None:
+        return None, None, None, None
+    avatar_id, source, content_type, data = avatar
+    return avatar_id, source, content_type, base64.b64encode(data).decode()
 
 
 def _with_user(session: Session, user: User, subscription: bool) -> Session:

@@ -21,7 +21,7 @@ TABLES: tuple[str, ...] = (
     "user", "session", "replay_guard", "sigma_challenge", "rate_limit",
     "oauth_client", "oauth_code", "oauth_access_token", "oauth_refresh_token", "oauth_consent", "device_code",
     "oauth_registration_token", "user_group", "user_group_member", "invitation", "admitted_identity", "audit_log",
-    "signing_key",
+    "signing_key", "avatar", "profile_share",
 )
 #: rows every migrated database has (the ``admin`` group): not data a copy would overwrite
 _SEEDED = {"user_group": 1}

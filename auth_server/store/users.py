@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -11,9 +13,32 @@ from typing import Any
 from auth_server.store.engine import Engine
 from auth_server.store.models import User
 
-_COLUMNS = 'id, pubkey, name, image, email, "emailVerified", "bapId", "subscriptionTier", "createdAt", "updatedAt", disabled'
+_COLUMNS = ('id, pubkey, name, image, email, "emailVerified", "bapId", "subscriptionTier", "createdAt", "updatedAt", '
+            'disabled, username, "profileName"')
 _UPDATABLE = {"name": "name", "image": "image", "email": "email", "bap_id": '"bapId"',
-              "subscription_tier": '"subscriptionTier"'}
+              "subscription_tier": '"subscriptionTier"', "profile_name": '"profileName"'}
+#: a handle a user gets when they asked for none (or theirs was taken): from their BAP ID or key
+_HANDLE_CHARS = re.compile(r"[^a-z0-9]")
+
+
+def username_base(bap_id: str | None, pubkey: str) -> str:
+    """The handle a user is given by default: their BAP ID lowercased (base58 has no
+    punctuation), or ``key-`` and the start of their public key when they have no BAP ID.
+    At most 32 characters (a collision suffix replaces the end: see username_candidates)."""
+    if bap_id:
+        base = _HANDLE_CHARS.sub("", bap_id.lower())[:32]
+        if len(base) >= 3:
+            return base
+    return "key-" + pubkey.lower()[2:18]
+
+
+def username_candidates(wanted: str | None, base: str) -> list[str]:
+    """The handles to try in order: the one asked for, the default one, then the default with
+    random suffixes (a collision on a lowercased BAP ID is rare; a few tries suffice)."""
+    out = [wanted] if wanted else []
+    out.append(base)
+    out += [f"{base[:27]}-{secrets.token_hex(2)}" for _ in range(8)]
+    return out
 
 
 @dataclass(frozen=True)
@@ -70,7 +95,8 @@ class UserRepository:
         return User.from_row(row) if row else None
 
     def create(
-        self, pubkey: str, name: str, now: float, *, bap_id: str | None = None, user_id: str | None = None
+        self, pubkey: str, name: str, now: float, *, bap_id: str | None = None, user_id: str | None = None,
+        usernames: Iterable[str] | None = None,
     ) -> tuple[User, bool]:
         """Insert a user for ``pubkey`` unless one exists; return ``(user, created)``.
 
@@ -78,17 +104,36 @@ class UserRepository:
         CONFLICT DO NOTHING`` means twenty simultaneous first sign-ins make one row.
         ``RETURNING`` hands back the new row in the same statement; only a conflict costs
         a second SELECT (which, on PostgreSQL, sees the winner once its insert committed:
-        the conflicting insert waits for it).
+        the conflicting insert waits for it). A new user gets the first free handle of
+        ``usernames`` (default: the one derived from the BAP ID or key).
         """
+        handles = list(usernames or username_candidates(None, username_base(bap_id, pubkey)))
+        user_id = user_id or new_id()
         with self._engine.write() as conn:
+            row = None
+            if self._engine.dialect == "sqlite":
+                # the first handle goes in with the row when it is free (one statement, as before
+                # handles existed); the writer lock keeps the check and the insert together
+                row = conn.execute(
+                    'INSERT INTO "user" (id, pubkey, name, "emailVerified", "bapId", "createdAt", "updatedAt", '
+                    'username) SELECT ?, ?, ?, 0, ?, ?, ?, ? WHERE NOT EXISTS '
+                    '(SELECT 1 FROM "user" WHERE username = ?) '
+                    f"ON CONFLICT(pubkey) DO NOTHING RETURNING {_COLUMNS}",
+                    (user_id, pubkey, name, bap_id, now, now, handles[0], handles[0]),
+                ).fetchone()
+                if row is not None:
+                    return User.from_row(row), True
             row = conn.execute(
                 'INSERT INTO "user" (id, pubkey, name, "emailVerified", "bapId", "createdAt", "updatedAt") '
                 f"VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pubkey) DO NOTHING RETURNING {_COLUMNS}",
-                (user_id or new_id(), pubkey, name, bap_id, now, now),
+                (user_id, pubkey, name, bap_id, now, now),
             ).fetchone()
             created = row is not None
             if row is None:
                 row = conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE pubkey = ?', (pubkey,)).fetchone()
+            else:
+                self.claim_username(row["id"], handles, now)
+                row = conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE id = ?', (row["id"],)).fetchone()
         return User.from_row(row), created
 
     def update(self, user_id: str, now: float, **changes: str | None) -> User | None:
@@ -103,6 +148,45 @@ class UserRepository:
                              (*changes.values(), now, user_id))
         return self.get(user_id)
 
+    def claim_username(self, user_id: str, candidates: Iterable[str], now: float) -> str | None:
+        """Give the user the first free handle of ``candidates`` (kept if already theirs); the
+        handle they have after, None when every candidate is taken.
+
+        One conditional UPDATE per candidate, under the unique index on ``username``: on SQLite
+        the writer lock serialises the check and the write; on PostgreSQL a second writer racing
+        for the same handle meets the index and gets nothing (a savepoint keeps its transaction).
+        """
+        with self._engine.write() as conn:
+            for candidate in candidates:
+                row = conn.execute('SELECT id FROM "user" WHERE username = ?', (candidate,)).fetchone()
+                if row is not None:
+                    if row["id"] == user_id:
+                        return candidate
+                    continue
+                if self._engine.dialect == "postgresql":
+                    import psycopg
+
+                    conn.execute("SAVEPOINT sigil_username")
+                    try:
+                        done = conn.execute('UPDATE "user" SET username = ?, "updatedAt" = ? WHERE id = ?',
+                                            (candidate, now, user_id)).rowcount == 1
+                    except psycopg.errors.UniqueViolation:
+                        conn.execute("ROLLBACK TO SAVEPOINT sigil_username")
+                        continue
+                    conn.execute("RELEASE SAVEPOINT sigil_username")
+                else:
+                    done = conn.execute('UPDATE "user" SET username = ?, "updatedAt" = ? WHERE id = ?',
+                                        (candidate, now, user_id)).rowcount == 1
+                if done:
+                    return candidate
+            row = conn.execute('SELECT username FROM "user" WHERE id = ?', (user_id,)).fetchone()
+        return row["username"] if row else None
+
+    def get_by_username(self, username: str) -> User | None:
+        row = self._engine.conn.execute(f'SELECT {_COLUMNS} FROM "user" WHERE username = ?',
+                                        (username.lower(),)).fetchone()
+        return User.from_row(row) if row else None
+
     def set_email(self, user_id: str, email: str | None, now: float) -> bool:
         """Set (or clear, with None) the user's e-mail, never verified; False when another
         user already has that address (the column is UNIQUE)."""
@@ -115,10 +199,10 @@ class UserRepository:
         return True
 
     def find(self, ref: str) -> User | None:
-        """The user a person names: its id, its pubkey or its BAP ID (what `users show` takes)."""
+        """The user a person names: its id, its pubkey, its BAP ID or its username (what `users show` takes)."""
         row = self._engine.conn.execute(
-            f'SELECT {_COLUMNS} FROM "user" WHERE id = ? OR pubkey = ? OR "bapId" = ? ORDER BY "createdAt" LIMIT 1',
-            (ref, ref.lower(), ref)).fetchone()
+            f'SELECT {_COLUMNS} FROM "user" WHERE id = ? OR pubkey = ? OR "bapId" = ? OR username = ? '
+            'ORDER BY "createdAt" LIMIT 1', (ref, ref.lower(), ref, ref.lower())).fetchone()
         return User.from_row(row) if row else None
 
     def list(self, limit: int = 100, offset: int = 0, *, group: str | None = None,
@@ -132,8 +216,10 @@ class UserRepository:
         if search:
             pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append("(lower(id) LIKE ? ESCAPE '\\' OR lower(pubkey) LIKE ? ESCAPE '\\' "
-                         "OR lower(coalesce(\"bapId\", '')) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\')")
-            args += [pattern] * 4
+                         "OR lower(coalesce(\"bapId\", '')) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\' "
+                         "OR coalesce(username, '') LIKE ? ESCAPE '\\' "
+                         "OR lower(coalesce(\"profileName\", '')) LIKE ? ESCAPE '\\')")
+            args += [pattern] * 6
         clause = f"WHERE {' AND '.join(where)} " if where else ""
         rows = self._engine.conn.execute(
             f'SELECT {_COLUMNS} FROM "user" {clause}ORDER BY "createdAt", id LIMIT ? OFFSET ?', (*args, limit, offset)

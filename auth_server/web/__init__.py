@@ -24,16 +24,18 @@ from auth_server.config import Settings
 from auth_server.forwarded import TrustedProxies, apply_forwarded
 from auth_server.oauth.provider import build_provider
 from auth_server.web import (
-    account, admin_console, authorize, consents, device, discovery, health, invite, logout, openapi, pages,
+    account, admin_console, authorize, avatar, consents, device, discovery, health, invite, logout, openapi, pages,
     registration, sessions, signer_frame, signin, token_endpoints,
 )
 from auth_server.web.cors import CorsPlugin
-from auth_server.web.errors import install_error_handling
+from auth_server.web.errors import install_error_handling, json_response
+from auth_server.web.request_context import body_limit
 from auth_server.web.parts import Installer, ServerParts
 
 INSTALLERS: list[Installer] = [
     health.install,
     signin.install,
+    avatar.install,
     sessions.install,
     authorize.install,
     token_endpoints.install,
@@ -62,10 +64,19 @@ def create_app(settings: Settings, store: Any, keys: Any = None) -> bottle.Bottl
     # first of all, so that every route, error page and the access log see one client address
     app.add_hook("before_request", lambda: apply_forwarded(bottle.request.environ, proxies))
     install_error_handling(app, around_oauth=(CorsPlugin(),))
+    app.add_hook("before_request", _refuse_large_bodies)
     parts = ServerParts(settings, store, build_provider(settings, store, keys))  # a bad id_token_alg fails here
     for install in INSTALLERS:
         install(app, parts)
     return app
+
+
+def _refuse_large_bodies() -> None:
+    """413 for a body over its route's limit (waitress already cut anything over the largest)."""
+    limit = body_limit(bottle.request.path)
+    if bottle.request.content_length > limit:
+        raise json_response({"message": f"request body is larger than {limit} bytes", "code": "PAYLOAD_TOO_LARGE"},
+                            413)
 
 
 __all__ = ["create_app", "INSTALLERS", "Installer", "ServerParts"]

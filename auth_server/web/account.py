@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import bottle
 
 from auth_server.account import Ended, account_sessions, end_session, groups_of, sign_out
+from auth_server.oauth.users import described, own_picture
 from auth_server.oauth.endpoints import CONSENTS_PATH
 from auth_server.sessions import CurrentSession
 from auth_server.signin import SIGN_IN_PATH
@@ -67,9 +68,11 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
                           sign_in_path=SIGN_IN_PATH, continue_url=ACCOUNT_PATH,
                           notice=notice if notice == NOTICES["signed-out"] else "")
         user = session.user
+        shown = described(user, settings.base_url)
         return render(
             "account", signed_in=True, server_name=server_name, notice=notice,
-            user_name=user.name, bap_id=session.bap_id or "", pubkey=user.pubkey,
+            user_name=shown["name"], picture=own_picture(user, settings.base_url) or "", username=shown["username"],
+            bap_id=session.bap_id or "", pubkey=user.pubkey,
             sessions=account_sessions(store, session, settings.clock()), groups=groups_of(store, session),
             consents=provider.consents(user.id), csrf=csrf_token(session, CSRF_PURPOSE),
             end_action=END_SESSION_PATH, withdraw_action=WITHDRAW_PATH, sign_out_action=SIGN_OUT_PATH,

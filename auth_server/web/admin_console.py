@@ -21,6 +21,7 @@ from typing import Any
 import bottle
 
 from auth_server import team
+from auth_server.oauth.users import own_picture
 from auth_server.sessions import CurrentSession, live_sessions
 from auth_server.web.forms import csrf_token, page_form, refused_form
 from auth_server.web.pages import error_page, render, sign_in_page
@@ -73,7 +74,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
              **values: Any) -> bottle.HTTPResponse:
         return render("admin", status, section=section, sections=SECTIONS, me=session.user,
                       csrf=csrf_token(session, CSRF_PURPOSE), notice=notice, problem=problem, when=when,
-                      root=ADMIN, **values)
+                      root=ADMIN, avatar=lambda user: own_picture(user, settings.base_url), **values)
 
     # ---- what each section shows ----------------------------------------------------
 

@@ -56,7 +56,7 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
                 return redirect(request.error_redirect(OAuthError("login_required", "the user is not signed in")))
             rest = provider.authorizer.after_sign_in(params)
             return sign_in_page(settings.signer_url, bottle.request.path + "?" + urlencode(rest),
-                                request.client.name, request.bap_id)
+                                request.client.name, request.bap_id, client_id=request.client.client_id)
         assert session is not None
         provider.ensure_allowed(request, session.user.id)
         if provider.needs_consent(request, session.user.id):

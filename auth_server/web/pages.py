@@ -82,12 +82,15 @@ def oauth_error_page(exc: OAuthError | UnicodeError) -> bottle.HTTPResponse:
 
 
 def sign_in_page(signer_url: str, continue_url: str, client_name: str = "", bap_id: str | None = None,
-                 *, invite: str = "", inviter: str = "", groups: tuple[str, ...] = ()) -> bottle.HTTPResponse:
+                 *, invite: str = "", inviter: str = "", groups: tuple[str, ...] = (),
+                 client_id: str = "") -> bottle.HTTPResponse:
     """The page that asks the local signer to sign in, then goes on to ``continue_url``; with
-    ``invite``, the invitation page: ``inviter`` invites you (into ``groups``)."""
+    ``invite``, the invitation page: ``inviter`` invites you (into ``groups``). ``client_id``:
+    the app the sign-in is for (the authorize page), whom the signer asks about sharing the
+    profile with."""
     return render("signin", client_name=client_name, bap_id=bap_id or "", signer_url=signer_url,
                   sign_in_path=SIGN_IN_PATH, continue_url=continue_url, invite=invite, inviter=inviter,
-                  groups=list(groups))
+                  groups=list(groups), client_id=client_id)
 
 
 def describe_scopes(scopes: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:

@@ -18,7 +18,22 @@ from auth_server.sessions import CurrentSession, Via, session_for_tokens
 
 COOKIE_NAME = "better-auth.session_token"
 MAX_BODY_BYTES = 64 * 1024
+#: the sign-in's body may carry a profile picture (256 KiB, as base64 ~342 KiB): this route only
+SIGN_IN_MAX_BODY_BYTES = 400 * 1024
+#: what waitress lets through at all (the largest route limit); each route then applies its own
+SERVER_MAX_BODY_BYTES = SIGN_IN_MAX_BODY_BYTES
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+#: routes whose bodies may be larger than MAX_BODY_BYTES, and their limit
+ROUTE_BODY_LIMITS = {"/api/auth/sign-in/sigma": SIGN_IN_MAX_BODY_BYTES}
+
+
+def body_limit(path: str) -> int:
+    """The largest body the route at ``path`` takes. Waitress lets the largest route limit
+    through (it knows no routes); a hook of ``create_app`` refuses the rest with this, before
+    any route (some read forms through bottle and never reach :func:`read_body`)."""
+    return ROUTE_BODY_LIMITS.get(path, MAX_BODY_BYTES)
 
 
 def cookie_name(settings: Settings) -> str:

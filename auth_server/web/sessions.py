@@ -7,6 +7,7 @@ from typing import Any
 import bottle
 
 from auth_server.client_errors import json_object
+from auth_server.oauth.users import described
 from auth_server.sessions import close_session, close_session_by_token, live_sessions
 from auth_server.web.request_context import (
     check_origin, clear_session_cookie, current_session, read_body, require_session,
@@ -30,8 +31,8 @@ def install(app: bottle.Bottle, parts: ServerParts) -> None:
         current = current_session(settings, store)
         if current is None:
             return json_response(None, headers={"Cache-Control": "no-store"})
-        return json_response({"session": current.session.to_json(subscription=sub),
-                              "user": current.user.to_json(subscription=sub)},
+        user = {**current.user.to_json(subscription=sub), **described(current.user, settings.base_url)}
+        return json_response({"session": current.session.to_json(subscription=sub), "user": user},
                              headers={"Cache-Control": "no-store"})
 
     def sign_out() -> Any:

@@ -11,7 +11,8 @@ Read it top to bottom; this is the whole integration:
    over the exact form body. The key comes from an environment variable and never
    reaches the browser.
 4. It checks the id_token's ``nonce``, asks ``/api/auth/oauth2/userinfo`` who signed in,
-   and shows the user's name, pubkey and BAP ID. ``POST /logout`` forgets them.
+   and greets the user by the name they share with it (and shows their picture), else by a
+   neutral label; then their username, pubkey and BAP ID. ``POST /logout`` forgets them.
 
 Configuration (environment, or the flags of ``python -m examples.demo_app --help``):
 
@@ -172,10 +173,21 @@ def signed_out_page() -> str:
     )
 
 
+def greeting_name(user: dict[str, Any]) -> str:
+    """Who to greet: the name the user shares with this app (the ``name`` claim), else a neutral label."""
+    return str(user.get("name") or "Sigil user")
+
+
 def signed_in_page(user: dict[str, Any]) -> str:
     e = html.escape
+    picture = user.get("picture")
+    image = ""
+    if isinstance(picture, str) and picture.startswith(("https://", "http://")):  # never javascript: or data:
+        image = f'<img id="picture" src="{e(picture, quote=True)}" alt="" width="64" height="64">'
+
     return page(
-        f'<h2 id="welcome">Signed in as {e(str(user.get("name") or "?"))}</h2><dl>'
+        f'{image}<h2 id="welcome">Signed in as {e(greeting_name(user))}</h2><dl>'
+        f'<dt>Username</dt><dd id="username">{e(str(user.get("preferred_username") or "-"))}</dd>'
         f'<dt>BAP ID</dt><dd id="bap-id">{e(str(user.get("bap_id") or "-"))}</dd>'
         f'<dt>Public key</dt><dd id="pubkey">{e(str(user.get("pubkey") or "-"))}</dd>'
         f'<dt>Subject</dt><dd id="sub">{e(str(user.get("sub") or "-"))}</dd></dl>'

@@ -61,7 +61,8 @@ def test_signed_in_the_page_shows_the_user_sessions_and_apps(server, browser) ->
     page = browser.http.get("/")
     assert page.status_code == 200
     user = server.store.users.get_by_pubkey(browser.pubkey)
-    assert user.name in page.text and f'<code id="pubkey">{browser.pubkey}</code>' in page.text
+    assert 'id="user-name">Sigil user ' in page.text and f'<code id="pubkey">{browser.pubkey}</code>' in page.text
+    assert f'<code id="username">{user.username}</code>' in page.text and user.name not in page.text
     rows = session_rows(page.text)
     assert len(rows) == 2 and rows[0][0] and rows[1] == (False, other_id)  # this one first, marked
     assert page.text.count("this session") == 1
@@ -175,7 +176,8 @@ def test_signed_out_posts_are_refused(server, browser, path) -> None:
 def test_outside_text_is_shown_as_plain_text(server, browser) -> None:
     browser.sign_in()
     user = server.store.users.get_by_pubkey(browser.pubkey)
-    server.store.users.update(user.id, server.settings.clock(), name='<img src=x onerror=alert(1)>\u202eevil')
+    server.store.users.update(user.id, server.settings.clock(),
+                              profile_name='<img src=x onerror=alert(1)>\u202eevil')
     hostile_ua = 'Mozilla/5.0 <script>alert("ua")</script> \u202egnp.exe\u2066 "quoted"'
     now = server.settings.clock()
     server.store.sessions.create(user.id, now, now + 3600, ip_address="10.0.0.2", user_agent=hostile_ua)

@@ -40,8 +40,9 @@ def run_exchange(**options: str) -> dict:
 def test_sigma_plugin_exchange_code_for_tokens(server, rp, browser, node_peer) -> None:
     # The user's sign-in token comes from the reference bitcoin-auth too.
     wif, pubkey = node_peer.key()
-    res = browser.http.post(SIGN_IN, content="{}", headers={
-        "Content-Type": "application/json", "X-Auth-Token": node_peer.make(wif, SIGN_IN)})
+    body = '{"profile":{"name":"Ivy"}}'  # the signed profile's name reaches the app (issue 24)
+    res = browser.http.post(SIGN_IN, content=body, headers={
+        "Content-Type": "application/json", "X-Auth-Token": node_peer.make(wif, SIGN_IN, body)})
     assert res.status_code == 200, res.text
     code = get_code(browser, rp)
     answer = run_exchange(issuerUrl=server.url, code=code, redirectUri=REDIRECT, clientId=rp.client_id,
@@ -49,7 +50,7 @@ def test_sigma_plugin_exchange_code_for_tokens(server, rp, browser, node_peer) -
     assert answer["ok"], answer
     result = answer["result"]
     assert result["user"]["pubkey"] == pubkey
-    assert result["user"]["bap_id"] and result["user"]["name"]
+    assert result["user"]["bap_id"] and result["user"]["name"] == "Ivy"
     with server.http() as http:
         claims = jwt.decode(result["id_token"], KeySet.import_key_set(http.get("/api/auth/jwks").json())).claims
     assert claims["sub"] == result["user"]["sub"] and claims["aud"] == rp.client_id

@@ -97,15 +97,36 @@ def test_purger_thread_runs_in_the_background(store: Store, clock) -> None:
         purger.stop()
 
 
+def test_a_database_at_the_previous_head_gets_profiles_in_place(empty_target) -> None:
+    """Issue 24's migrations (6, 7, 111) on a database made at the head before them: every user
+    and client kept, each user given a unique handle (two BAP IDs that lowercase alike too)."""
+    with Store.open(empty_target, migrate_now=False) as store:
+        store.migrate([m for m in MIGRATIONS if m.version not in (6, 7, 111)])
+        with store.write() as conn:
+            for i, bap in enumerate(["AbcDef123", "abcdef123", None]):
+                conn.execute('INSERT INTO "user" (id, pubkey, name, "emailVerified", "bapId", "createdAt", '
+                             '"updatedAt") VALUES (?, ?, ?, 0, ?, ?, ?)',
+                             (f"u{i}", f"02{i:02d}" + "ab" * 31, f"User {i}", bap, float(i), float(i)))
+            conn.execute("INSERT INTO oauth_client (client_id, name, redirect_uris, member_pubkey, created_at) "
+                         "VALUES (?, ?, ?, ?, ?)", ("app", "App", '["https://app.example/cb"]', "", 1.0))
+        assert [m.version for m in store.migrate()] == [6, 7, 111]
+        handles = [store.users.get(f"u{i}").username for i in range(3)]
+        assert handles == ["abcdef123", "abcdef123-2", "key-02" + "ab" * 7]
+        assert store.users.count() == 3 and store.users.get("u0").name == "User 0"
+        assert store.oauth.clients.get("app").name == "App"
+        assert store.profile_shares.shares("u0", "app")  # no choice recorded: shared
+
+
 def test_a_database_of_the_previous_release_gets_the_new_migrations(empty_target) -> None:
     with Store.open(empty_target, migrate_now=False) as store:
         store.migrate([m for m in MIGRATIONS if m.version in (1, 100, 101)])  # what 0.1 shipped
         with store.write() as conn:  # 0.1's own statement: today's code reads columns 0.1 lacked
             conn.execute('INSERT INTO "user" (id, pubkey, name, "emailVerified", "createdAt", "updatedAt") '
                          "VALUES (?, ?, ?, 0, ?, ?)", ("u1", "02" + "99" * 32, "Ida", 1.0, 1.0))
-        assert [m.version for m in store.migrate()] == [2, 3, 4, 5, 102, 103, 104, 105, 106, 107, 108, 110]
+        assert [m.version for m in store.migrate()] == [2, 3, 4, 5, 6, 7, 102, 103, 104, 105, 106, 107, 108, 110, 111]
         user = store.users.get("u1")
         assert user is not None and (user.name, user.disabled, user.created_at) == ("Ida", False, 1.0)
+        assert user.username == "key-" + "99" * 8 and user.profile_name is None  # a handle, in place
         assert [g.name for g in store.groups.list()] == ["admin"]
         assert store.rate_limits.hit("ip:x", 1, 60.0, 1.0) is None
 

@@ -4,6 +4,7 @@ quickly and exactly. The browser version of the story is in tests/signin/test_si
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,12 +32,16 @@ class Setup:
     user_key: coincurve.PrivateKey
     threads: list[ServerThread]
 
-    def sign_in_at_server(self, browser: httpx.Client) -> None:
-        """What the sign-in page does with the signer's token: POST it, get the session cookie."""
-        token = make_token(self.user_key, "/api/auth/sign-in/sigma")
-        response = browser.post(self.server_url + "/api/auth/sign-in/sigma", json={},
-                                headers={"X-Auth-Token": token, "Origin": self.server_url})
+    def sign_in_at_server(self, browser: httpx.Client, body: dict | None = None) -> dict:
+        """What the sign-in page does with the signer's token: POST it (with the signer's
+        signed body, when given), get the session cookie."""
+        text = json.dumps(body, separators=(",", ":")) if body else "{}"
+        token = make_token(self.user_key, "/api/auth/sign-in/sigma", text if body else None)
+        response = browser.post(self.server_url + "/api/auth/sign-in/sigma", content=text,
+                                headers={"X-Auth-Token": token, "Origin": self.server_url,
+                                         "Content-Type": "application/json"})
         assert response.status_code == 200, response.text
+        return response.json()
 
 
 def _start(tmp_path: Path, *, trusted: bool, member_key: coincurve.PrivateKey | None = None,
@@ -98,6 +103,20 @@ def test_full_sign_in_shows_the_users_bap_id_then_signs_out(setup: Setup) -> Non
         assert setup.user_key.public_key.format().hex() in home.text
         demo.post(setup.demo_url + "/logout")
         assert 'id="sign-in"' in demo.get(setup.demo_url + "/").text
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_the_app_greets_the_user_by_the_shared_name_and_picture(setup: Setup, share: bool) -> None:
+    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    with httpx.Client() as demo, httpx.Client() as browser:
+        setup.sign_in_at_server(browser, {"clientId": setup.client_id, "shareProfile": share,
+                                          "profile": {"name": "Eve <b>", "picture": "data:image/png;base64," + png}})
+        _follow_to_callback(setup, demo, browser)
+        home = demo.get(setup.demo_url + "/").text
+    if share:
+        assert "Signed in as Eve &lt;b&gt;" in home and f'src="{setup.server_url}/api/auth/avatar/' in home
+    else:
+        assert "Signed in as Sigil user<" in home and "<img" not in home and "Eve" not in home
 
 
 def test_callback_with_a_foreign_state_is_refused(setup: Setup) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import base64
 import json
 import threading
@@ -26,7 +28,10 @@ def test_sign_in_creates_user_session_and_cookie(server, peer, peer_key):
     assert res.status_code == 200, res.text
     data = res.json()
     assert data["user"]["pubkey"] == pubkey
-    assert data["user"]["name"] == address_from_pubkey(parse_pubkey(pubkey))
+    # no profile: a neutral label, never the Bitcoin address (issue 24)
+    assert data["user"]["name"] == "Sigil user " + hashlib.sha256(data["user"]["id"].encode()).hexdigest()[:4]
+    assert address_from_pubkey(parse_pubkey(pubkey)) not in res.text
+    assert data["user"]["username"] == bap_id_from_pubkey(pubkey).lower()
     assert data["user"]["id"] and len(data["token"]) >= 43
     cookie = res.headers["set-cookie"]
     assert cookie.startswith(f"better-auth.session_token={data['token']};")

@@ -52,7 +52,7 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
         pkce.verify_verifier(verifier, "")  # raises invalid_grant with the reason
     if redeemed.status != "ok" or redeemed.code is None:
         raise invalid_grant(_REFUSED.get(redeemed.status, "authorization code refused"))
-    profile = ctx.users.claims(redeemed.profile)
+    profile = ctx.users.claims(redeemed.profile, client.client_id)
     if profile is None:  # (the store checked: the user was there and not disabled)
         raise invalid_grant(_REFUSED["user_gone"])
     code = redeemed.code

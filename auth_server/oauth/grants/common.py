@@ -98,7 +98,7 @@ def entitled_user(ctx: ProviderContext, grant: TokenGrant) -> dict[str, Any]:
     """The user's claims; ``invalid_grant`` if the user is gone or disabled, or no longer in a
     group the client allows (checked at every grant, so a user taken out of the group loses
     refresh)."""
-    profile = ctx.users.profile(grant.user_id)
+    profile = ctx.users.profile(grant.user_id, grant.client_id)
     if profile is None:
         raise invalid_grant("the user of this grant no longer exists or is disabled")
     if grant.allowed_groups and set(grant.allowed_groups).isdisjoint(profile.get("groups", ())):

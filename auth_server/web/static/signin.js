@@ -1,8 +1,9 @@
 // Sign-in page (also the invite page and the account page): ask the local Sigil signer for a
 // sign-in token (one approval in the signer: POST /api/sign-in, with the invitation code when
-// there is one), post it with the signer's body to this server, then continue to where the
-// user was going (at once, or on the "Sign in with Sigil" button when the box says
-// data-start="button").
+// there is one, and the app's client id on the authorize page: data-client-id), post it with
+// the signer's body to this server unchanged, then continue to where the user was going (at
+// once, or on the "Sign in with Sigil" button when the box says data-start="button"). A
+// notice in the server's answer (a username that was taken) is shown first, for a moment.
 // No framework; see docs/PROTOCOL.md section 7.
 (function () {
   "use strict";
@@ -16,6 +17,8 @@
   var appName = box.dataset.clientName || "";
   var bapId = box.dataset.bapId || "";
   var invite = box.dataset.invite || "";
+  var clientId = box.dataset.clientId || "";
+  var NOTICE_MS = 2500;
 
   var SIGNER_ERRORS = {
     1: "Your Sigil signer is locked. Unlock it, then press Retry.",
@@ -54,6 +57,7 @@
     var request = { path: signInPath, signatureType: "brc77", app: appName };
     if (bapId) request.bapId = bapId;
     if (invite) request.invite = invite;
+    if (clientId) request.clientId = clientId;
     signerCall("/api/sign-in", request)
       .then(function (signed) {
         show("Signing in…", "");
@@ -69,8 +73,18 @@
               throw new Error("This server refused the sign-in: " + (data.message || ("HTTP " + res.status)));
             });
           }
-          show("Signed in. Continuing…", "");
-          window.location.replace(continueUrl);
+          return res.json().catch(function () { return {}; }).then(function (data) {
+            if (data.notice) {
+              // textContent: the notice names a username, text from outside
+              show("Signed in. " + data.notice + ". Continuing…", "");
+              var go = function () { window.location.replace(continueUrl); };
+              var timer = setTimeout(go, NOTICE_MS);
+              statusEl.addEventListener("click", function () { clearTimeout(timer); go(); });
+              return;
+            }
+            show("Signed in. Continuing…", "");
+            window.location.replace(continueUrl);
+          });
         });
       })
       .catch(function (err) {

@@ -22,8 +22,12 @@
 % end
 <div class="label">You</div>
 <section class="identity" id="you">
+  % if get('picture'):
+  <img class="avatar" id="picture" src="{{picture}}" alt="" width="64" height="64" referrerpolicy="no-referrer">
+  % end
   <div class="value" id="user-name">{{user_name}}</div>
   <dl class="facts">
+    <dt>Username</dt><dd><code id="username">{{get('username') or '—'}}</code></dd>
     <dt>BAP ID</dt><dd><code id="bap-id">{{bap_id or '—'}}</code></dd>
     <dt>Public key</dt><dd><code id="pubkey">{{pubkey}}</code></dd>
   </dl>

@@ -23,11 +23,16 @@
   <button type="submit">Search</button>
 </form>
 <table>
-  <thead><tr><th>Name</th><th>BAP ID</th><th>Groups</th><th>Status</th><th>Last sign-in</th></tr></thead>
+  <thead><tr><th>Name</th><th>Username</th><th>BAP ID</th><th>Groups</th><th>Status</th><th>Last sign-in</th></tr></thead>
   <tbody>
 % for d in users:
   <tr>
-    <td><a href="{{root}}/users/{{d.user.id}}">{{d.user.name}}</a></td>
+    <td>
+    % if avatar(d.user):
+      <img class="avatar small" src="{{avatar(d.user)}}" alt="" width="24" height="24">
+    % end
+      <a href="{{root}}/users/{{d.user.id}}">{{d.user.profile_name or d.user.name}}</a></td>
+    <td><code>{{d.user.username or '-'}}</code></td>
     <td><code>{{d.user.bap_id or '-'}}</code></td>
     <td>{{', '.join(d.groups) or '-'}}</td>
     <td>{{'disabled' if d.user.disabled else 'active'}}</td>
@@ -35,15 +40,21 @@
   </tr>
 % end
 % if not users:
-  <tr><td colspan="5" class="muted">No users match.</td></tr>
+  <tr><td colspan="6" class="muted">No users match.</td></tr>
 % end
   </tbody>
 </table>
 <p class="muted">Let someone in ahead of time from the server: <code>sigil-server users add --pubkey HEX</code>, or send an <a href="{{root}}/invitations">invitation</a>.</p>
 % elif section == 'user':
 % u = details.user
-<h1>{{u.name}}</h1>
+% if avatar(u):
+<img class="avatar" id="picture" src="{{avatar(u)}}" alt="" width="64" height="64">
+% end
+<h1>{{u.profile_name or u.name}}</h1>
 <dl class="facts">
+  <dt>Profile name</dt><dd>{{u.profile_name or '-'}}</dd>
+  <dt>Username</dt><dd><code>{{u.username or '-'}}</code></dd>
+  <dt>Label</dt><dd>{{u.name}}</dd>
   <dt>Status</dt><dd>{{'Disabled' if u.disabled else 'Active'}}</dd>
   <dt>BAP ID</dt><dd><code>{{u.bap_id or '-'}}</code></dd>
   <dt>Public key</dt><dd><code>{{u.pubkey}}</code></dd>

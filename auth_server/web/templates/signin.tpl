@@ -13,7 +13,7 @@
 % if bap_id:
 <p class="muted">Requested identity: <code>{{bap_id}}</code></p>
 % end
-<div id="signin" data-signer-url="{{signer_url}}" data-sign-in-path="{{sign_in_path}}" data-continue-url="{{continue_url}}" data-client-name="{{client_name}}" data-bap-id="{{bap_id}}" data-invite="{{invite}}">
+<div id="signin" data-signer-url="{{signer_url}}" data-sign-in-path="{{sign_in_path}}" data-continue-url="{{continue_url}}" data-client-name="{{client_name}}" data-client-id="{{get('client_id', '')}}" data-bap-id="{{bap_id}}" data-invite="{{invite}}">
   <p class="status" id="status" role="status" aria-live="polite">Asking your signer…</p>
   <p class="problem" id="problem" hidden></p>
   <div class="actions">

@@ -16,9 +16,12 @@ class SigilBackend(OIDCAuthenticationBackend):
         return self.UserModel.objects.filter(username=claims.get("sub"))
 
     def create_user(self, claims: dict[str, Any]) -> Any:
-        return self.UserModel.objects.create_user(claims["sub"], email=claims.get("email") or "")
+        user = self.UserModel.objects.create_user(claims["sub"], email=claims.get("email") or "")
+        return self.update_user(user, claims)
 
     def update_user(self, user: Any, claims: dict[str, Any]) -> Any:
+        # shown names: the profile's name when the user shares it, else their Sigil handle
         user.email = claims.get("email") or ""
-        user.save(update_fields=["email"])
+        user.first_name = (claims.get("name") or claims.get("preferred_username") or "")[:150]
+        user.save(update_fields=["email", "first_name"])
         return user
