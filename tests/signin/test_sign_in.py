@@ -13,13 +13,18 @@ the order a user meets the screens in, not the order of the tests.
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
 import urllib.request
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from tests.helpers.fixtures.browser_stack import EXPECTED_BAP_ID, EXPECTED_PUBKEY, WALLET_PASSPHRASE, Stack, start_desktop
+from tests.helpers.fixtures.browser_stack import (
+    EXPECTED_BAP_ID, EXPECTED_PUBKEY, VENV_BIN, WALLET_PASSPHRASE, Stack, start_desktop,
+)
 from tests.helpers.e2e_harness import DesktopHand, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -62,6 +67,14 @@ class Approvals:
         self.screenshot(window, shot)
         self.hand.click_inside(window)
         self.hand.key("Escape")  # the dialog treats Escape (and closing it) as Deny
+        self.hand.wait_gone(window, DIALOG)
+
+    def approve_without_sharing(self) -> None:
+        """Untick "Share my name and picture with <app>" (Alt+S), then approve."""
+        window = self.next_dialog()
+        self.hand.click_inside(window)
+        self.hand.key("alt+s")
+        self.hand.key("alt+a")
         self.hand.wait_gone(window, DIALOG)
 
     def expect_no_more(self) -> None:
@@ -122,6 +135,34 @@ def start_demo_sign_in(page, stack: Stack, shots: Path | None = None) -> None:
     page.wait_for_url(stack.server_url + "/oauth2/authorize?**")
 
 
+def set_profile(stack: Stack, tmp: Path, name: str, colour: tuple[int, int, int]) -> None:
+    """What a person does in the profile editor, through ``sigil profile set`` (the same checks
+    and the same picture pipeline): a name, the handle ``alice`` and a photo file."""
+    photo = tmp / f"photo-{colour[0]}-{colour[2]}.jpg"
+    Image.new("RGB", (640, 400), colour).save(photo, "JPEG")
+    result = subprocess.run([str(VENV_BIN / "sigil"), "profile", "set", "--data-dir", str(stack.data_dir),
+                             "--name", name, "--username", "alice", "--picture-file", str(photo)],
+                            env=stack.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def shown_picture(page) -> tuple[str, tuple[int, int, int]]:
+    """The demo app's picture: its address (Sigil's avatar URL) and the colour of what it serves."""
+    src = page.get_attribute("#picture", "src")
+    assert page.evaluate("document.querySelector('#picture').naturalWidth") > 0  # the browser loaded it
+    served = page.request.get(src)
+    assert served.ok and served.headers["content-type"].startswith("image/")
+    image = Image.open(io.BytesIO(served.body())).convert("RGB")
+    return src, image.getpixel((image.width // 2, image.height // 2))
+
+
+def close_to(colour: tuple[int, int, int], expected: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) < 40 for a, b in zip(colour, expected))
+
+
+RED, BLUE = (210, 30, 30), (30, 60, 210)
+
+
 def expect_signed_in(page, app_url: str) -> None:
     page.wait_for_url(app_url + "/**")
     page.wait_for_selector("#bap-id:not(:empty)")
@@ -158,7 +199,9 @@ def test_deny_in_the_signer_then_deny_consent(approvals: Approvals, stack: Stack
     page.screenshot(path=screenshot_dir / "e2e-08-access-denied.png")
 
 
-def test_sign_in_to_the_demo_app(approvals: Approvals, stack: Stack, page, screenshot_dir: Path) -> None:
+def test_sign_in_to_the_demo_app(approvals: Approvals, stack: Stack, page, screenshot_dir: Path,
+                                 tmp_path: Path) -> None:
+    set_profile(stack, tmp_path, "Alice Example", RED)
     start_demo_sign_in(page, stack, shots=screenshot_dir)
     page.wait_for_selector("#status:not([hidden])")
     page.screenshot(path=screenshot_dir / "e2e-02-authorize-asks-signer.png")
@@ -171,7 +214,10 @@ def test_sign_in_to_the_demo_app(approvals: Approvals, stack: Stack, page, scree
     page.click("button[value=approve]")
 
     expect_signed_in(page, stack.demo.url)
-    assert "Signed in as" in page.inner_text("#welcome")
+    assert page.inner_text("#welcome") == "Signed in as Alice Example"  # the name signed into the sign-in
+    assert page.inner_text("#username") == "alice"  # preferred_username: the profile's handle, free here
+    src, colour = shown_picture(page)
+    assert src.startswith(stack.server_url + "/api/auth/avatar/") and close_to(colour, RED)
     page.screenshot(path=screenshot_dir / "e2e-06-demo-signed-in.png")
 
     page.click("#sign-out")
@@ -208,3 +254,36 @@ def test_the_published_sigma_client_signs_in(approvals: Approvals, stack: Stack,
     expect_signed_in(page, stack.sigma.url)
     assert page.evaluate("localStorage.getItem('sigma_bap_id')") == EXPECTED_BAP_ID
     page.screenshot(path=screenshot_dir / "e2e-12-sigma-client-signed-in.png")
+
+
+def test_a_changed_profile_reaches_the_app_and_unsharing_hides_it(approvals: Approvals, stack: Stack, browser,
+                                                                 tmp_path: Path) -> None:
+    """Edit the profile, sign in again: the app shows the new name and picture. Untick sharing
+    in the dialog: the app gets neither (a neutral label, no picture)."""
+    def sign_in(approve) -> object:
+        context = browser.new_context(viewport={"width": 1100, "height": 760})
+        page = context.new_page()
+        start_demo_sign_in(page, stack)
+        approve()
+        page.wait_for_selector("#bap-id, button[value=approve]")
+        if page.query_selector("button[value=approve]"):
+            page.click("button[value=approve]")
+        expect_signed_in(page, stack.demo.url)
+        approvals.expect_no_more()
+        return context, page
+
+    context, page = sign_in(approvals.approve)
+    before, _ = shown_picture(page)
+    context.close()
+    set_profile(stack, tmp_path, "Alice Renamed", BLUE)
+    context, page = sign_in(approvals.approve)
+    assert page.inner_text("#welcome") == "Signed in as Alice Renamed"
+    after, colour = shown_picture(page)
+    assert after != before and close_to(colour, BLUE)  # a new picture gets a new address
+    context.close()
+
+    context, page = sign_in(approvals.approve_without_sharing)
+    welcome = page.inner_text("#welcome")
+    assert welcome.startswith("Signed in as Sigil user") and "Alice" not in welcome  # no name claim: a neutral label
+    assert page.query_selector("#picture") is None
+    context.close()
