@@ -135,9 +135,9 @@ POLICY: tuple[Endpoint, ...] = (
     Endpoint("POST", "/api/friend-pubkey", "friend_public_key", KeyKind.SITE, "", Prompt.NEVER, Access.GRANT,
              "`{friendBapId}` → `{publicKey}` this identity shows that friend", _limits(id=_ID)),
     Endpoint("GET", "/api/profile", "profile", KeyKind.NONE, "", Prompt.NEVER, Access.GRANT,
-             "the identity's stored `{displayName, paymail, logo, icon}`", max_request=0),
+             "the identity's stored `{displayName, paymail, logo, icon, username, picture}`", max_request=0),
     Endpoint("POST", "/api/profile", "update_profile", KeyKind.NONE, "write_profile", Prompt.NEVER, Access.GRANT,
-             "stores them (displayName ≤ 100 characters, paymail an e-mail, logo and icon http(s) URLs)"),
+             "stores them (displayName ≤ 100 characters, paymail an e-mail, logo and icon http(s) URLs, username a lowercase handle, picture an https URL or a PNG/JPEG/WebP data URL ≤ 256 KiB)"),
     Endpoint("POST", "/api/logout", "logout", KeyKind.NONE, None, Prompt.NEVER, Access.GRANT,
              "locks the wallet", max_request=0),
 )
