@@ -241,6 +241,19 @@ def _oauth_grants(schema: Schema) -> None:
     )""")
 
 
+def _user_lookup_indexes(schema: Schema) -> None:
+    """Finding a user by BAP ID (``users show``, admissions) without scanning every user."""
+    schema.execute('CREATE INDEX IF NOT EXISTS idx_user_bap_id ON "user"("bapId")')
+
+
+def _token_user_indexes(schema: Schema) -> None:
+    """Revoking a user's tokens (disabling, leaving a group, withdrawing consent) touches that
+    user's rows only: without these, locking someone out scans every token on the server."""
+    schema.execute("CREATE INDEX IF NOT EXISTS idx_access_token_user ON oauth_access_token(user_id, client_id)")
+    schema.execute("CREATE INDEX IF NOT EXISTS idx_refresh_token_user ON oauth_refresh_token(user_id, client_id)")
+    schema.execute("CREATE INDEX IF NOT EXISTS idx_oauth_code_user ON oauth_code(user_id, client_id)")
+
+
 def _expiry_indexes(schema: Schema) -> None:
     """Let the background purger find expired rows without scanning whole tables."""
     schema.execute('CREATE INDEX IF NOT EXISTS idx_challenge_expires ON sigma_challenge("expiresAt")')
@@ -382,6 +395,7 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "core: sign-in refuses a disabled user (PostgreSQL)", _sign_in_refuses_disabled),
     Migration(6, "core: profiles: usernames, profile names, avatars", _profiles),
     Migration(7, "core: sign-in stores the signed profile (PostgreSQL)", _sign_in_profiles),
+    Migration(8, "core: users found by BAP ID through an index", _user_lookup_indexes),
     Migration(100, "oauth clients", _oauth_clients),
     Migration(101, "oauth codes, tokens, consents, device codes", _oauth_grants),
     Migration(102, "expiry indexes for the purger", _expiry_indexes),
@@ -391,6 +405,7 @@ MIGRATIONS: list[Migration] = [
     Migration(106, "oauth clients: self-registered", _self_registered),
     Migration(107, "oauth clients: allowed groups", _client_groups),
     Migration(108, "oauth: code exchange in one call (PostgreSQL)", _code_redemption_function),
+    Migration(109, "oauth: a user's tokens and codes found through an index", _token_user_indexes),
     Migration(110, "signing keys in the store (sealed), with rotation", _signing_keys),
     Migration(111, "profile sharing per app", _profile_shares),
 ]

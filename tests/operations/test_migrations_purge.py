@@ -101,7 +101,7 @@ def test_a_database_at_the_previous_head_gets_profiles_in_place(empty_target) ->
     """Issue 24's migrations (6, 7, 111) on a database made at the head before them: every user
     and client kept, each user given a unique handle (two BAP IDs that lowercase alike too)."""
     with Store.open(empty_target, migrate_now=False) as store:
-        store.migrate([m for m in MIGRATIONS if m.version not in (6, 7, 111)])
+        store.migrate([m for m in MIGRATIONS if m.version not in (6, 7, 8, 109, 111)])
         with store.write() as conn:
             for i, bap in enumerate(["AbcDef123", "abcdef123", None]):
                 conn.execute('INSERT INTO "user" (id, pubkey, name, "emailVerified", "bapId", "createdAt", '
@@ -109,7 +109,7 @@ def test_a_database_at_the_previous_head_gets_profiles_in_place(empty_target) ->
                              (f"u{i}", f"02{i:02d}" + "ab" * 31, f"User {i}", bap, float(i), float(i)))
             conn.execute("INSERT INTO oauth_client (client_id, name, redirect_uris, member_pubkey, created_at) "
                          "VALUES (?, ?, ?, ?, ?)", ("app", "App", '["https://app.example/cb"]', "", 1.0))
-        assert [m.version for m in store.migrate()] == [6, 7, 111]
+        assert [m.version for m in store.migrate()] == [6, 7, 8, 109, 111]
         handles = [store.users.get(f"u{i}").username for i in range(3)]
         assert handles == ["abcdef123", "abcdef123-2", "key-02" + "ab" * 7]
         assert store.users.count() == 3 and store.users.get("u0").name == "User 0"
@@ -123,7 +123,7 @@ def test_a_database_of_the_previous_release_gets_the_new_migrations(empty_target
         with store.write() as conn:  # 0.1's own statement: today's code reads columns 0.1 lacked
             conn.execute('INSERT INTO "user" (id, pubkey, name, "emailVerified", "createdAt", "updatedAt") '
                          "VALUES (?, ?, ?, 0, ?, ?)", ("u1", "02" + "99" * 32, "Ida", 1.0, 1.0))
-        assert [m.version for m in store.migrate()] == [2, 3, 4, 5, 6, 7, 102, 103, 104, 105, 106, 107, 108, 110, 111]
+        assert [m.version for m in store.migrate()] == [2, 3, 4, 5, 6, 7, 8, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111]
         user = store.users.get("u1")
         assert user is not None and (user.name, user.disabled, user.created_at) == ("Ida", False, 1.0)
         assert user.username == "key-" + "99" * 8 and user.profile_name is None  # a handle, in place
@@ -163,3 +163,20 @@ def test_a_purge_passes_over_rows_another_purge_holds_instead_of_waiting_or_dead
         other.join(5)
         assert done == [5], "the purge waited for rows another purge holds"
     assert store.replay.purge_expired(now, 10) == 5  # the held ones, once let go
+
+
+def test_locking_someone_out_reads_only_their_rows(tmp_path) -> None:
+    """Migrations 8 and 109: the statements that revoke a user's tokens and find a user by BAP ID
+    use an index (SQLite's plan), so disabling a user does not scan every token on the server."""
+    with Store.open(str(tmp_path / "plans.db")) as store:
+        conn = store.engine.conn
+        plans = {
+            "UPDATE oauth_access_token SET revoked = 1 WHERE user_id = ? AND revoked = 0": "idx_access_token_user",
+            "UPDATE oauth_refresh_token SET revoked = 1 WHERE user_id = ? AND client_id = ?": "idx_refresh_token_user",
+            "DELETE FROM oauth_code WHERE user_id = ? AND client_id = ? AND used_at IS NULL": "idx_oauth_code_user",
+            'SELECT id FROM "user" WHERE "bapId" = ?': "idx_user_bap_id",
+        }
+        for statement, index in plans.items():
+            params = ("x", "y")[: statement.count("?")]
+            plan = " ".join(str(row[-1]) for row in conn.execute("EXPLAIN QUERY PLAN " + statement, params).fetchall())
+            assert index in plan, (statement, plan)
