@@ -141,6 +141,7 @@ def test_no_invitation_code_is_stored(server_factory) -> None:
     server = server_factory(sign_up="invite")
     new = team.invite(server.store, server.url, note="for Carol", actor="test")
     sign_in(server, coincurve.PrivateKey(), {"invite": new.code})
-    dump = "\n".join(str(tuple(row)) for table in TABLES
+    # str(dict(row)): SQLite rows and PostgreSQL's dict rows both show their values
+    dump = "\n".join(str(dict(row)) for table in TABLES
                      for row in server.store.conn.execute(f'SELECT * FROM "{table}"').fetchall())
     assert new.code not in dump and "for Carol" in dump
