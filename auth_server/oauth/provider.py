@@ -229,7 +229,7 @@ def build_provider(settings: Settings, store: Store, keys: SigningKeys | None = 
     from auth_server.oauth.signing_keys import open_signing_keys
 
     users = StoreUserDirectory(store.users, store.groups, subscription=settings.enable_subscription,
-                               shares=store.profile_shares, base_url=settings.base_url)
+                               base_url=settings.base_url)
     return Provider(
         store.oauth, users, keys if keys is not None else open_signing_keys(settings, store),
         ProviderConfig.from_settings(settings), settings.clock,

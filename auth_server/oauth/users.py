@@ -16,7 +16,7 @@ from auth_server.crypto import bap_id_from_pubkey
 from auth_server.profile import neutral_label
 from auth_server.store.groups import GroupRepository
 from auth_server.store.models import User
-from auth_server.store.profiles import AVATAR_PATH, ProfileShareRepository
+from auth_server.store.profiles import AVATAR_PATH
 from auth_server.store.users import UserProfile, UserRepository, username_base
 
 
@@ -77,7 +77,8 @@ class StoreUserDirectory:
     """Claims from the ``user`` table: ``sub`` is the user id, the identity is the pubkey.
 
     ``name`` and ``picture`` are those of the user's signed profile, given to a client only
-    when the user shares them with it (``shares``; no claim at all without a shared name);
+    when the user shares them with it (``profile_share``, read with the row; no claim at all
+    without a shared name);
     ``preferred_username`` is the user's handle, unique on this server and stable, a login
     name apps may use; ``email`` is the address the user set on the identity,
     never verified by Sigil (``email_verified`` is false); ``groups`` are the user's groups.
@@ -86,11 +87,10 @@ class StoreUserDirectory:
     """
 
     def __init__(self, users: UserRepository, groups: GroupRepository, *, subscription: bool = False,
-                 shares: ProfileShareRepository | None = None, base_url: str = "") -> None:
+                 base_url: str = "") -> None:
         self.users = users
         self.groups = groups
         self.subscription = subscription
-        self.shares = shares
         self.base_url = base_url
 
     def profile(self, user_id: str, client_id: str | None = None) -> dict[str, Any] | None:
@@ -105,7 +105,7 @@ class StoreUserDirectory:
             return None
         user = record.user
         bap_id = user.bap_id or _bap_id(user.pubkey)
-        shared = client_id is None or self.shares is None or self.shares.shares(user.id, client_id)
+        shared = client_id is None or client_id not in record.unshared_clients
         claims: dict[str, Any] = {
             "sub": user.id,
             "name": user.profile_name if shared else None,

@@ -43,23 +43,29 @@ def username_candidates(wanted: str | None, base: str) -> list[str]:
 
 @dataclass(frozen=True)
 class UserProfile:
-    """A user with what their claims need beside the row: their groups, sorted."""
+    """A user with what their claims need beside the row: their groups, sorted, and the apps
+    they chose not to share their name and picture with."""
 
     user: User
     groups: tuple[str, ...]
+    unshared_clients: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=8)
 def profile_columns(dialect: str, alias: str = "u") -> str:
-    """The select list of one user's claims (the ``user`` row as ``alias`` and its groups), read
+    """The select list of one user's claims (the ``user`` row as ``alias``, its groups and the
+    apps it does not share its profile with), read
     with the row in the same statement. Every read of a user for claims (id_token, userinfo,
     introspection, the code exchange's one PostgreSQL call) selects this list, so a new
     claim column or join is added here once."""
     columns = ", ".join(f"{alias}.{c.strip()}" for c in _COLUMNS.split(","))
     members = f'SELECT m."group" FROM user_group_member m WHERE m."userId" = {alias}.id ORDER BY m."group"'
+    # the few apps this user said no to: read here, so a claim for an app needs no other statement
+    unshared = f'SELECT s."clientId" FROM profile_share s WHERE s."userId" = {alias}.id AND s.share = 0'
     if dialect == "postgresql":
-        return f"{columns}, ARRAY({members}) AS groups"
-    return f'{columns}, (SELECT json_group_array("group") FROM ({members})) AS groups'
+        return f"{columns}, ARRAY({members}) AS groups, ARRAY({unshared}) AS unshared"
+    return (f'{columns}, (SELECT json_group_array("group") FROM ({members})) AS groups, '
+            f'(SELECT json_group_array("clientId") FROM ({unshared})) AS unshared')
 
 
 def profile_from_row(row: Any) -> UserProfile | None:
@@ -67,8 +73,12 @@ def profile_from_row(row: Any) -> UserProfile | None:
     row holds no user (an outer join that found none)."""
     if row["id"] is None:
         return None
-    groups = row["groups"]
-    return UserProfile(User.from_row(row), tuple(groups if isinstance(groups, list) else json.loads(groups or "[]")))
+    return UserProfile(User.from_row(row), _listed(row["groups"]), _listed(row["unshared"]))
+
+
+def _listed(value: Any) -> tuple[str, ...]:
+    """A PostgreSQL array (a list) or SQLite's JSON array (text) as a tuple."""
+    return tuple(value if isinstance(value, list) else json.loads(value or "[]"))
 
 
 def new_id() -> str:

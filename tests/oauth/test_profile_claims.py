@@ -22,7 +22,7 @@ ISSUER = "http://sigil.test"
 
 def _claims(store, tmp_path, client, user, clock, scope: str = "openid profile") -> tuple[dict, dict]:
     keys = open_signing_keys(Settings(db_path=tmp_path / "sigil.db"), store)
-    users = StoreUserDirectory(store.users, store.groups, shares=store.profile_shares, base_url=ISSUER)
+    users = StoreUserDirectory(store.users, store.groups, base_url=ISSUER)
     prov = Provider(store.oauth, users, keys, ProviderConfig(issuer=ISSUER), clock)
     req = prov.parse_authorization(params(client_id=client.client_id, scope=scope))
     code = code_from(prov.approve(req, user.id, None, None))
