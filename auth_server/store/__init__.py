@@ -101,6 +101,14 @@ class Store:
         """The database, for logs: a file path or a URL without its password."""
         return self.engine.describe()
 
+    def answers(self) -> bool:
+        """Whether the database answers a trivial statement now (``/healthz``); never raises."""
+        try:
+            self.engine.conn.execute("SELECT 1").fetchone()
+        except Exception:
+            return False
+        return True
+
     def migrate(self, migrations: list[Migration] | None = None) -> list[Migration]:
         """Apply pending migrations; return the ones applied now."""
         return migrate(self.engine, migrations)

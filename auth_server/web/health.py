@@ -13,11 +13,10 @@ from auth_server.web.parts import ServerParts
 
 def install(app: bottle.Bottle, parts: ServerParts) -> None:
     store = parts.store
+
     def healthz() -> Any:
         """Liveness: 200 with `{"status": "ok"}` when the database answers, else 503."""
-        try:
-            store.conn.execute("SELECT 1").fetchone()
-        except Exception:
+        if not store.answers():
             return json_response({"status": "error", "message": "database unavailable", "code": "DB_UNAVAILABLE"}, 503)
         return json_response({"status": "ok", "version": __version__})
 
