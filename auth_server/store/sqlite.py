@@ -93,7 +93,11 @@ class SQLiteEngine:
         engine = cls(path)
         conn = engine.conn
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = wal")
+            # Under the file lock: instances opening a new file at once would otherwise race for
+            # the exclusive lock the switch needs, and SQLite answers the loser "database is locked"
+            # at once instead of waiting.
+            with engine._file_lock():
+                conn.execute("PRAGMA journal_mode = wal")
         if new_file:
             try:
                 os.chmod(path, 0o600)  # sessions and keys: owner only
@@ -118,6 +122,18 @@ class SQLiteEngine:
                 self._all.append(conn)
         return conn
 
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """The lock every process using this file takes before writing (``flock`` on ``.lock``)."""
+        if self._lock_file is None:
+            yield
+            return
+        fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+
     def lock_schema(self, conn: sqlite3.Connection) -> None:
         """Nothing to add: ``write()`` holds the file lock and SQLite's write lock."""
 
@@ -137,24 +153,18 @@ class SQLiteEngine:
                 local.depth -= 1
             return
         try:
-            with self._write_lock:
-                if self._lock_file is not None:
-                    fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+            with self._write_lock, self._file_lock():
+                conn.execute("BEGIN IMMEDIATE")
+                local.depth = 1
                 try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    local.depth = 1
-                    try:
-                        yield conn
-                    except BaseException:
-                        conn.rollback()
-                        raise
-                    else:
-                        conn.commit()
-                    finally:
-                        local.depth = 0
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                else:
+                    conn.commit()
                 finally:
-                    if self._lock_file is not None:
-                        fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+                    local.depth = 0
         except sqlite3.OperationalError as exc:  # writes are where a lock, a full disk or a lost file show
             if exc.sqlite_errorcode & 0xFF not in _UNAVAILABLE:
                 raise
