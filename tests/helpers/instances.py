@@ -9,6 +9,7 @@ workers run as ``nobody`` (the ``user`` directive). Both are stopped by their ow
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import signal
@@ -20,6 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.helpers.net import free_port
 from tests.helpers.secrets_file import shared_secret_file
@@ -164,3 +169,19 @@ class Nginx:
 
 def nginx_available() -> bool:
     return Path(NGINX).exists()
+
+
+def self_signed_certificate(directory: Path, common_name: str) -> tuple[Path, Path]:
+    """A one-day P-256 certificate for ``common_name`` and its key, as PEM files in ``directory``
+    (nginx's TLS in the proxy tests)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path

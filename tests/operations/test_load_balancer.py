@@ -10,7 +10,6 @@ self-signed one instead of Let's Encrypt's). Everything else is the file the REA
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
 import shutil
@@ -27,10 +26,6 @@ import coincurve
 import httpx
 import jwt
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from auth_server import admin
 from auth_server.crypto import make_token
@@ -39,7 +34,7 @@ from auth_server.oauth.pkce import s256_challenge
 from auth_server.oauth.secret_file import make_secret_file
 from auth_server.store import Store
 from tests.helpers.fixtures.oauth_server import hidden_fields
-from tests.helpers.instances import NGINX, ROOT, Instance, nginx_available
+from tests.helpers.instances import NGINX, ROOT, Instance, nginx_available, self_signed_certificate
 from tests.helpers.net import free_port
 
 EXAMPLE = ROOT / "examples" / "load_balancer" / "nginx.conf"
@@ -55,19 +50,6 @@ def test_the_readme_shows_the_example_file_byte_for_byte():
     blocks = re.findall(r"```nginx\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert blocks == [EXAMPLE.read_text()]
 
-
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 def example_for_test(upstreams: list[int], http_port: int, https_port: int, cert: Path, key: Path) -> str:
@@ -122,7 +104,7 @@ def balanced(postgres_server) -> Iterator[Balanced]:
             started.append(Instance(db, root / f"{name}.log", flags, env))
         for instance in started:
             instance.wait()
-        cert, key = _self_signed(root)
+        cert, key = self_signed_certificate(root, "127.0.0.1")
         (root / "sigil.conf").write_text(example_for_test([i.port for i in started], http_port, https_port, cert, key))
         user = "user nobody nogroup;" if os.geteuid() == 0 else ""
         (root / "nginx.conf").write_text(
