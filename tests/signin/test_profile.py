@@ -271,22 +271,28 @@ def test_a_taken_username_keeps_the_current_one_with_a_notice(srv):
     assert user_of(srv, sign_in(srv, key)).username == "ann2"  # stable without a profile
 
 
-def test_two_users_racing_for_one_handle_one_gets_it(srv):
-    keys = [coincurve.PrivateKey() for _ in range(6)]
-    for key in keys:  # the users exist first, so the race is on the handle alone
-        assert sign_in(srv, key).status_code == 200
+def sign_in_at_once(srv, keys: list[coincurve.PrivateKey], handle: str) -> list[httpx.Response]:
+    """Every key signs in at the same moment, each asking for ``handle``."""
     barrier = threading.Barrier(len(keys))
     answers: list[httpx.Response] = []
 
     def go(key):
         barrier.wait()
-        answers.append(sign_in(srv, key, body_of({"username": "thehandle"})))
+        answers.append(sign_in(srv, key, body_of({"username": handle})))
 
     threads = [threading.Thread(target=go, args=(k,)) for k in keys]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return answers
+
+
+def test_two_users_racing_for_one_handle_one_gets_it(srv):
+    keys = [coincurve.PrivateKey() for _ in range(6)]
+    for key in keys:  # the users exist first, so the race is on the handle alone
+        assert sign_in(srv, key).status_code == 200
+    answers = sign_in_at_once(srv, keys, "thehandle")
     assert [a.status_code for a in answers] == [200] * len(keys), [a.text for a in answers]
     winners = [a for a in answers if a.json()["user"]["username"] == "thehandle"]
     assert len(winners) == 1 and all("notice" in a.json() for a in answers if a not in winners)
@@ -295,18 +301,7 @@ def test_two_users_racing_for_one_handle_one_gets_it(srv):
 
 def test_two_new_users_racing_for_one_handle_both_get_in(srv):
     keys = [coincurve.PrivateKey() for _ in range(4)]
-    barrier = threading.Barrier(len(keys))
-    answers: list[httpx.Response] = []
-
-    def go(key):
-        barrier.wait()
-        answers.append(sign_in(srv, key, body_of({"username": "newbie"})))
-
-    threads = [threading.Thread(target=go, args=(k,)) for k in keys]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = sign_in_at_once(srv, keys, "newbie")
     assert [a.status_code for a in answers] == [200] * len(keys), [a.text for a in answers]
     assert sorted(a.json()["user"]["username"] == "newbie" for a in answers) == [False] * 3 + [True]
 
