@@ -57,13 +57,18 @@ def own_work(seen: list[str]) -> list[str]:
     return [sql for sql in seen if not any(mark in sql for mark in CLIENT_AUTH)]
 
 
-def test_code_exchange_is_one_round_trip(pg_server) -> None:
-    rp = register(pg_server)
-    browser = Browser(pg_server)
+def fresh_code(server, rp, scope: str) -> str:
+    """An authorization code for ``rp``, got by a user signing in through a browser of its own."""
+    browser = Browser(server)
     try:
-        code = get_code(browser, rp, scope="openid profile offline_access")
+        return get_code(browser, rp, scope=scope)
     finally:
         browser.close()
+
+
+def test_code_exchange_is_one_round_trip(pg_server) -> None:
+    rp = register(pg_server)
+    code = fresh_code(pg_server, rp, "openid profile offline_access")
     with round_trips(pg_server.store.engine) as seen:
         res = rp.signed_post(pg_server, TOKEN_PATH, code_form(rp, code))
     assert res.status_code == 200, res.text
@@ -84,11 +89,7 @@ def test_code_exchange_is_one_round_trip(pg_server) -> None:
 
 def test_introspection_is_one_round_trip(pg_server) -> None:
     rp = register(pg_server)
-    browser = Browser(pg_server)
-    try:
-        code = get_code(browser, rp, scope="openid offline_access")
-    finally:
-        browser.close()
+    code = fresh_code(pg_server, rp, "openid offline_access")
     tokens = rp.signed_post(pg_server, TOKEN_PATH, code_form(rp, code)).json()
     for value, hint, kind in [(tokens["access_token"], None, "Bearer"),
                               (tokens["refresh_token"], "refresh_token", "refresh_token"),
