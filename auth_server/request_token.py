@@ -12,6 +12,10 @@ from auth_server.crypto import AuthToken, TokenError, verify_token
 from auth_server.store import Store
 
 
+#: what a second use of a token is told
+REPLAYED = "token was already used"
+
+
 class MissingToken(TokenError):
     """No ``X-Auth-Token`` header was sent."""
 
@@ -64,4 +68,4 @@ def replay_expiry(token: AuthToken, settings: Settings) -> float:
 def claim_token(token: AuthToken, settings: Settings, store: Store) -> None:
     """Mark ``token`` used; :class:`ReplayedToken` if it already was (atomic across threads)."""
     if not store.replay.claim(token.replay_key, replay_expiry(token, settings)):
-        raise ReplayedToken("token was already used")
+        raise ReplayedToken(REPLAYED)

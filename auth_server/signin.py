@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from auth_server.client_errors import ApiError, json_object
-from auth_server.request_token import ReplayedToken, replay_expiry, verify_request_token
+from auth_server.request_token import REPLAYED, ReplayedToken, replay_expiry, verify_request_token
 from auth_server.config import Settings, effective_origin, is_trusted_origin
 from auth_server.crypto import address_from_pubkey
 from auth_server.ratelimit import RateLimiter
@@ -190,7 +190,7 @@ class SignIn:
             user, session = store.signins.record(record, session_token)
         except SignInRefused as refused:
             if refused.reason == "replayed":
-                raise ReplayedToken("token was already used") from None
+                raise ReplayedToken(REPLAYED) from None
             if refused.reason == "invalid_invite":
                 raise ApiError(403, "INVALID_INVITE",
                                "this invitation is unknown, used up, expired or revoked: ask for a new link") from None

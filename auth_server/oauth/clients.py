@@ -184,13 +184,14 @@ def new_client(
     )
 
 
-def active_client(clients: ClientRepository, client_id: str | None) -> OAuthClient:
-    """The enabled client ``client_id``, or ``invalid_client``."""
+def active_client(clients: ClientRepository, client_id: str | None, *, recent: bool = False) -> OAuthClient:
+    """The enabled client ``client_id``, or ``invalid_client``. ``recent``: this instance's
+    copy of it may do (:meth:`~auth_server.store.clients.ClientRepository.recent`)."""
     if not client_id:
         raise invalid_client("client_id is required")
     if has_control_characters(client_id):  # names no client (and PostgreSQL refuses a NUL: a 500)
         raise invalid_client("unknown or disabled client")
-    client = clients.get(client_id)
+    client = clients.recent(client_id) if recent else clients.get(client_id)
     if client is None or client.disabled:
         raise invalid_client("unknown or disabled client")
     return client

@@ -16,7 +16,9 @@ def introspect(ctx: ProviderContext, client: OAuthClient, value: str | None, hin
     if not value:
         raise invalid_request("token is required")
     # one statement: the token, whichever kind it is (the hinted kind first), and its user
-    found = ctx.store.tokens.find(hash_secret(value), "refresh_token" if hint == "refresh_token" else "access_token")
+    # (and, on PostgreSQL, whether the client is still as it was authenticated)
+    found = ctx.store.tokens.find(hash_secret(value), "refresh_token" if hint == "refresh_token" else "access_token",
+                                  client)
     now = ctx.clock()
     if found is None:
         return {"active": False}

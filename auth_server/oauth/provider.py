@@ -11,6 +11,7 @@ the work; the web layer only translates HTTP to and from them. Nothing here know
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -21,11 +22,13 @@ from auth_server.oauth.authorize import AuthorizationRequest, Authorizer, Redire
 from auth_server.oauth.client_auth import ClientAuthenticator, ClientRequest, MethodDeps, confidential
 from auth_server.oauth.provider_context import ProviderConfig, ProviderContext, UserDirectory
 from auth_server.oauth.errors import OAuthError, required
-from auth_server.oauth.grants import GRANTS, device_code
+from auth_server.oauth.grants import GRANTS, authorization_code, device_code
 from auth_server.oauth.grants.common import check_client_id
 from auth_server.oauth.idtoken import SigningKeys
+from auth_server.store.clients import ClientChanged
 from auth_server.store.models import DeviceAuthorization, OAuthClient
 from auth_server.store.oauth import OAuthStore
+from auth_server.store.replay import Claim
 
 if TYPE_CHECKING:
     from auth_server.config import Settings
@@ -112,10 +115,15 @@ class Provider:
 
     # -- for an authenticated client -------------------------------------
 
-    def token(self, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
-        """The grant named by ``grant_type`` (see :data:`~auth_server.oauth.grants.GRANTS`)."""
+    def token(self, client: OAuthClient, form: Mapping[str, str], claim: Claim | None = None) -> dict[str, Any]:
+        """The grant named by ``grant_type`` (see :data:`~auth_server.oauth.grants.GRANTS`).
+        ``claim``: the client's proof, left for the code exchange to spend in its one call."""
         check_client_id(client, form)
         grant_type = required(form, "grant_type")
+        if claim is not None:
+            if grant_type != authorization_code.GRANT_TYPE:
+                raise RuntimeError("only the code exchange spends the client's proof in its own call")
+            return authorization_code.exchange(self.context, client, form, claim)
         exchange = GRANTS.get(grant_type)
         if exchange is None:
             raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
@@ -178,13 +186,26 @@ class Provider:
         needs. Inside it only the single-use parts are claimed, with the grant's writes.
         Without ``grant_in_transaction`` (PostgreSQL) there is no enclosing transaction: each
         single-use step is one atomic statement there (the client's claim, the code's
-        redemption call), and ``BEGIN``/``COMMIT`` would be two more round trips."""
-        self._authenticator().prepare(request)
+        redemption call), and ``BEGIN``/``COMMIT`` would be two more round trips.
 
-        def grant() -> dict[str, Any]:
-            return self.token(self._authenticator().authenticate(request), request.form)
+        A code exchange is one call to the store on PostgreSQL: the client is this instance's
+        copy of it, which that call re-checks, and the client's proof is spent in it too
+        (:class:`~auth_server.oauth.client_auth.ClientRequest`). When the client changed since
+        the copy was read, it is authenticated again from a fresh read."""
+        auth = self._authenticator()
+        auth.prepare(request)
+        if request.form.get("grant_type") == authorization_code.GRANT_TYPE:
+            request = dataclasses.replace(request, use_recent_client=True, defer_claim=True)
 
-        return self.committed_even_on_error(grant, together=self._grant_in_transaction)
+        def grant(request: ClientRequest) -> dict[str, Any]:
+            client = auth.authenticate(request)
+            return self.token(client, request.form, request.notes.pop("claim", None))
+
+        try:
+            return self.committed_even_on_error(lambda: grant(request), together=self._grant_in_transaction)
+        except ClientChanged:
+            fresh = dataclasses.replace(request, use_recent_client=False)
+            return self.committed_even_on_error(lambda: grant(fresh), together=self._grant_in_transaction)
 
     def revocation_endpoint(self, request: ClientRequest) -> None:
         client = self._authenticator().authenticate(request)
@@ -193,9 +214,20 @@ class Provider:
     def introspection_endpoint(self, request: ClientRequest, *, single_use: bool = False) -> dict[str, Any]:
         """A replayed introspection can only repeat a question about a token the replayer
         already holds (it is in the signed body), so the client's proof is single use only
-        when asked: without the claim this read makes no database write."""
-        client = confidential(self._authenticator().authenticate(request, claim=single_use))
-        return self.introspect(client, request.form.get("token"), request.form.get("token_type_hint"))
+        when asked: without the claim this read makes no database write.
+
+        One statement on PostgreSQL: the client is this instance's copy of it, which the
+        token's statement re-checks (a single-use proof is spent first, so then the client is
+        read fresh: a retry could not show the proof again)."""
+        def answer(request: ClientRequest) -> dict[str, Any]:
+            client = confidential(self._authenticator().authenticate(request, claim=single_use))
+            return self.introspect(client, request.form.get("token"), request.form.get("token_type_hint"))
+
+        try:
+            return answer(dataclasses.replace(request, use_recent_client=not single_use))
+        except ClientChanged:
+            # authenticated again from a fresh read; a proof the first attempt spent is not spent twice
+            return answer(dataclasses.replace(request, use_recent_client=False, defer_claim=True))
 
     def device_authorization_endpoint(self, request: ClientRequest,
                                       admit: Callable[[OAuthClient], None] | None = None) -> dict[str, Any]:
@@ -219,7 +251,7 @@ def build_provider(settings: Settings, store: Store, keys: SigningKeys | None = 
     settled, i.e. the socket bound), every client-authentication method on ``store`` (the
     replay guard remembers X-Auth-Tokens and client-assertion jtis), signing with ``keys``
     (opened from the store here when the caller has not opened them at start)."""
-    from auth_server.request_token import verify_request_token
+    from auth_server.request_token import replay_expiry, verify_request_token
     from auth_server.oauth.endpoints import TOKEN_PATH
     from auth_server.oauth.users import StoreUserDirectory
 
@@ -235,6 +267,7 @@ def build_provider(settings: Settings, store: Store, keys: SigningKeys | None = 
         ProviderConfig.from_settings(settings), settings.clock,
         client_auth=ClientAuthenticator.build(MethodDeps(
             clients=store.oauth.clients, verify=verify, claim_once=store.replay.claim,
+            replay_expiry=lambda token: replay_expiry(token, settings),
             issuer=settings.base_url, token_endpoint=settings.base_url + TOKEN_PATH, clock=settings.clock,
             # on the I/O loop (--threads 0) a request waiting for a key fetch stops the worker
             fetch_wait=LOOP_FETCH_WAIT if settings.threads == 0 else None,

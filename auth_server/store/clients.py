@@ -1,5 +1,15 @@
 """The ``oauth_client`` table: relying parties registered with ``sigil-server clients add``
-(or RFC 7591 dynamic registration)."""
+(or RFC 7591 dynamic registration).
+
+On PostgreSQL every statement is a round trip, and a code exchange or an introspection
+would spend one of its two on reading the client. So each instance keeps the rows it has
+read (:meth:`ClientRepository.recent`), each with its version (PostgreSQL's ``xmin``,
+which every update of the row changes), and the endpoint's one statement re-checks that
+version where it acts (:func:`version_check`): a client disabled, re-keyed or removed
+through any instance is refused at its next request, exactly as with a fresh read (the
+caller forgets the copy and authenticates again, :class:`ClientChanged`). Nothing else
+reads the copies. SQLite reads are a local file's microseconds: it keeps none.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +18,9 @@ from typing import Any
 
 from auth_server.store.models import OAuthClient
 from auth_server.store.engine import Engine, fetch_all, fetch_one
+
+#: copies kept per instance at most (beyond it they are dropped and read again as needed)
+RECENT_LIMIT = 4096
 
 #: tables whose rows belong to a client and go with it
 _ISSUED_TO_CLIENT = ("oauth_code", "oauth_access_token", "oauth_refresh_token", "oauth_consent", "device_code")
@@ -38,7 +51,20 @@ def _client(row: dict[str, Any]) -> OAuthClient:
         strict_auth_method=bool(row["strict_auth_method"]),
         self_registered=bool(row["self_registered"]),
         allowed_groups=tuple(json.loads(row["allowed_groups"] or "[]")),
+        version=row.get("row_version"),
     )
+
+
+class ClientChanged(Exception):
+    """The client's row changed (or went) since the copy a request was authenticated with
+    was read: the request must authenticate again with a fresh read."""
+
+
+def version_check(dialect: str) -> str:
+    """A scalar subquery, with one ``?`` for the client_id: the client's current version
+    (NULL when there is no such client). Only PostgreSQL has versions."""
+    assert dialect == "postgresql"
+    return "(SELECT xmin::text FROM oauth_client WHERE client_id = ?)"
 
 
 def _values(client: OAuthClient) -> tuple[Any, ...]:
@@ -53,6 +79,11 @@ def _values(client: OAuthClient) -> tuple[Any, ...]:
 class ClientRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        versioned = engine.dialect == "postgresql"
+        self._get = ("SELECT xmin::text AS row_version, * FROM oauth_client WHERE client_id = ?" if versioned
+                     else "SELECT * FROM oauth_client WHERE client_id = ?")
+        #: client_id -> the copy last read (PostgreSQL only; see the module docstring)
+        self._recent: dict[str, OAuthClient] | None = {} if versioned else None
 
     def add(self, client: OAuthClient) -> None:
         with self._engine.write() as conn:
@@ -60,8 +91,26 @@ class ClientRepository:
                          _values(client))
 
     def get(self, client_id: str) -> OAuthClient | None:
-        row = fetch_one(self._engine.conn, "SELECT * FROM oauth_client WHERE client_id = ?", (client_id,))
-        return _client(row) if row else None
+        """The client as the database has it now."""
+        row = fetch_one(self._engine.conn, self._get, (client_id,))
+        client = _client(row) if row else None
+        if self._recent is not None and client is not None:
+            if len(self._recent) >= RECENT_LIMIT:
+                self._recent.clear()
+            self._recent[client_id] = client
+        return client
+
+    def recent(self, client_id: str) -> OAuthClient | None:
+        """This instance's copy of the client when it has one, else :meth:`get`. Only for a
+        caller whose statement then checks ``client.version`` (:func:`version_check`), or
+        that reads again with :meth:`get` when the copy fails authentication."""
+        copy = self._recent.get(client_id) if self._recent is not None else None
+        return copy if copy is not None else self.get(client_id)
+
+    def forget(self, client_id: str) -> None:
+        """Drop this instance's copy of the client (it changed)."""
+        if self._recent is not None:
+            self._recent.pop(client_id, None)
 
     def list(self) -> list[OAuthClient]:
         return [_client(r) for r in fetch_all(self._engine.conn,
@@ -71,18 +120,21 @@ class ClientRepository:
         return self._engine.conn.execute("SELECT count(*) AS n FROM oauth_client").fetchone()["n"]
 
     def set_disabled(self, client_id: str, disabled: bool = True) -> bool:
+        self.forget(client_id)
         with self._engine.write() as conn:
             cur = conn.execute("UPDATE oauth_client SET disabled = ? WHERE client_id = ?", (int(disabled), client_id))
         return cur.rowcount == 1
 
     def set_allowed_groups(self, client_id: str, groups: list[str] | tuple[str, ...]) -> bool:
         """Only members of ``groups`` may use the client (empty: everyone); False: no such client."""
+        self.forget(client_id)
         with self._engine.write() as conn:
             return conn.execute("UPDATE oauth_client SET allowed_groups = ? WHERE client_id = ?",
                                 (json.dumps(sorted(set(groups))), client_id)).rowcount == 1
 
     def approve(self, client_id: str) -> bool:
         """An administrator vouches for a self-registered client: it is theirs from now on."""
+        self.forget(client_id)
         with self._engine.write() as conn:
             cur = conn.execute("UPDATE oauth_client SET self_registered = 0 WHERE client_id = ?", (client_id,))
         return cur.rowcount == 1
@@ -91,6 +143,7 @@ class ClientRepository:
         """Replace the secret in one statement: the old hash becomes the previous one, valid
         until ``previous_expires_at`` (None: not at all). False when the client has no secret."""
         keep_old = "secret_hash" if previous_expires_at is not None else "NULL"
+        self.forget(client_id)
         with self._engine.write() as conn:
             cur = conn.execute(
                 f"UPDATE oauth_client SET previous_secret_hash = {keep_old}, previous_secret_expires_at = ?,"
@@ -101,6 +154,7 @@ class ClientRepository:
 
     def remove(self, client_id: str) -> bool:
         """Delete the client and everything issued to it (codes, tokens, consents, device codes)."""
+        self.forget(client_id)
         with self._engine.write() as conn:
             cur = conn.execute("DELETE FROM oauth_client WHERE client_id = ?", (client_id,))
             for table in _ISSUED_TO_CLIENT:

@@ -12,19 +12,26 @@ the server-side function ``sigil_redeem_code`` (migration 108), joined with the 
 claims (:func:`~auth_server.store.users.profile_columns`) in the same statement. Its
 ``SELECT ... FOR UPDATE`` makes two exchanges of one code, on any number of instances,
 take turns: the second finds the code used and revokes the family.
+
+The same call checks that the client is still as the caller authenticated it (its row
+version, :mod:`auth_server.store.clients`) and spends the client's single-use proof (an
+X-Auth-Token, a client assertion: a :class:`~auth_server.store.replay.Claim`), so that a
+code exchange by any client is one round trip (migration 112 wraps 108's function).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auth_server.store.clients import ClientChanged
 from auth_server.store.engine import Connection, Engine, fetch_one, purge_batch
 from auth_server.store.models import AuthorizationCode, IssuedToken
 from auth_server.store.oauth_tokens import insert_access, insert_refresh, revoke_family
+from auth_server.store.replay import Claim, claim_in, storable_key
 from auth_server.store.users import UserProfile, profile_columns, profile_from_row
 
 #: what :meth:`CodeRepository.redeem` answers besides ``"ok"``
-REFUSALS = ("unknown", "used", "expired", "redirect_uri", "pkce", "user_gone", "not_in_group")
+REFUSALS = ("replayed", "unknown", "used", "expired", "redirect_uri", "pkce", "user_gone", "not_in_group")
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,11 @@ class Redemption:
     always_refresh: bool = False
     #: the client's allowed groups (empty: anyone)
     allowed_groups: tuple[str, ...] = ()
+    #: the version of the client row the caller authenticated with (None: not checked);
+    #: when the row has changed, :meth:`CodeRepository.redeem` raises ``ClientChanged``
+    client_version: str | None = None
+    #: the client's single-use proof, spent first (``"replayed"`` when it was spent before)
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -118,12 +130,44 @@ $fn$
 """
 
 
+#: migration 112 (PostgreSQL only): 108's function, after the client's version check and the
+#: claim of its proof; an old instance's calls (11 arguments) still reach 108's function
+REDEEM_FOR_CLIENT_FUNCTION = """
+CREATE OR REPLACE FUNCTION sigil_redeem_code(
+    p_code_hash TEXT, p_client_id TEXT, p_now DOUBLE PRECISION, p_redirect_uri TEXT, p_challenge TEXT,
+    p_access_hash TEXT, p_access_expires DOUBLE PRECISION, p_refresh_hash TEXT, p_refresh_expires DOUBLE PRECISION,
+    p_always_refresh BOOLEAN, p_allowed_groups TEXT[], p_client_version TEXT, p_claim_key TEXT,
+    p_claim_expires DOUBLE PRECISION)
+RETURNS TABLE (status TEXT, user_id TEXT, bap_id TEXT, scope TEXT, nonce TEXT, auth_time BIGINT, family_id TEXT,
+               redirect_uri TEXT, code_challenge TEXT, expires_at DOUBLE PRECISION, refresh BOOLEAN)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+BEGIN
+    refresh := FALSE;
+    IF p_client_version IS NOT NULL AND p_client_version IS DISTINCT FROM
+            (SELECT c.xmin::text FROM oauth_client c WHERE c.client_id = p_client_id) THEN
+        status := 'client_changed'; RETURN NEXT; RETURN;
+    END IF;
+    IF p_claim_key IS NOT NULL THEN
+        INSERT INTO replay_guard (key, "expiresAt") VALUES (p_claim_key, p_claim_expires)
+            ON CONFLICT (key) DO UPDATE SET "expiresAt" = excluded."expiresAt" WHERE replay_guard."expiresAt" <= p_now;
+        IF NOT FOUND THEN
+            status := 'replayed'; RETURN NEXT; RETURN;
+        END IF;
+    END IF;
+    RETURN QUERY SELECT * FROM sigil_redeem_code(p_code_hash, p_client_id, p_now, p_redirect_uri, p_challenge,
+        p_access_hash, p_access_expires, p_refresh_hash, p_refresh_expires, p_always_refresh, p_allowed_groups);
+END
+$fn$
+"""
+
+
 def _call() -> str:
     """The one PostgreSQL statement of a code exchange: the function, and the user's claims."""
     return ("SELECT r.status, r.user_id, r.bap_id, r.scope, r.nonce, r.auth_time, r.family_id, r.redirect_uri,"
             " r.code_challenge, r.expires_at, r.refresh, " + profile_columns("postgresql") +
             " FROM sigil_redeem_code(?::text, ?::text, ?::float8, ?::text, ?::text, ?::text, ?::float8, ?::text,"
-            " ?::float8, ?::boolean, ?::text[]) r LEFT JOIN \"user\" u ON u.id = r.user_id")
+            " ?::float8, ?::boolean, ?::text[], ?::text, ?::text, ?::float8) r LEFT JOIN \"user\" u ON u.id = r.user_id")
 
 
 class CodeRepository:
@@ -156,7 +200,10 @@ class CodeRepository:
     def _one_call(self, r: Redemption) -> Redeemed:
         row = self._engine.conn.execute(self._call, (
             r.code_hash, r.client_id, r.now, r.redirect_uri, r.code_challenge, r.access_hash, r.access_expires_at,
-            r.refresh_hash, r.refresh_expires_at, r.always_refresh, list(r.allowed_groups))).fetchone()
+            r.refresh_hash, r.refresh_expires_at, r.always_refresh, list(r.allowed_groups), r.client_version,
+            storable_key(r.claim.key) if r.claim else None, r.claim.expires_at if r.claim else None)).fetchone()
+        if row["status"] == "client_changed":
+            raise ClientChanged(r.client_id)
         if row["status"] != "ok":
             return Redeemed(row["status"])
         code = AuthorizationCode(r.code_hash, r.client_id, row["user_id"], row["bap_id"], row["redirect_uri"],
@@ -165,6 +212,9 @@ class CodeRepository:
         return Redeemed("ok", code, row["refresh"], profile_from_row(row))
 
     def _statements(self, conn: Connection, r: Redemption) -> Redeemed:
+        # (SQLite: the caller authenticated the client with a fresh read, r.client_version is None)
+        if r.claim is not None and not claim_in(conn, r.claim.key, r.claim.expires_at, r.now):
+            return Redeemed("replayed")
         row = fetch_one(conn, "SELECT * FROM oauth_code WHERE code_hash = ?", (r.code_hash,))
         code = AuthorizationCode(**row) if row else None
         if code is None or code.client_id != r.client_id:

@@ -370,6 +370,15 @@ def _code_redemption_function(schema: Schema) -> None:
         schema.conn.execute(REDEEM_FUNCTION)
 
 
+def _code_redemption_for_client(schema: Schema) -> None:
+    """PostgreSQL: the code exchange's call also checks the client's row version and spends
+    its single-use proof (auth_server/store/codes.py), so any client's exchange is one call."""
+    if schema.dialect == "postgresql":
+        from auth_server.store.codes import REDEEM_FOR_CLIENT_FUNCTION
+
+        schema.conn.execute(REDEEM_FOR_CLIENT_FUNCTION)
+
+
 def _signing_keys(schema: Schema) -> None:
     """The id_token signing keys every instance shares (auth_server/store/signing_keys.py); the
     private half sealed with the operator's secret file, never in the clear."""
@@ -408,6 +417,8 @@ MIGRATIONS: list[Migration] = [
     Migration(109, "oauth: a user's tokens and codes found through an index", _token_user_indexes),
     Migration(110, "signing keys in the store (sealed), with rotation", _signing_keys),
     Migration(111, "profile sharing per app", _profile_shares),
+    Migration(112, "oauth: a code exchange checks its client and spends its proof in the same call (PostgreSQL)",
+              _code_redemption_for_client),
 ]
 
 _VERSION_TABLE = (

@@ -8,7 +8,7 @@ clear."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -141,6 +141,11 @@ class OAuthClient:
     self_registered: bool = False
     #: only members of one of these groups may use the app (empty: everyone on the server)
     allowed_groups: tuple[str, ...] = ()
+    #: PostgreSQL: the row's version when it was read (its ``xmin``, which every update
+    #: changes), so that a statement acting for the client can check that what it was
+    #: authenticated with is still current (:meth:`~auth_server.store.clients.ClientRepository.recent`);
+    #: None on SQLite, whose reads are always fresh
+    version: str | None = field(default=None, compare=False)
 
     def admits(self, groups: list[str] | tuple[str, ...]) -> bool:
         """Whether a user in ``groups`` may use this app."""

@@ -14,7 +14,8 @@ from typing import Any
 
 from dataclasses import dataclass
 
-from auth_server.store.models import IssuedToken
+from auth_server.store.clients import ClientChanged, version_check
+from auth_server.store.models import IssuedToken, OAuthClient
 from auth_server.store.engine import Connection, Engine, fetch_one, purge_batch
 from auth_server.store.users import UserProfile, profile_columns, profile_from_row
 
@@ -63,13 +64,19 @@ _TOKEN_COLUMNS = "token_hash, family_id, client_id, user_id, bap_id, scope, issu
 
 def _find_statement(dialect: str) -> str:
     """One statement for introspection: the token (access or refresh, the hinted kind first)
-    and its user's claims."""
-    return (f"SELECT t.*, {profile_columns(dialect)} FROM ("
-            f"SELECT {_TOKEN_COLUMNS}, 0 AS rotated, NULL AS auth_time, 'access_token' AS kind"
-            " FROM oauth_access_token WHERE token_hash = ?"
-            f" UNION ALL SELECT {_TOKEN_COLUMNS}, rotated, auth_time, 'refresh_token' AS kind"
-            " FROM oauth_refresh_token WHERE token_hash = ?"
-            ') t LEFT JOIN "user" u ON u.id = t.user_id ORDER BY CASE WHEN t.kind = ? THEN 0 ELSE 1 END LIMIT 1')
+    and its user's claims; on PostgreSQL also the asking client's row version (one row
+    always, the token's columns NULL when there is none)."""
+    tokens = (f"SELECT {_TOKEN_COLUMNS}, 0 AS rotated, NULL AS auth_time, 'access_token' AS kind"
+              " FROM oauth_access_token WHERE token_hash = ?"
+              f" UNION ALL SELECT {_TOKEN_COLUMNS}, rotated, auth_time, 'refresh_token' AS kind"
+              " FROM oauth_refresh_token WHERE token_hash = ?")
+    if dialect == "postgresql":
+        source = f"(SELECT {version_check(dialect)} AS client_version) v LEFT JOIN ({tokens}) t ON TRUE"
+    else:
+        source = f"({tokens}) t"
+    return (f"SELECT t.*, {profile_columns(dialect)}{', v.client_version' if dialect == 'postgresql' else ''}"
+            f' FROM {source} LEFT JOIN "user" u ON u.id = t.user_id'
+            " ORDER BY CASE WHEN t.kind = ? THEN 0 ELSE 1 END LIMIT 1")
 
 
 class TokenRepository:
@@ -91,11 +98,20 @@ class TokenRepository:
         row = fetch_one(self._engine.conn, "SELECT * FROM oauth_refresh_token WHERE token_hash = ?", (token_hash,))
         return _token(row) if row else None
 
-    def find(self, token_hash: str, kind_first: str = "access_token") -> FoundToken | None:
+    def find(self, token_hash: str, kind_first: str = "access_token", client: OAuthClient | None = None
+             ) -> FoundToken | None:
         """The access or refresh token of that hash (``kind_first`` wins if, impossibly, both
-        exist) with its user's profile, in one statement on either engine."""
-        row = self._engine.conn.execute(self._find, (token_hash, token_hash, kind_first)).fetchone()
-        if row is None:
+        exist) with its user's profile, in one statement on either engine. With ``client``
+        (the asker, as it was authenticated), ``ClientChanged`` when its row has changed since
+        (PostgreSQL; see :mod:`auth_server.store.clients`)."""
+        if self._engine.dialect == "postgresql":
+            client_id = client.client_id if client is not None else None
+            row = self._engine.conn.execute(self._find, (client_id, token_hash, token_hash, kind_first)).fetchone()
+            if client is not None and client.version is not None and row["client_version"] != client.version:
+                raise ClientChanged(client.client_id)
+        else:
+            row = self._engine.conn.execute(self._find, (token_hash, token_hash, kind_first)).fetchone()
+        if row is None or row["token_hash"] is None:
             return None
         token = IssuedToken(row["token_hash"], row["family_id"], row["client_id"], row["user_id"], row["bap_id"],
                             row["scope"], row["issued_at"], row["expires_at"], bool(row["revoked"]),

@@ -10,11 +10,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from auth_server.store.engine import Engine, purge_batch
+from auth_server.store.engine import Connection, Engine, purge_batch
 
 
-def _storable(key: str) -> str:
+@dataclass(frozen=True)
+class Claim:
+    """A single-use proof checked but not yet spent: spent by the store call that also does
+    what the proof pays for (a code exchange, :class:`~auth_server.store.codes.Redemption`),
+    so both cost one round trip. ``refusal`` is what the caller answers when it was spent
+    before."""
+
+    key: str
+    expires_at: float
+    refusal: str
+
+
+def storable_key(key: str) -> str:
     """``key`` as a row can hold it on both engines: PostgreSQL refuses NUL in text (and
     UTF-8 lone surrogates), and a key carries a client's ``jti``; such a key is stored as
     its SHA-256, which keeps it exactly as single-use."""
@@ -31,6 +44,11 @@ _CLAIM = ('INSERT INTO replay_guard (key, "expiresAt") VALUES (?, ?) '
           'ON CONFLICT(key) DO UPDATE SET "expiresAt" = excluded."expiresAt" WHERE replay_guard."expiresAt" <= ?')
 
 
+def claim_in(conn: Connection, key: str, expires_at: float, now: float) -> bool:
+    """:meth:`ReplayGuard.claim` on ``conn``, inside the caller's transaction."""
+    return conn.execute(_CLAIM, (storable_key(key), expires_at, now)).rowcount == 1
+
+
 class ReplayGuard:
     def __init__(self, engine: Engine, clock: Callable[[], float]) -> None:
         self._engine = engine
@@ -42,13 +60,12 @@ class ReplayGuard:
         An expired row for the same key is taken over (that key may be used again).
         """
         now = self._clock()
-        args = (_storable(key), expires_at, now)
         if self._engine.dialect == "postgresql":
             # one statement is its own transaction there (or joins this thread's): a write()
             # block around it would be two more round trips, BEGIN and COMMIT
-            return self._engine.conn.execute(_CLAIM, args).rowcount == 1
+            return claim_in(self._engine.conn, key, expires_at, now)
         with self._engine.write() as conn:
-            return conn.execute(_CLAIM, args).rowcount == 1
+            return claim_in(conn, key, expires_at, now)
 
     def purge_expired(self, now: float, limit: int) -> int:
         """Forget up to ``limit`` claims that expired by ``now``."""

@@ -187,7 +187,7 @@ def test_clients_made_before_the_marker_existed_are_the_administrators(tmp_path)
         with store.write() as conn:
             conn.execute("INSERT INTO oauth_client (client_id, name, redirect_uris, member_pubkey, created_at) "
                          "VALUES ('old', 'Old App', '[\"https://old.example/cb\"]', '', 1.0)")
-        assert [m.version for m in store.migrate()] == [106, 107, 108, 109, 110, 111]
+        assert [m.version for m in store.migrate()] == [106, 107, 108, 109, 110, 111, 112]
         assert store.oauth.clients.get("old").self_registered is False
 
 

@@ -20,6 +20,7 @@ sending a secret are both ``invalid_client``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -103,7 +104,15 @@ class ClientAuthenticator:
         ``X-Auth-Token``), else the one it is registered for.
         """
         method = self._method_of(request)
-        client = self._run(method, lambda: method.authenticate(request, claim=claim))
+        try:
+            client = self._run(method, lambda: method.authenticate(request, claim=claim))
+        except OAuthError:
+            if not request.use_recent_client:
+                raise
+            # the instance's copy of the client may be older than what the client now shows
+            # (a rotated secret): the answer is the fresh row's (which also renews the copy)
+            fresh = dataclasses.replace(request, use_recent_client=False)
+            client = self._run(method, lambda: method.authenticate(fresh, claim=claim))
         request.notes["client"] = client
         return client
 

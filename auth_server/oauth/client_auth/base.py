@@ -25,7 +25,14 @@ class ClientRequest:
     ``headers`` must look names up case-insensitively (a WSGI header dict does);
     ``body`` is the raw body exactly as sent (signatures cover it), ``form`` its parsed form.
     ``notes`` is where authentication leaves what it learned (``"client"``: the client it
-    proved), for the web layer's answer (CORS) also when the endpoint then fails.
+    proved), for the web layer's answer (CORS) also when the endpoint then fails, and
+    (``"claim"``) the proof it left unspent when told to defer it.
+
+    The endpoint sets the last two fields when its one store call re-checks the client and
+    spends the proof (the code exchange; introspection only re-checks): the client may then
+    be this instance's copy (:meth:`~auth_server.store.clients.ClientRepository.recent`), and
+    a single-use proof is left as a :class:`~auth_server.store.replay.Claim` in ``notes``
+    for that call instead of being spent by a statement of its own.
     """
 
     method: str
@@ -34,6 +41,8 @@ class ClientRequest:
     body: bytes
     form: Mapping[str, str]
     notes: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    use_recent_client: bool = False
+    defer_claim: bool = False
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name) or None
@@ -57,6 +66,10 @@ class ClientAuthMethod(Protocol):
 TokenVerifier = Callable[[str | None, str, bytes, bool], AuthToken]
 
 
+def _no_replay_window(token: AuthToken) -> float:
+    raise RuntimeError("a deferred X-Auth-Token claim needs its expiry (MethodDeps.replay_expiry)")
+
+
 def _no_replay_memory(key: str, expires_at: float) -> bool:
     raise RuntimeError("client assertions need a replay guard (MethodDeps.claim_once)")
 
@@ -70,6 +83,8 @@ class MethodDeps:
     clients: ClientRepository
     verify: TokenVerifier
     claim_once: Callable[[str, float], bool] = _no_replay_memory
+    #: until when a verified X-Auth-Token's claim must be remembered (a deferred claim's expiry)
+    replay_expiry: Callable[[AuthToken], float] = _no_replay_window
     issuer: str = ""
     token_endpoint: str = ""
     clock: Callable[[], float] = field(default=time.time)
@@ -81,11 +96,12 @@ class MethodDeps:
     fetch_wait: float | None = None
 
 
-def registered_for(clients: ClientRepository, client_id: str | None, method: str) -> OAuthClient:
-    """The enabled client ``client_id``, which must be registered for ``method``: a request
-    authenticated another way is ``invalid_client`` (also a secret client sending nothing,
-    and a public client sending a secret)."""
-    return require_method(active_client(clients, client_id), method)
+def registered_for(clients: ClientRepository, request: ClientRequest, client_id: str | None,
+                   method: str) -> OAuthClient:
+    """The enabled client ``client_id`` (read as ``request`` allows), which must be registered
+    for ``method``: a request authenticated another way is ``invalid_client`` (also a secret
+    client sending nothing, and a public client sending a secret)."""
+    return require_method(active_client(clients, client_id, recent=request.use_recent_client), method)
 
 
 def require_method(client: OAuthClient, method: str) -> OAuthClient:

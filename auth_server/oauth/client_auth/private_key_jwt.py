@@ -31,6 +31,7 @@ from auth_server.oauth.client_auth.jwks_cache import JwksCache
 from auth_server.oauth.clients import CLIENT_ASSERTION_ALGS
 from auth_server.oauth.errors import invalid_client, invalid_request
 from auth_server.store.models import PRIVATE_KEY_JWT, OAuthClient
+from auth_server.store.replay import Claim
 
 # RFC 9864 prefers "Ed25519" to "EdDSA"; both name the same signatures and clients still send EdDSA.
 warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
@@ -107,7 +108,7 @@ class PrivateKeyJWTMethod:
             raise invalid_client("client_id does not match the client assertion's sub")
         # what the assertion claims is checked before anything is fetched or looked up for it
         self._check_claims(unverified, client_id, request)
-        client = registered_for(self.clients, client_id, self.name)
+        client = registered_for(self.clients, request, client_id, self.name)
         claims = self._verify(value, client, kid)
         self._check_claims(claims, client.client_id, request)
         request.notes["assertion"] = (value, client, claims)
@@ -115,8 +116,13 @@ class PrivateKeyJWTMethod:
 
     def authenticate(self, request: ClientRequest, *, claim: bool = True) -> OAuthClient:
         client, claims = self._checked(request)
-        if not self.claim_once(f"jwt:{client.client_id}:{claims['jti']}", float(claims["exp"]) + LEEWAY):
-            raise invalid_client("this client assertion (its jti) was already used")
+        # an assertion is not bound to the request's body: it is single use wherever it is shown
+        proof = Claim(f"jwt:{client.client_id}:{claims['jti']}", float(claims["exp"]) + LEEWAY,
+                      "this client assertion (its jti) was already used")
+        if request.defer_claim:
+            request.notes["claim"] = proof
+        elif not self.claim_once(proof.key, proof.expires_at):
+            raise invalid_client(proof.refusal)
         return client
 
     def _check_claims(self, claims: dict[str, Any], client_id: str, request: ClientRequest) -> None:

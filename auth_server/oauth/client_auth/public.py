@@ -18,4 +18,4 @@ class NoneMethod:
         return False
 
     def authenticate(self, request: ClientRequest, *, claim: bool = True) -> OAuthClient:
-        return registered_for(self.clients, request.form.get("client_id"), self.name)
+        return registered_for(self.clients, request, request.form.get("client_id"), self.name)

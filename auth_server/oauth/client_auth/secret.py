@@ -40,12 +40,12 @@ class _SecretMethod:
         self.clients = deps.clients
         self.clock: Callable[[], float] = deps.clock
 
-    def _check(self, client_id: str | None, secret: str) -> OAuthClient:
+    def _check(self, request: ClientRequest, client_id: str | None, secret: str) -> OAuthClient:
         """The client these credentials prove. An unknown or disabled client and a wrong
         secret are the same answer, so guessing cannot tell a live client id from a typo
         (a client registered for another method is named as such: that is configuration)."""
         try:
-            client = active_client(self.clients, client_id)
+            client = active_client(self.clients, client_id, recent=request.use_recent_client)
         except OAuthError:
             raise invalid_client(SECRET_REFUSED, self.challenge) from None
         require_method(client, self.name)
@@ -72,7 +72,7 @@ class ClientSecretBasic(_SecretMethod):
         client_id, sep, secret = decoded.partition(":")
         if not sep:
             raise invalid_client("the Basic credentials must be client_id:client_secret", self.challenge)
-        return self._check(unquote_plus(client_id), unquote_plus(secret))
+        return self._check(request, unquote_plus(client_id), unquote_plus(secret))
 
 
 class ClientSecretPost(_SecretMethod):
@@ -84,4 +84,4 @@ class ClientSecretPost(_SecretMethod):
         return "client_secret" in request.form
 
     def authenticate(self, request: ClientRequest, *, claim: bool = True) -> OAuthClient:
-        return self._check(request.form.get("client_id"), request.form.get("client_secret", ""))
+        return self._check(request, request.form.get("client_id"), request.form.get("client_secret", ""))

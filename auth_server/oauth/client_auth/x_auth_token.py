@@ -7,7 +7,9 @@ from auth_server.crypto import TokenError
 from auth_server.oauth.client_auth.base import ClientRequest, MethodDeps, registered_for
 from auth_server.oauth.clients import authenticate_client
 from auth_server.oauth.errors import invalid_client
+from auth_server.request_token import REPLAYED, ReplayedToken
 from auth_server.store.models import X_AUTH_TOKEN, OAuthClient
+from auth_server.store.replay import Claim
 
 
 class XAuthTokenMethod:
@@ -21,15 +23,20 @@ class XAuthTokenMethod:
     def __init__(self, deps: MethodDeps) -> None:
         self.clients = deps.clients
         self.verify = deps.verify
+        self.replay_expiry = deps.replay_expiry
 
     def presented(self, request: ClientRequest) -> bool:
         return request.header(self.HEADER) is not None
 
     def authenticate(self, request: ClientRequest, *, claim: bool = True) -> OAuthClient:
         try:
-            token = self.verify(request.header(self.HEADER), request.path, request.body, claim)
+            token = self.verify(request.header(self.HEADER), request.path, request.body,
+                                claim and not request.defer_claim)
         except TokenError as exc:
             raise invalid_client(f"X-Auth-Token rejected ({exc.code}): {exc.message}") from None
+        if claim and request.defer_claim:
+            request.notes["claim"] = Claim(token.replay_key, self.replay_expiry(token),
+                                           f"X-Auth-Token rejected ({ReplayedToken.code}): {REPLAYED}")
         client_id = request.form.get("client_id")
         if not client_id:
             matches = [c for c in self.clients.list() if c.member_pubkey == token.pubkey and not c.disabled
@@ -37,6 +44,6 @@ class XAuthTokenMethod:
             if len(matches) != 1:
                 raise invalid_client("client_id is required")
             return matches[0]
-        client = registered_for(self.clients, client_id, self.name)
+        client = registered_for(self.clients, request, client_id, self.name)
         authenticate_client(client, token.pubkey)
         return client

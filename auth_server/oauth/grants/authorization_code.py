@@ -3,7 +3,9 @@
 Its own checks are the code's (the client's, unused, live, the same redirect_uri, the
 verifier): they run inside the store's one redemption call
 (:meth:`~auth_server.store.codes.CodeRepository.redeem`), which also stores the tokens, so
-the tokens' values are made before it and the answer after it (:mod:`.common`).
+the tokens' values are made before it and the answer after it (:mod:`.common`). That call
+also spends the client's single-use proof when it is handed over (``claim``), and re-checks
+the client's row when the client was this instance's copy of it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from typing import Any
 
 from auth_server.oauth import pkce
 from auth_server.oauth.credentials import hash_secret
-from auth_server.oauth.errors import invalid_grant, required
+from auth_server.oauth.client_auth.base import CHALLENGES
+from auth_server.oauth.errors import invalid_client, invalid_grant, required
 from auth_server.oauth.grants.common import TokenGrant, answer, new_credentials
 from auth_server.oauth.provider_context import ProviderContext
 from auth_server.store.codes import Redemption
 from auth_server.store.models import OAuthClient
+from auth_server.store.replay import Claim
 
 GRANT_TYPE = "authorization_code"
 
@@ -32,8 +36,10 @@ _REFUSED = {
 }
 
 
-def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
-    """Redeem a code once; a second use revokes every token the first use obtained."""
+def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str], claim: Claim | None = None
+             ) -> dict[str, Any]:
+    """Redeem a code once; a second use revokes every token the first use obtained.
+    ``claim``: the client's proof, not yet spent (``invalid_client`` if it was before)."""
     code_value = required(form, "code")
     verifier = form.get("code_verifier")
     now = ctx.clock()
@@ -47,7 +53,10 @@ def exchange(ctx: ProviderContext, client: OAuthClient, form: Mapping[str, str])
         access_hash=credentials.access_hash, access_expires_at=now + config.access_token_ttl,
         refresh_hash=credentials.refresh_hash, refresh_expires_at=now + config.refresh_token_ttl,
         always_refresh=config.always_issue_refresh_token, allowed_groups=client.allowed_groups,
+        client_version=client.version, claim=claim,
     ))
+    if redeemed.status == "replayed" and claim is not None:
+        raise invalid_client(claim.refusal, CHALLENGES.get(client.token_endpoint_auth_method))
     if redeemed.status == "pkce":
         pkce.verify_verifier(verifier, "")  # raises invalid_grant with the reason
     if redeemed.status != "ok" or redeemed.code is None:
