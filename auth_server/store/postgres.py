@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import psycopg
 from psycopg import pq
-from psycopg.rows import dict_row
+from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from auth_server.outages import StoreUnavailable
@@ -42,16 +42,32 @@ MIGRATION_LOCK_KEY = 0x7369676C
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 
 
+#: statement -> its result's column names: psycopg's dict rows decode every name of every
+#: result again (~30 bytes.decode calls for a claims row); a statement's names do not change,
+#: except that a migration may add columns to a ``SELECT *`` (so the count is checked)
+_NAMES: dict[str, tuple[str, ...]] = {}
+
+
+def _names(query: str, result: pq.abc.PGresult) -> tuple[str, ...]:
+    names = _NAMES.get(query)
+    if names is None or len(names) != result.nfields:
+        names = _NAMES[query] = tuple((result.fname(i) or b"").decode() for i in range(result.nfields))
+    return names
+
+
 class _Result:
-    """A finished statement: its row count and its rows, already fetched."""
+    """A finished statement: its row count and its rows (dicts by column name), already fetched."""
 
     __slots__ = ("rowcount", "_rows", "_next")
 
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+    def __init__(self, cursor: psycopg.Cursor[Any], query: str) -> None:
         self.rowcount = cursor.rowcount
-        # (not ``cursor.description``: that builds a Column object per column, each time)
         result = cursor.pgresult
-        self._rows = cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
+        if result is not None and result.status == _TUPLES_OK:
+            names = _names(query, result)
+            self._rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+        else:
+            self._rows = []
         self._next = 0
 
     def fetchone(self) -> dict[str, Any] | None:
@@ -83,7 +99,7 @@ class _Connection(psycopg.Connection[dict[str, Any]]):
         cursor = self._sigil_cursor
         if cursor is None or cursor.closed:
             cursor = self._sigil_cursor = self.cursor()
-        return _Result(cursor.execute(query, params))
+        return _Result(cursor.execute(query, params), query)
 
 
 def _reason(exc: Exception, url: str = "") -> str:
@@ -132,7 +148,7 @@ class PostgresEngine:
         self._sql: dict[str, str] = {}
         self._pool: ConnectionPool[_Connection] = ConnectionPool(
             url, connection_class=_Connection, min_size=min_size, max_size=max_size, open=False, name="sigil",
-            kwargs={"autocommit": True, "row_factory": dict_row,
+            kwargs={"autocommit": True, "row_factory": tuple_row,
                     **({} if synchronous_commit else {"options": "-c synchronous_commit=off"})},
         )
         try:
