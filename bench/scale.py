@@ -61,7 +61,7 @@ from auth_server.store.hashing import hash_secret
 from auth_server.store.models import AuthorizationCode
 from auth_server.store.purge import BATCH, CODE_GRACE_SECONDS, PURGE_INTERVAL_SECONDS, ROUND_SECONDS, purge_round
 from bench.load import Figures, build_request, drive
-from bench.server import Databases, Setup, running
+from bench.server import POSTGRESQL_WORKERS, Databases, Setup, running
 from bench.signin import make_requests
 
 TOKEN_PATH = "/api/auth/oauth2/token"
@@ -71,7 +71,7 @@ SCOPE = "openid profile"
 #: the issue's goal: a request at 10^6 users costs at most this times what it costs at 10^4
 RATIO_GOAL = 1.3
 #: one instance as each engine serves fastest on two cores (see bench/server.py's COMPARISON)
-SETUPS = {"sqlite": Setup("sqlite", 1, 2, 0), "postgresql": Setup("postgresql", 1, 2, 8)}
+SETUPS = {"sqlite": Setup("sqlite", 1, 2, 0), "postgresql": Setup("postgresql", 1, POSTGRESQL_WORKERS, 0)}
 OPERATIONS = ("sign-in", "code exchange", "introspection", "userinfo")
 DAY = 86400.0
 

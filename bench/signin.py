@@ -15,7 +15,9 @@ username) with an inline picture of about N KiB (a noisy PNG, so it does not com
 each a different image: the cost of decoding and re-encoding it before the transaction.
 
 Without ``--db`` it compares, in one run: SQLite with one instance, PostgreSQL with one
-and with two instances (a throwaway PostgreSQL with default durability); with ``--db``
+and with two instances, all serving requests on their workers' I/O loops, and one
+PostgreSQL instance with request threads (a throwaway PostgreSQL with default durability;
+bench/server.py's ``COMPARISON`` says why); with ``--db``
 it measures that database with ``--instances`` instances.
 
 A benchmark, not a test: it prints figures and asserts only that every answer is 200.

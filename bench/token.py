@@ -14,7 +14,9 @@ per request.
         [--concurrency 32] [--workers 3] [--db postgresql[://...]] [--instances 2]
 
 Without ``--db`` it compares, in one run: SQLite with one instance, PostgreSQL with one
-and with two instances (a throwaway PostgreSQL with default durability).
+and with two instances, all serving requests on their workers' I/O loops, and one
+PostgreSQL instance with request threads (a throwaway PostgreSQL with default durability;
+bench/server.py's ``COMPARISON`` says why).
 
 Targets: 800 code exchanges/s and 5,000 introspections/s on a 2-core machine (for scale:
 Ory Hydra publishes 513 client-credentials grants/s on 2 vCPU). The load generator runs
@@ -44,7 +46,7 @@ from auth_server.store.hashing import hash_secret
 from auth_server.store import Store
 from auth_server.store.models import AuthorizationCode
 from bench.load import Figures, build_request, drive
-from bench.server import DB_HELP, Databases, Setup, print_cpu_per_request, running, setups
+from bench.server import DB_HELP, POSTGRESQL_WORKERS, Databases, Setup, print_cpu_per_request, running, setups
 
 TOKEN_PATH = "/api/auth/oauth2/token"
 INTROSPECT_PATH = "/api/auth/oauth2/introspect"
@@ -53,7 +55,8 @@ VERIFIER = "bench-verifier-" + "v" * 40
 
 #: code exchanges sign an RS256 id_token each (~400 us of CPU): one more worker than cores on
 #: SQLite evens out the kernel's uneven share of connections between workers
-COMPARISON = (Setup("sqlite", 1, 3, 0), Setup("postgresql", 1, 2, 8), Setup("postgresql", 2, 1, 8))
+COMPARISON = (Setup("sqlite", 1, 3, 0), Setup("postgresql", 1, POSTGRESQL_WORKERS, 0),
+              Setup("postgresql", 2, POSTGRESQL_WORKERS // 2, 0), Setup("postgresql", 1, 2, 8))
 
 
 def report(name: str, figures: Figures, target: float) -> None:
