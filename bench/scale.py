@@ -169,7 +169,9 @@ def fill_store(db: Path | str, users: int, client_id: str, now: float) -> dict[s
     """Bulk-insert :func:`fills` into the migrated database ``db``; the rows per table.
 
     Chunks of :data:`CHUNK` rows per transaction keep SQLite's WAL (and PostgreSQL's) small.
-    PostgreSQL is analysed afterwards, as its autovacuum would do after such a load.
+    PostgreSQL is vacuumed and analysed afterwards, as its autovacuum would do after such a load
+    (left to autovacuum, that work ran in the first measurements at the smallest size: 5 ms of
+    PostgreSQL CPU per code exchange at 10^4 users against 0.4 ms at 10^5).
     """
     counts: dict[str, int] = {}
     if isinstance(db, Path):
@@ -193,7 +195,7 @@ def fill_store(db: Path | str, users: int, client_id: str, now: float) -> dict[s
                 with conn.transaction():
                     conn.execute(_sql(fill, "postgresql", lo, min(fill.rows, lo + CHUNK - 1)))
             counts[fill.table] = fill.rows
-        conn.execute("ANALYZE")
+        conn.execute("VACUUM ANALYZE")
     return counts
 
 

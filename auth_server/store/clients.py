@@ -80,8 +80,7 @@ class ClientRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         versioned = engine.dialect == "postgresql"
-        self._get = ("SELECT xmin::text AS row_version, * FROM oauth_client WHERE client_id = ?" if versioned
-                     else "SELECT * FROM oauth_client WHERE client_id = ?")
+        self._select = "SELECT xmin::text AS row_version, * FROM oauth_client" if versioned else "SELECT * FROM oauth_client"
         #: client_id -> the copy last read (PostgreSQL only; see the module docstring)
         self._recent: dict[str, OAuthClient] | None = {} if versioned else None
 
@@ -92,7 +91,7 @@ class ClientRepository:
 
     def get(self, client_id: str) -> OAuthClient | None:
         """The client as the database has it now."""
-        row = fetch_one(self._engine.conn, self._get, (client_id,))
+        row = fetch_one(self._engine.conn, self._select + " WHERE client_id = ?", (client_id,))
         client = _client(row) if row else None
         if self._recent is not None and client is not None:
             if len(self._recent) >= RECENT_LIMIT:
@@ -111,6 +110,13 @@ class ClientRepository:
         """Drop this instance's copy of the client (it changed)."""
         if self._recent is not None:
             self._recent.pop(client_id, None)
+
+    def enabled_with_member_key(self, pubkey: str, method: str) -> list[OAuthClient]:
+        """The enabled clients registered for ``method`` with the member key ``pubkey`` (a Sigma
+        client that names itself by its key only)."""
+        return [_client(r) for r in fetch_all(
+            self._engine.conn, self._select + " WHERE member_pubkey = ? AND token_endpoint_auth_method = ?"
+            " AND disabled = 0", (pubkey, method))]
 
     def list(self) -> list[OAuthClient]:
         return [_client(r) for r in fetch_all(self._engine.conn,

@@ -141,6 +141,12 @@ def _profiles(schema: Schema) -> None:
     )""")
 
 
+def _user_image_index(schema: Schema) -> None:
+    """The purge finds pictures no user shows any more through an index on ``image``
+    (auth_server/store/profiles.py), not by reading the whole user table for each."""
+    schema.execute('CREATE INDEX IF NOT EXISTS idx_user_image ON "user"(image)')
+
+
 def _sign_in_profiles(schema: Schema) -> None:
     """PostgreSQL: the sign-in function also stores the signed profile, the handle and the
     per-app sharing choice (auth_server/store/signins.py)."""
@@ -405,6 +411,7 @@ MIGRATIONS: list[Migration] = [
     Migration(6, "core: profiles: usernames, profile names, avatars", _profiles),
     Migration(7, "core: sign-in stores the signed profile (PostgreSQL)", _sign_in_profiles),
     Migration(8, "core: users found by BAP ID through an index", _user_lookup_indexes),
+    Migration(9, "core: pictures no user shows found through an index", _user_image_index),
     Migration(100, "oauth clients", _oauth_clients),
     Migration(101, "oauth codes, tokens, consents, device codes", _oauth_grants),
     Migration(102, "expiry indexes for the purger", _expiry_indexes),

@@ -5,6 +5,8 @@ An avatar row is written once per image (its id is derived from its bytes, ``INS
 CONFLICT DO NOTHING``) and found again by the hash of the data URL it came from, so a signer
 sending the same picture at every sign-in costs one indexed read, not a decode. The bytes are
 kept as base64 text: one column type both engines and ``sigil-server db copy`` treat alike.
+A picture no user shows any more (its user changed it, or was deleted) is purged a day after
+it was made (:meth:`AvatarRepository.purge_unused`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import base64
 
 from auth_server.store.engine import Engine
+
+#: a picture is kept at least this long after it was made, shown or not
+UNUSED_AVATAR_GRACE_SECONDS = 86400.0
 
 #: where a stored avatar is served; ``user.image`` holds this path for an inline picture
 AVATAR_PATH = "/api/auth/avatar/"
@@ -32,6 +37,17 @@ class AvatarRepository:
             conn.execute('INSERT INTO avatar (id, "sourceHash", "contentType", data, "createdAt") '
                          "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                          (avatar_id, source_hash, content_type, base64.b64encode(data).decode(), now))
+
+    def purge_unused(self, made_before: float, limit: int) -> int:
+        """Delete up to ``limit`` pictures made before ``made_before`` that no user's ``image``
+        names. (A sign-in that found one by its source just before is shown no picture until
+        the signer sends it again, which makes it anew.)"""
+        skip = " FOR UPDATE SKIP LOCKED" if self._engine.dialect == "postgresql" else ""
+        with self._engine.write() as conn:
+            return conn.execute(
+                'DELETE FROM avatar WHERE id IN (SELECT a.id FROM avatar a WHERE a."createdAt" <= ? AND NOT EXISTS'
+                f' (SELECT 1 FROM "user" u WHERE u.image = ? || a.id) LIMIT ?{skip})',
+                (made_before, AVATAR_PATH, limit)).rowcount
 
     def get(self, avatar_id: str) -> tuple[str, bytes] | None:
         """``(content type, bytes)`` of a stored image, None for an unknown id."""

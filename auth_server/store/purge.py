@@ -17,6 +17,7 @@ fewer rows.
 Codes and tokens are kept :data:`CODE_GRACE_SECONDS` past their expiry: a late replay of a
 used code must still find it, so that the provider revokes what the code bought. The audit
 log keeps :data:`AUDIT_RETENTION_SECONDS` (about 13 months: a year's review plus a margin).
+Profile pictures no user shows any more go a day after they were made.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from auth_server.outages import StoreUnavailable
 from auth_server.store.audit import AuditLog
 from auth_server.store.challenges import ChallengeRepository
 from auth_server.store.oauth import OAuthStore
+from auth_server.store.profiles import UNUSED_AVATAR_GRACE_SECONDS, AvatarRepository
 from auth_server.store.ratelimits import RateLimitRepository
 from auth_server.store.replay import ReplayGuard
 from auth_server.store.sessions import SessionRepository
@@ -46,6 +48,7 @@ class ExpiringTables(Protocol):
     rate_limits: RateLimitRepository
     oauth: OAuthStore
     audit: AuditLog
+    avatars: AvatarRepository
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,7 @@ def purge_round(store: ExpiringTables, now: float, batch: int = BATCH, budget: f
         "oauth_code": lambda: store.oauth.codes.purge_expired(now - CODE_GRACE_SECONDS, batch),
         "oauth_token": lambda: store.oauth.tokens.purge_expired(now - CODE_GRACE_SECONDS, batch),
         "audit_log": lambda: store.audit.purge_older_than(now - AUDIT_RETENTION_SECONDS, batch),
+        "avatar": lambda: store.avatars.purge_unused(now - UNUSED_AVATAR_GRACE_SECONDS, batch),
     }
     counts = dict.fromkeys(jobs, 0)
     pending = list(jobs)

@@ -54,6 +54,14 @@ def test_signed_request_names_its_client_by_id_or_by_key(authenticator, member, 
     bare = "grant_type=authorization_code"
     assert authenticator.authenticate(request(bare, make_token(member, PATH, body=bare, timestamp=clock()))
                                       ).client_id == "demo"
+    # by key only while exactly one enabled client has that key
+    authenticator.clients.add(new_client("Twin", [REDIRECT], member.public_key.format().hex(), now=clock(),
+                                         client_id="twin"))
+    with pytest.raises(OAuthError, match="client_id is required"):
+        authenticator.authenticate(request(bare, make_token(member, PATH, body=bare, timestamp=clock())))
+    authenticator.clients.set_disabled("demo")
+    assert authenticator.authenticate(request(bare, make_token(member, PATH, body=bare, timestamp=clock()))
+                                      ).client_id == "twin"
 
 
 def test_every_failure_is_invalid_client(authenticator, member, clock) -> None:

@@ -9,8 +9,11 @@ import pytest
 
 from auth_server.store import Store
 from auth_server.store.migrations import MIGRATIONS, applied_versions
+from auth_server.store.profiles import AVATAR_PATH
 from auth_server.store.purge import CODE_GRACE_SECONDS, Purger, purge_tables
 from tests.operations.test_repositories import make_code
+
+DAY = 86400.0
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -73,9 +76,16 @@ def test_purge_removes_only_expired_rows_in_batches(store: Store, clock) -> None
     store.oauth.codes.add(make_code("stale", user.id, now - CODE_GRACE_SECONDS - 100))
     store.oauth.codes.add(make_code("recent", user.id, now - 100))  # expired, but inside the grace
 
+    # pictures: shown by a user, shown by nobody for a day, shown by nobody since a moment ago
+    for name, made in (("shown", now - 2 * DAY), ("orphan", now - 2 * DAY), ("fresh", now - 60)):
+        store.avatars.put(name, "source-" + name, "image/png", b"png", made)
+    with store.write() as conn:
+        conn.execute('UPDATE "user" SET image = ? WHERE id = ?', (AVATAR_PATH + "shown", user.id))
+
     counts = purge_tables(store, now, batch=10)
     assert counts == {"replay_guard": 25, "sigma_challenge": 1, "session": 25, "rate_limit": 1,
-                      "device_code": 0, "oauth_code": 1, "oauth_token": 0, "audit_log": 0}
+                      "device_code": 0, "oauth_code": 1, "oauth_token": 0, "audit_log": 0, "avatar": 1}
+    assert [name for name in ("shown", "orphan", "fresh") if store.avatars.get(name)] == ["shown", "fresh"]
     assert not store.replay.claim("live", now + 100)
     assert store.sessions.get_by_token(live_token, now) is not None
     assert store.challenges.consume(live_nonce, now)
@@ -123,7 +133,7 @@ def test_a_database_of_the_previous_release_gets_the_new_migrations(empty_target
         with store.write() as conn:  # 0.1's own statement: today's code reads columns 0.1 lacked
             conn.execute('INSERT INTO "user" (id, pubkey, name, "emailVerified", "createdAt", "updatedAt") '
                          "VALUES (?, ?, ?, 0, ?, ?)", ("u1", "02" + "99" * 32, "Ida", 1.0, 1.0))
-        assert [m.version for m in store.migrate()] == [2, 3, 4, 5, 6, 7, 8, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112]
+        assert [m.version for m in store.migrate()] == [2, 3, 4, 5, 6, 7, 8, 9, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112]
         user = store.users.get("u1")
         assert user is not None and (user.name, user.disabled, user.created_at) == ("Ida", False, 1.0)
         assert user.username == "key-" + "99" * 8 and user.profile_name is None  # a handle, in place

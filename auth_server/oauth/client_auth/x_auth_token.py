@@ -39,8 +39,7 @@ class XAuthTokenMethod:
                                            f"X-Auth-Token rejected ({ReplayedToken.code}): {REPLAYED}")
         client_id = request.form.get("client_id")
         if not client_id:
-            matches = [c for c in self.clients.list() if c.member_pubkey == token.pubkey and not c.disabled
-                       and c.token_endpoint_auth_method == self.name]
+            matches = self.clients.enabled_with_member_key(token.pubkey, self.name)
             if len(matches) != 1:
                 raise invalid_client("client_id is required")
             return matches[0]
