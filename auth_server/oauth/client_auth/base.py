@@ -28,11 +28,12 @@ class ClientRequest:
     proved), for the web layer's answer (CORS) also when the endpoint then fails, and
     (``"claim"``) the proof it left unspent when told to defer it.
 
-    The endpoint sets the last two fields when its one store call re-checks the client and
-    spends the proof (the code exchange; introspection only re-checks): the client may then
-    be this instance's copy (:meth:`~auth_server.store.clients.ClientRepository.recent`), and
-    a single-use proof is left as a :class:`~auth_server.store.replay.Claim` in ``notes``
-    for that call instead of being spent by a statement of its own.
+    ``use_recent_client``: the endpoint's one store call re-checks the client's row version,
+    so the client may be this instance's copy of it
+    (:meth:`~auth_server.store.clients.ClientRepository.recent`; the code exchange and
+    introspection). ``defer_claim``: that call also spends the client's single-use proof,
+    so it is left unspent as a :class:`~auth_server.store.replay.Claim` in ``notes`` (the
+    code exchange).
     """
 
     method: str
