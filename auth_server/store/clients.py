@@ -5,9 +5,10 @@ On PostgreSQL every statement is a round trip, and a code exchange or an introsp
 would spend one of its two on reading the client. So each instance keeps the rows it has
 read (:meth:`ClientRepository.recent`), each with its version (PostgreSQL's ``xmin``,
 which every update of the row changes), and the endpoint's one statement re-checks that
-version where it acts (:func:`version_check`): a client disabled, re-keyed or removed
+version where it acts (:data:`CURRENT_VERSION`): a client disabled, re-keyed or removed
 through any instance is refused at its next request, exactly as with a fresh read (the
-caller forgets the copy and authenticates again, :class:`ClientChanged`). Nothing else
+statement raises :class:`ClientChanged` before it spends anything, and the caller
+authenticates again from a fresh read, which also renews the copy). Nothing else
 reads the copies. SQLite reads are a local file's microseconds: it keeps none.
 """
 
@@ -60,11 +61,9 @@ class ClientChanged(Exception):
     was read: the request must authenticate again with a fresh read."""
 
 
-def version_check(dialect: str) -> str:
-    """A scalar subquery, with one ``?`` for the client_id: the client's current version
-    (NULL when there is no such client). Only PostgreSQL has versions."""
-    assert dialect == "postgresql"
-    return "(SELECT xmin::text FROM oauth_client WHERE client_id = ?)"
+#: PostgreSQL: a scalar subquery, with one ``?`` for the client_id, giving the client's current
+#: version (NULL when there is no such client); SQLite rows have no versions
+CURRENT_VERSION = "(SELECT xmin::text FROM oauth_client WHERE client_id = ?)"
 
 
 def _values(client: OAuthClient) -> tuple[Any, ...]:
@@ -80,7 +79,8 @@ class ClientRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         versioned = engine.dialect == "postgresql"
-        self._select = "SELECT xmin::text AS row_version, * FROM oauth_client" if versioned else "SELECT * FROM oauth_client"
+        self._select = ("SELECT xmin::text AS row_version, * FROM oauth_client" if versioned
+                        else "SELECT * FROM oauth_client")
         #: client_id -> the copy last read (PostgreSQL only; see the module docstring)
         self._recent: dict[str, OAuthClient] | None = {} if versioned else None
 
@@ -101,7 +101,7 @@ class ClientRepository:
 
     def recent(self, client_id: str) -> OAuthClient | None:
         """This instance's copy of the client when it has one, else :meth:`get`. Only for a
-        caller whose statement then checks ``client.version`` (:func:`version_check`), or
+        caller whose statement then checks ``client.version`` (:data:`CURRENT_VERSION`), or
         that reads again with :meth:`get` when the copy fails authentication."""
         copy = self._recent.get(client_id) if self._recent is not None else None
         return copy if copy is not None else self.get(client_id)

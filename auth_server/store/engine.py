@@ -68,18 +68,24 @@ def fetch_all(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[di
     return [dict(row) for row in conn.execute(sql, params).fetchall()]
 
 
+def skip_locked(engine: Engine) -> str:
+    """The suffix of a purge batch's inner SELECT: on PostgreSQL the batch skips rows another
+    purge (an instance's, a worker's) has locked. Two purges picking overlapping batches
+    deadlocked (seen by bench/scale.py at 10^6 users), and one that waited would only find
+    the rows gone. SQLite has one writer at a time: nothing to skip."""
+    return " FOR UPDATE SKIP LOCKED" if engine.dialect == "postgresql" else ""
+
+
 def purge_batch(engine: Engine, table: str, key: str, expiry: str, before: float, limit: int) -> int:
     """Delete up to ``limit`` rows of ``table`` whose ``expiry`` is at or before ``before``.
 
     One short transaction per call, so a purge never holds SQLite's writer lock (or many
-    PostgreSQL row locks) for long; the caller repeats while it returns ``limit``. On
-    PostgreSQL the batch skips rows another purge (an instance's, a worker's) has locked:
-    two purges picking overlapping batches deadlocked (seen by bench/scale.py at 10^6
-    users), and one that waited would only find the rows gone.
+    PostgreSQL row locks) for long; the caller repeats while it returns ``limit``. Rows
+    another purge holds are skipped (:func:`skip_locked`).
     """
-    skip = " FOR UPDATE SKIP LOCKED" if engine.dialect == "postgresql" else ""
     with engine.write() as conn:
         return conn.execute(
-            f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {expiry} <= ? LIMIT ?{skip})",
+            f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {expiry} <= ?"
+            f" LIMIT ?{skip_locked(engine)})",
             (before, limit),
         ).rowcount

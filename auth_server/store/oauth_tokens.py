@@ -14,7 +14,7 @@ from typing import Any
 
 from dataclasses import dataclass
 
-from auth_server.store.clients import ClientChanged, version_check
+from auth_server.store.clients import CURRENT_VERSION, ClientChanged
 from auth_server.store.models import IssuedToken, OAuthClient
 from auth_server.store.engine import Connection, Engine, fetch_one, purge_batch
 from auth_server.store.users import UserProfile, profile_columns, profile_from_row
@@ -71,10 +71,11 @@ def _find_statement(dialect: str) -> str:
               f" UNION ALL SELECT {_TOKEN_COLUMNS}, rotated, auth_time, 'refresh_token' AS kind"
               " FROM oauth_refresh_token WHERE token_hash = ?")
     if dialect == "postgresql":
-        source = f"(SELECT {version_check(dialect)} AS client_version) v LEFT JOIN ({tokens}) t ON TRUE"
+        version = ", v.client_version"
+        source = f"(SELECT {CURRENT_VERSION} AS client_version) v LEFT JOIN ({tokens}) t ON TRUE"
     else:
-        source = f"({tokens}) t"
-    return (f"SELECT t.*, {profile_columns(dialect)}{', v.client_version' if dialect == 'postgresql' else ''}"
+        version, source = "", f"({tokens}) t"
+    return (f"SELECT t.*, {profile_columns(dialect)}{version}"
             f' FROM {source} LEFT JOIN "user" u ON u.id = t.user_id'
             " ORDER BY CASE WHEN t.kind = ? THEN 0 ELSE 1 END LIMIT 1")
 

@@ -84,7 +84,7 @@ class _Result:
         return iter(self.fetchall())
 
 
-class _Connection(psycopg.Connection[dict[str, Any]]):
+class _Connection(psycopg.Connection[tuple[Any, ...]]):
     """A pooled connection that keeps one cursor for all its statements.
 
     Every statement's rows are fetched before the connection goes back to the pool
@@ -93,7 +93,7 @@ class _Connection(psycopg.Connection[dict[str, Any]]):
     of this process's CPU each (bench/store.py).
     """
 
-    _sigil_cursor: psycopg.Cursor[dict[str, Any]] | None = None
+    _sigil_cursor: psycopg.Cursor[tuple[Any, ...]] | None = None
 
     def run(self, query: str, params: Sequence[Any]) -> _Result:
         cursor = self._sigil_cursor

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 
-from auth_server.store.engine import Engine
+from auth_server.store.engine import Engine, skip_locked
 
 #: a picture is kept at least this long after it was made, shown or not
 UNUSED_AVATAR_GRACE_SECONDS = 86400.0
@@ -42,11 +42,10 @@ class AvatarRepository:
         """Delete up to ``limit`` pictures made before ``made_before`` that no user's ``image``
         names. (A sign-in that found one by its source just before is shown no picture until
         the signer sends it again, which makes it anew.)"""
-        skip = " FOR UPDATE SKIP LOCKED" if self._engine.dialect == "postgresql" else ""
         with self._engine.write() as conn:
             return conn.execute(
                 'DELETE FROM avatar WHERE id IN (SELECT a.id FROM avatar a WHERE a."createdAt" <= ? AND NOT EXISTS'
-                f' (SELECT 1 FROM "user" u WHERE u.image = ? || a.id) LIMIT ?{skip})',
+                f' (SELECT 1 FROM "user" u WHERE u.image = ? || a.id) LIMIT ?{skip_locked(self._engine)})',
                 (made_before, AVATAR_PATH, limit)).rowcount
 
     def get(self, avatar_id: str) -> tuple[str, bytes] | None:
