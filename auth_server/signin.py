@@ -31,6 +31,7 @@ from auth_server.client_errors import ApiError, json_object
 from auth_server.request_token import REPLAYED, ReplayedToken, replay_expiry, verify_request_token
 from auth_server.config import Settings, effective_origin, is_trusted_origin
 from auth_server.crypto import address_from_pubkey
+from auth_server.extensions import derive_bap_id
 from auth_server.ratelimit import RateLimiter
 from auth_server.store import Store, User, hash_secret
 from auth_server.store.sessions import new_token
@@ -38,7 +39,7 @@ from auth_server.profile import SIGNED_KEYS, ProfileRefused
 from auth_server.profile import parse as parse_profile
 from auth_server.store.profiles import AVATAR_PATH
 from auth_server.store.signins import SignInRecord, SignInRefused
-from auth_server.store.users import new_id, username_base, username_candidates
+from auth_server.store.users import new_id, username_base
 
 SIGN_IN_PATH = "/api/auth/sign-in/sigma"
 CHALLENGE_PATH = "/api/auth/sigma/challenge"
@@ -143,7 +144,13 @@ class SignIn:
             raise ApiError(400, "BAD_PROFILE", str(refused)) from None
 
         now = settings.clock()
-        user = store.users.get_by_pubkey(token.pubkey)
+        # On PostgreSQL the sign-in's one call finds the user itself (a lookup here would be a
+        # second round trip); then the rules below that need the user are the call's, and its
+        # refusals are the same. A resolver other than the default may read the user's id, so
+        # it gets the real one, looked up first.
+        find_user = (store.signins.finds_user(invitation=invite is not None)
+                     and settings.resolve_bap_id is derive_bap_id)
+        user = None if find_user else store.users.get_by_pubkey(token.pubkey)
         if user is not None and user.disabled:
             self._refused(now, token.pubkey, "account_disabled")
             raise ApiError(403, "ACCOUNT_DISABLED", DISABLED_MESSAGE)
@@ -153,8 +160,9 @@ class SignIn:
         user_id = user.id if user is not None else new_id()
         bap_id = self.resolve_bap_id(user_id, token.pubkey)
         # An open server takes a new user's admission (name, groups) inside the sign-in's own
-        # statements; a server that is not open looks first, to refuse a key it does not know.
-        if (user is None and invite is None and settings.sign_up != "open"
+        # statements; a server that is not open looks first, to refuse a key it does not know
+        # (where the call finds the user, the call refuses it: SignInRefused "not_admitted").
+        if (user is None and not find_user and invite is None and settings.sign_up != "open"
                 and (bap_id is None or store.invitations.admitted(bap_id) is None)):
             self._refused(now, token.pubkey, "sign_up_disabled")
             raise ApiError(403, "SIGN_UP_DISABLED", SIGN_UP_REFUSALS[settings.sign_up])
@@ -164,14 +172,10 @@ class SignIn:
         if selected_bap_id is not None and selected_bap_id != bap_id:
             raise ApiError(401, "BAP_ID_MISMATCH", "bapId is not the identity of the key that signed the token")
         user_agent = (user_agent or "")[:MAX_USER_AGENT] or None
-        # A new user is named by their address: computed here, not under the writer lock.
+        # A new user is named by their address: computed here, not under the writer lock (also
+        # when the call finds the user: it is used only if the call makes one).
         name = address_from_pubkey(token.public_key) if user is None else ""
         session_token = new_token()
-        base = username_base(bap_id, token.pubkey)
-        if user is None or user.username is None:
-            usernames = tuple(username_candidates(profile.username, base))
-        else:
-            usernames = (profile.username,) if profile.username and profile.username != user.username else ()
         avatar = profile.avatar
         record = SignInRecord(
             now=now, replay_key=token.replay_key, replay_expires_at=replay_expiry(token, settings), challenge=nonce,
@@ -183,9 +187,9 @@ class SignIn:
             admission_required=settings.sign_up != "open" and invite is None,
             profile=profile.present, profile_name=profile.name,
             image=AVATAR_PATH + profile.avatar_id if profile.avatar_id else profile.picture_url,
-            usernames=usernames,
+            handle=profile.username, username_base=username_base(bap_id, token.pubkey),
             avatar=(avatar.avatar_id, avatar.source_hash, avatar.content_type, avatar.data) if avatar else None,
-            client_id=profile.client_id, share=profile.share)
+            client_id=profile.client_id, share=profile.share, find_user=find_user)
         try:
             user, session = store.signins.record(record, session_token)
         except SignInRefused as refused:
@@ -195,8 +199,10 @@ class SignIn:
                 raise ApiError(403, "INVALID_INVITE",
                                "this invitation is unknown, used up, expired or revoked: ask for a new link") from None
             if refused.reason == "disabled":
+                self._refused(now, token.pubkey, "account_disabled")
                 raise ApiError(403, "ACCOUNT_DISABLED", DISABLED_MESSAGE) from None
             if refused.reason == "not_admitted":
+                self._refused(now, token.pubkey, "sign_up_disabled")
                 raise ApiError(403, "SIGN_UP_DISABLED", SIGN_UP_REFUSALS[settings.sign_up]) from None
             raise ApiError(401, "INVALID_CHALLENGE", "challenge is unknown, used or expired") from None
         tier = session.subscription_tier

@@ -2,9 +2,10 @@
 
 The HTTP benches (bench/signin.py) measure whole requests on two shared cores, where the
 server, the load generator and PostgreSQL compete. This one isolates the part that differs
-between the engines: exactly the store calls a sign-in makes (``users.get_by_pubkey``,
-then ``signins.record``: spend nothing, claim the token, make the user, record the
-session, one commit), one after another from one thread, on an idle machine. It prints
+between the engines: exactly the store calls a sign-in makes (``signins.record``: spend
+nothing, claim the token, find or make the user, record the session, one commit; on SQLite
+after ``users.get_by_pubkey``, while PostgreSQL's one call finds the user itself), one after
+another from one thread, on an idle machine. It prints
 the CPU per sign-in of this process (on SQLite that is all of it: the engine runs
 in-process) and of PostgreSQL's processes (the backend, the WAL writer and the rest of
 its own server), and how PostgreSQL's total compares with SQLite's.
@@ -31,28 +32,34 @@ from auth_server.store.users import new_id
 from bench.server import Databases, server_cpu_seconds
 
 
-def records(count: int, now: float) -> list[SignInRecord]:
+def records(count: int, now: float, *, find_user: bool) -> list[SignInRecord]:
     """One first sign-in of a fresh key each (the bench.signin workload), without a challenge."""
     return [SignInRecord(now=now, replay_key=secrets.token_hex(32), replay_expires_at=now + 600, challenge=None,
                          pubkey="02" + secrets.token_hex(32), user=None, new_user_id=new_id(),
                          new_user_name="1" + secrets.token_hex(16), bap_id=secrets.token_hex(14),
                          session_expires_at=now + 7 * 86400, ip_address="127.0.0.1",
-                         user_agent="bench.store", subscription=False)
+                         user_agent="bench.store", subscription=False, find_user=find_user)
             for _ in range(count)]
+
+
+def sign_in(store: Store, record: SignInRecord) -> None:
+    """The store calls of one sign-in, as auth_server/signin.py makes them."""
+    if not record.find_user:
+        store.users.get_by_pubkey(record.pubkey)
+    store.signins.record(record, secrets.token_urlsafe(32))
 
 
 def measure(store: Store, count: int, database_pid: int | None) -> tuple[float, float, float | None]:
     """Sign-ins/s, this process's CPU µs per sign-in, the database server's (None: not visible)."""
-    warm = records(100, time.time())
-    work = records(count, time.time())
+    find_user = store.signins.finds_user(invitation=False)
+    warm = records(100, time.time(), find_user=find_user)
+    work = records(count, time.time(), find_user=find_user)
     for record in warm:  # statements prepared, caches and pool filled
-        store.users.get_by_pubkey(record.pubkey)
-        store.signins.record(record, secrets.token_urlsafe(32))
+        sign_in(store, record)
     database_before = server_cpu_seconds(database_pid) if database_pid else None
     cpu_before, began = time.process_time(), time.perf_counter()
     for record in work:
-        store.users.get_by_pubkey(record.pubkey)
-        store.signins.record(record, secrets.token_urlsafe(32))
+        sign_in(store, record)
     elapsed, own_cpu = time.perf_counter() - began, time.process_time() - cpu_before
     database_cpu = None
     if database_before is not None:

@@ -156,6 +156,15 @@ def _sign_in_profiles(schema: Schema) -> None:
         schema.conn.execute(SIGN_IN_FUNCTION_7)
 
 
+def _sign_in_finds_user(schema: Schema) -> None:
+    """PostgreSQL: the sign-in function also finds the user by key, so a sign-in is one round
+    trip, not a lookup and then the call (auth_server/store/signins.py)."""
+    if schema.dialect == "postgresql":
+        from auth_server.store.signins import SIGN_IN_FUNCTION_10
+
+        schema.conn.execute(SIGN_IN_FUNCTION_10)
+
+
 def _profile_shares(schema: Schema) -> None:
     """Per user and app, whether the user shares their name and picture with it (no row: yes)."""
     schema.execute("""CREATE TABLE IF NOT EXISTS profile_share (
@@ -412,6 +421,7 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "core: sign-in stores the signed profile (PostgreSQL)", _sign_in_profiles),
     Migration(8, "core: users found by BAP ID through an index", _user_lookup_indexes),
     Migration(9, "core: pictures no user shows found through an index", _user_image_index),
+    Migration(10, "core: sign-in finds its user in the same call (PostgreSQL)", _sign_in_finds_user),
     Migration(100, "oauth clients", _oauth_clients),
     Migration(101, "oauth codes, tokens, consents, device codes", _oauth_grants),
     Migration(102, "expiry indexes for the purger", _expiry_indexes),

@@ -133,7 +133,7 @@ def test_a_database_of_the_previous_release_gets_the_new_migrations(empty_target
         with store.write() as conn:  # 0.1's own statement: today's code reads columns 0.1 lacked
             conn.execute('INSERT INTO "user" (id, pubkey, name, "emailVerified", "createdAt", "updatedAt") '
                          "VALUES (?, ?, ?, 0, ?, ?)", ("u1", "02" + "99" * 32, "Ida", 1.0, 1.0))
-        assert [m.version for m in store.migrate()] == [2, 3, 4, 5, 6, 7, 8, 9, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112]
+        assert [m.version for m in store.migrate()] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112]
         user = store.users.get("u1")
         assert user is not None and (user.name, user.disabled, user.created_at) == ("Ida", False, 1.0)
         assert user.username == "key-" + "99" * 8 and user.profile_name is None  # a handle, in place

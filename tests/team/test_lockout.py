@@ -62,8 +62,9 @@ def test_a_disabled_user_loses_everything_on_every_instance(server_factory, data
 
 
 def test_a_sign_in_racing_the_disable_gets_no_session(server_factory, database) -> None:
-    """The user is looked up before the sign-in's transaction; a disable in between still wins
-    (PostgreSQL: inside the sign-in function; SQLite: re-read under the write lock)."""
+    """SQLite: the user is looked up before the sign-in's transaction, and a disable in between
+    still wins (re-read under the write lock). PostgreSQL: nothing is looked up before the
+    sign-in's one call, which finds the user itself and refuses it, and the refusal is audited."""
     import coincurve
 
     from auth_server import team
@@ -73,12 +74,17 @@ def test_a_sign_in_racing_the_disable_gets_no_session(server_factory, database) 
     assert sign_in(server, key).status_code == 200
     user = server.store.users.get_by_pubkey(key.public_key.format().hex())
     original = server.store.users.get_by_pubkey
+    looked_up: list[str] = []
 
     def lookup_then_disable(pubkey: str):
+        looked_up.append(pubkey)
         found = original(pubkey)
         team.set_disabled(server.store, user.id, True, actor="test")
         return found
 
+    in_one_call = server.store.signins.finds_user(invitation=False)
+    if in_one_call:
+        team.set_disabled(server.store, user.id, True, actor="test")
     server.store.users.get_by_pubkey = lookup_then_disable  # type: ignore[method-assign]
     try:
         res = sign_in(server, key)
@@ -86,6 +92,9 @@ def test_a_sign_in_racing_the_disable_gets_no_session(server_factory, database) 
         server.store.users.get_by_pubkey = original  # type: ignore[method-assign]
     assert res.status_code == 403 and res.json()["code"] == "ACCOUNT_DISABLED"
     assert server.store.sessions.list_for_user(user.id, server.clock()) == []
+    assert looked_up == ([] if in_one_call else [user.pubkey])
+    refused = server.store.audit.since(0, action="signin.refused")
+    assert [e.detail.get("reason") for e in refused] == ["account_disabled"]
 
 
 def test_removing_a_user_removes_their_tokens_and_lets_the_key_start_afresh(server, rp, browser, capsys) -> None:
