@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from auth_server.paths import is_postgres
@@ -199,24 +200,43 @@ def server_cpu_seconds(pid: int) -> float | None:
 CPU_RATIO_GOAL = 1.2
 
 
-def print_cpu_per_request(rows: list[tuple[str, str, float | None, float | None]]) -> None:
+#: one measurement for print_cpu_per_request: (round, operation, setup label, Sigil's CPU per
+#: request in us (every process of its instances), PostgreSQL's CPU per request in us or None)
+CpuRow = tuple[int, str, str, "float | None", "float | None"]
+
+
+def print_cpu_per_request(rows: list[CpuRow]) -> None:
     """The figures that hold on any machine: CPU per request, not requests per second.
 
-    ``rows``: (operation, setup label, Sigil's CPU per request in us: every process of its
-    instances, PostgreSQL's CPU per request in us or None). Each PostgreSQL row is set
-    against the SQLite row of its operation: Sigil's CPU ratio (the goal), and the ratio
-    with PostgreSQL's own CPU added (what the machine pays in all).
+    Each PostgreSQL row is set against the SQLite row of its operation *in the same round*:
+    Sigil's CPU ratio (the goal), and the ratio with PostgreSQL's own CPU added (what the
+    machine pays in all). With several rounds (the setups measured one after another, again
+    and again) a slow minute of the shared machine skews one round, not the comparison: each
+    figure is the median over the rounds, each ratio the median of the rounds' ratios, with
+    their range.
     """
-    base = {op: cpu for op, label, cpu, _ in rows if label.startswith("SQLite") and cpu}
-    print("CPU per request (user+system time of the processes / requests served):")
-    print(f"  {'operation':<18} {'setup':<44} {'Sigil':>8} {'PostgreSQL':>10} {'Sigil vs SQLite':>15} "
+    base = {(rnd, op): cpu for rnd, op, label, cpu, _ in rows if label.startswith("SQLite") and cpu}
+    rounds = len({rnd for rnd, *_ in rows})
+    print(f"CPU per request (user+system time of the processes / requests served; "
+          f"{'median of ' + str(rounds) + ' rounds, ratio range' if rounds > 1 else 'one round'}):")
+    print(f"  {'operation':<18} {'setup':<44} {'Sigil':>8} {'PostgreSQL':>10} {'Sigil vs SQLite':>26} "
           f"{'all vs SQLite':>13}")
-    for op, label, cpu, db in rows:
-        sigil = "n/a" if cpu is None else f"{cpu:.0f} us"
-        pg = "-" if db is None else f"{db:.0f} us"
+    keys = list(dict.fromkeys((op, label) for _, op, label, _, _ in rows))
+    for op, label in keys:
+        mine = [(rnd, cpu, db) for rnd, o, lab, cpu, db in rows if (o, lab) == (op, label)]
+        cpus = [cpu for _, cpu, _ in mine if cpu is not None]
+        dbs = [db for _, _, db in mine if db is not None]
+        sigil = f"{median(cpus):.0f} us" if cpus else "n/a"
+        pg = f"{median(dbs):.0f} us" if dbs else "-"
         ratio = total = ""
-        if cpu is not None and op in base and not label.startswith("SQLite"):
-            ratio = f"{cpu / base[op]:.2f}x" + (" ok" if cpu / base[op] <= CPU_RATIO_GOAL else " over")
-            total = f"{(cpu + (db or 0)) / base[op]:.2f}x"
-        print(f"  {op:<18} {label:<44} {sigil:>8} {pg:>10} {ratio:>15} {total:>13}")
+        if not label.startswith("SQLite"):
+            ratios = [cpu / base[(rnd, op)] for rnd, cpu, _ in mine if cpu is not None and (rnd, op) in base]
+            totals = [(cpu + (db or 0)) / base[(rnd, op)] for rnd, cpu, db in mine
+                      if cpu is not None and (rnd, op) in base]
+            if ratios:
+                middle = median(ratios)
+                spread = f" ({min(ratios):.2f}-{max(ratios):.2f})" if len(ratios) > 1 else ""
+                ratio = f"{middle:.2f}x{spread}" + (" ok" if middle <= CPU_RATIO_GOAL else " over")
+                total = f"{median(totals):.2f}x"
+        print(f"  {op:<18} {label:<44} {sigil:>8} {pg:>10} {ratio:>26} {total:>13}")
     print(f"  goal: Sigil's CPU per request on PostgreSQL at most {CPU_RATIO_GOAL}x its CPU on SQLite")

@@ -8,7 +8,7 @@ takes as little of the shared CPU as it can). Prints req/s, p50, p99 and the ser
 CPU per sign-in.
 
     .venv/bin/python -m bench.signin [--requests 3000] [--levels 1,8,32] [--db postgresql[://...]] [--instances 2]
-                                     [--picture-kib 100]
+                                     [--rounds 3] [--picture-kib 100]
 
 ``--picture-kib N`` adds, per setup, rows of sign-ins whose signed body carries a profile (name,
 username) with an inline picture of about N KiB (a noisy PNG, so it does not compress away),
@@ -18,7 +18,9 @@ Without ``--db`` it compares, in one run: SQLite with one instance, PostgreSQL w
 and with two instances, all serving requests on their workers' I/O loops, and one
 PostgreSQL instance with request threads (a throwaway PostgreSQL with default durability;
 bench/server.py's ``COMPARISON`` says why); with ``--db``
-it measures that database with ``--instances`` instances.
+it measures that database with ``--instances`` instances. ``--rounds`` repeats every setup, one
+after another: the CPU per request is compared per round and the median taken, so a busy
+minute on the shared machine skews one round, not the comparison.
 
 A benchmark, not a test: it prints figures and asserts only that every answer is 200.
 The reference (Better Auth + Sigma plugin) measured on the same 2-core machine:
@@ -128,6 +130,8 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=1,
                         help="with --db: separate sigil-server serve processes on one database, each on its own port "
                              "(PostgreSQL; the load is spread over them)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measure every setup this many times, one after another, and compare the medians")
     parser.add_argument("--picture-kib", type=int, default=0,
                         help="also measure sign-ins carrying a signed profile with an inline picture of this size")
     args = parser.parse_args()
@@ -138,19 +142,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
         databases = Databases(Path(tmp), args.db)
         try:
-            for setup in setups(args.db, args.instances, args.workers, args.threads):
-                rows += measure(setup, databases, levels, args.requests, args.picture_kib)
+            for rnd in range(1, args.rounds + 1):
+                for setup in setups(args.db, args.instances, args.workers, args.threads):
+                    rows += [{"round": rnd, **row}
+                             for row in measure(setup, databases, levels, args.requests, args.picture_kib)]
         finally:
             databases.close()
     print(f"POST {PATH}, fresh key per sign-in (every one creates a user), {os.cpu_count()} CPUs shared by the "
           f"clients, the server{'s' if len(rows) > len(levels) else ''} and PostgreSQL")
-    print(f"{'setup':<48} {'conc.':>5} {'requests':>8} {'sign-ins/s':>10} {'p50 ms':>7} {'p99 ms':>7}"
+    print(f"{'round':>5} {'setup':<48} {'conc.':>5} {'requests':>8} {'sign-ins/s':>10} {'p50 ms':>7} {'p99 ms':>7}"
           f" {'server CPU':>10} {'+ PostgreSQL':>12} {'load':>5}")
     for r in rows:
-        print(f"{r['setup']:<48} {r['concurrency']:>5} {r['requests']:>8} {r['rps']:>10.0f} {r['p50_ms']:>7.2f}"
+        print(f"{r['round']:>5} {r['setup']:<48} {r['concurrency']:>5} {r['requests']:>8} {r['rps']:>10.0f} {r['p50_ms']:>7.2f}"
               f" {r['p99_ms']:>7.2f} {_cpu(r['server_cpu_us']):>10} {_cpu(r['database_cpu_us']):>12} {r['load']:>5.1f}")
-    print_cpu_per_request([(f"sign-in, conc. {r['concurrency']}", r["setup"], r["server_cpu_us"], r["database_cpu_us"])
-                           for level in levels for r in rows if r["concurrency"] == level])
+    print_cpu_per_request([(r["round"], f"sign-in, conc. {r['concurrency']}", r["setup"], r["server_cpu_us"],
+                            r["database_cpu_us"]) for level in levels for r in rows if r["concurrency"] == level])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"CPU columns: per sign-in, all the server's processes / all PostgreSQL's (its own server only). "
           f"Load average before the run: {load_before:.2f}, after: {load:.2f} (other work on the machine skews "

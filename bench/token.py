@@ -11,7 +11,7 @@ authenticating with ``client_secret_basic``. Prints req/s, p50, p99 and the serv
 per request.
 
     .venv/bin/python -m bench.token [--codes 4000] [--basic-codes 4000] [--introspections 12000]
-        [--concurrency 32] [--workers 3] [--db postgresql[://...]] [--instances 2]
+        [--concurrency 32] [--workers 3] [--db postgresql[://...]] [--instances 2] [--rounds 1]
 
 Without ``--db`` it compares, in one run: SQLite with one instance, PostgreSQL with one
 and with two instances, all serving requests on their workers' I/O loops, and one
@@ -164,19 +164,21 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=1,
                         help="with --db: separate sigil-server serve processes on one database (the load is spread "
                              "over them)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every setup this many times, one after another, and compare the medians")
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="sigil-bench-") as tmp:
         databases = Databases(Path(tmp), args.db)
         try:
-            measured = [(setup, measure(setup, databases, args))
+            measured = [(rnd, setup, measure(setup, databases, args)) for rnd in range(1, args.rounds + 1)
                         for setup in setups(args.db, args.instances, args.workers, args.server_threads, COMPARISON)]
         finally:
             databases.close()
-    print_cpu_per_request([(op, setup.label, figures.server_cpu_us, figures.database_cpu_us)
+    print_cpu_per_request([(rnd, op, setup.label, figures.server_cpu_us, figures.database_cpu_us)
                            for op in ("code exchange", "exchange (basic)", "introspection")
-                           for setup, by_op in measured for figures in [by_op[op]]])
+                           for rnd, setup, by_op in measured for figures in [by_op[op]]])
     print(f"load average before the run: {load_before:.2f}, after: {os.getloadavg()[0]:.2f} (other work on the "
           "machine skews figures: compare setups of one run)")
     return 0
