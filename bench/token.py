@@ -11,7 +11,7 @@ authenticating with ``client_secret_basic``. Prints req/s, p50, p99 and the serv
 per request.
 
     .venv/bin/python -m bench.token [--codes 4000] [--basic-codes 4000] [--introspections 12000]
-        [--concurrency 32] [--workers 3] [--db postgresql[://...]] [--instances 2] [--rounds 1]
+        [--concurrency 32] [--workers 3] [--db postgresql[://...]] [--instances 2] [--rounds 3]
 
 Without ``--db`` it compares, in one run: SQLite with one instance, PostgreSQL with one
 and with two instances, all serving requests on their workers' I/O loops, and one
@@ -164,7 +164,7 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=1,
                         help="with --db: separate sigil-server serve processes on one database (the load is spread "
                              "over them)")
-    parser.add_argument("--rounds", type=int, default=1,
+    parser.add_argument("--rounds", type=int, default=3,
                         help="measure every setup this many times, one after another, and compare the medians")
     args = parser.parse_args()
 

@@ -1,5 +1,6 @@
-"""On PostgreSQL a code exchange and an introspection each take one round trip in all
-(issue 25): the client's check, the single-use claim of its proof, the code's checks, its
+"""On PostgreSQL a sign-in, a code exchange and an introspection each take one round trip in
+all (issue 25). A sign-in is one call of ``sigil_sign_in``, which also finds the user
+(auth_server/store/signins.py). For an exchange the client's check, the single-use claim of its proof, the code's checks, its
 spending, its tokens and the user's claims are one call of ``sigil_redeem_code``
 (auth_server/store/codes.py); an introspection reads the client's row version, the token
 and its user in one statement. The client is the instance's copy of its row, which that
@@ -198,3 +199,25 @@ def test_the_exchange_call_finds_its_user_by_key_whatever_the_table_size(pg_serv
         "EXPLAIN " + redeem_statement(),
         ("h", "c", 0.0, None, None, "a", 0.0, "r", 0.0, False, [], None, None, None)).fetchall())
     assert 'Seq Scan on "user"' not in plan and "Index Scan" in plan, plan
+
+
+def test_a_sign_in_is_one_round_trip_for_a_new_and_a_returning_user(pg_server) -> None:
+    import coincurve
+
+    from auth_server.signin import SIGN_IN_PATH
+
+    key = coincurve.PrivateKey()
+    users = []
+    for _ in range(2):
+        with round_trips(pg_server.store.engine) as seen:
+            res = pg_server.sign_in(make_token(key, SIGN_IN_PATH))
+        assert res.status_code == 200, res.text
+        assert len(seen) == 1 and "sigil_sign_in" in seen[0], seen
+        users.append(res.json()["user"]["id"])
+    assert users[0] == users[1]
+    # a key this server does not let in costs the refused call and its audit line's transaction
+    pg_server.settings.sign_up = "invite"
+    with round_trips(pg_server.store.engine) as seen:
+        res = pg_server.sign_in(make_token(coincurve.PrivateKey(), SIGN_IN_PATH))
+    assert res.status_code == 403 and res.json()["code"] == "SIGN_UP_DISABLED", res.text
+    assert "sigil_sign_in" in seen[0] and seen[1:] == ["BEGIN", seen[2]] and "audit_log" in seen[2], seen

@@ -48,7 +48,7 @@ def test_token_bench_on_two_postgresql_instances():
     """(The comparison of all three setups runs in the sign-in bench's test; this one takes
     the ``--db`` path, which measures one setup.)"""
     out = run_bench("bench.token", "--codes", "40", "--introspections", "80", "--concurrency", "4", "--workers", "1",
-                    "--db", "postgresql", "--instances", "2")
+                    "--db", "postgresql", "--instances", "2", "--rounds", "1")
     assert "PostgreSQL, 2 x serve --workers 1 --threads 0" in out, out
     cpu = r"CPU/req: server\s+\d+ us \+ PostgreSQL\s+\d+ us"
     assert len(re.findall(rf"^  code exchange\s+\d+/s .* {cpu}", out, re.MULTILINE)) == 1, out
