@@ -205,10 +205,11 @@ END
 $fn$
 """
 
-#: migration 7: as migration 5's, and the signed profile (name, picture, an avatar made before the
-#: call), the first free handle of ``p_usernames`` (a handle another user has, or takes at the same
-#: moment, meets the unique index: that try is undone by its block's savepoint) and the choice to
-#: share the profile with ``p_client_id``. A sign-in without any of these runs no new statement.
+#: migration 7 (as released; migration 10 adds SIGN_IN_FUNCTION_10 beside it): as migration 5's,
+#: and the signed profile (name, picture, an avatar made before the call), the first free handle
+#: of ``p_usernames`` (a handle another user has, or takes at the same moment, meets the unique
+#: index: that try is undone by its block's savepoint) and the choice to share the profile with
+#: ``p_client_id``. A sign-in without any of these runs no new statement.
 SIGN_IN_FUNCTION_7 = """
 DROP FUNCTION IF EXISTS sigil_sign_in(DOUBLE PRECISION, TEXT, DOUBLE PRECISION, TEXT, TEXT, BOOLEAN, TEXT, TEXT,
                                       TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, TEXT, BOOLEAN, TEXT, BOOLEAN);
@@ -468,8 +469,10 @@ class SignInRepository:
                                    groups=list(invitation.groups))
             if r.find_user:
                 user = self._users.get_by_pubkey(r.pubkey)
-            else:  # as it is now, not as it was at the lookup before this transaction
-                user = r.user and (self._users.get(r.user.id) or r.user)
+            elif r.user is not None:  # as it is now, not as it was at the lookup before this transaction
+                user = self._users.get(r.user.id) or r.user
+            else:
+                user = None
             if user is not None and user.disabled:
                 raise SignInRefused("disabled")
             if user is None:
