@@ -8,7 +8,8 @@ from typing import Any
 from auth_server.oauth.provider_context import ProviderContext
 from auth_server.oauth.errors import OAuthError, invalid_token
 from auth_server.oauth.credentials import hash_secret
-from auth_server.store.models import IssuedToken, OAuthClient
+from auth_server.store.models import OAuthClient
+from auth_server.store.oauth_tokens import FoundToken
 
 
 def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -28,28 +29,30 @@ def claims_for(profile: dict[str, Any], scopes: tuple[str, ...] | list[str]) -> 
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def active_access_token(ctx: ProviderContext, value: str | None) -> tuple[IssuedToken, OAuthClient]:
-    """The live access token ``value`` and its enabled client, or ``invalid_token`` (401)."""
+def active_access_token(ctx: ProviderContext, value: str | None) -> tuple[FoundToken, OAuthClient]:
+    """The live access token ``value`` (with its user, read in the same statement) and its
+    enabled client, or ``invalid_token`` (401). On PostgreSQL that is one statement when this
+    instance holds a copy of the client at its current version."""
     if not value:  # RFC 6750 3.1: no error code in the challenge when no token was sent
         raise OAuthError("invalid_token", "a Bearer access token is required", 401, challenge='Bearer realm="sigil"')
-    token = ctx.store.tokens.get_access(hash_secret(value))
-    if token is None or token.revoked or ctx.clock() > token.expires_at:
+    found = ctx.store.tokens.find_access(hash_secret(value))
+    if found is None or found.token.revoked or ctx.clock() > found.token.expires_at:
         raise invalid_token("the access token is unknown, expired or revoked")
-    client = ctx.store.clients.get(token.client_id)
+    client = ctx.store.clients.as_of(found.token.client_id, found.client_version)
     if client is None or client.disabled:
         raise invalid_token("the client of this access token is disabled")
-    return token, client
+    return found, client
 
 
 def userinfo(ctx: ProviderContext, access_token: str | None,
              on_client: Callable[[OAuthClient], None] | None = None) -> dict[str, Any]:
     """The claims the access token's scopes allow about its user. ``on_client`` hears of the
-    token's client once the token is found live (before the user is looked up), so the
+    token's client once the token is found live (before its user is checked), so the
     web layer can answer that client's CORS request even when the user is gone."""
-    token, client = active_access_token(ctx, access_token)
+    found, client = active_access_token(ctx, access_token)
     if on_client is not None:
         on_client(client)
-    profile = ctx.users.profile(token.user_id, token.client_id)
+    profile = ctx.users.claims(found.profile, found.token.client_id)
     if profile is None:
         raise invalid_token("the user of this token no longer exists or is disabled")
-    return claims_for(profile, token.scope.split())
+    return claims_for(profile, found.token.scope.split())

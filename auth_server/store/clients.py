@@ -8,8 +8,9 @@ which every update of the row changes), and the endpoint's one statement re-chec
 version where it acts (:data:`CURRENT_VERSION`): a client disabled, re-keyed or removed
 through any instance is refused at its next request, exactly as with a fresh read (the
 statement raises :class:`ClientChanged` before it spends anything, and the caller
-authenticates again from a fresh read, which also renews the copy). Nothing else
-reads the copies. SQLite reads are a local file's microseconds: it keeps none.
+authenticates again from a fresh read, which also renews the copy). userinfo's one
+statement reads the token's client's version instead, and :meth:`ClientRepository.as_of`
+uses the copy only when it is that version. Nothing else reads the copies. SQLite reads are a local file's microseconds: it keeps none.
 """
 
 from __future__ import annotations
@@ -105,6 +106,17 @@ class ClientRepository:
         that reads again with :meth:`get` when the copy fails authentication."""
         copy = self._recent.get(client_id) if self._recent is not None else None
         return copy if copy is not None else self.get(client_id)
+
+    def as_of(self, client_id: str, version: str | None) -> OAuthClient | None:
+        """The client whose current row version a statement just read as ``version`` (None:
+        there is no such client): this instance's copy when it is of that version, else a fresh
+        read. On SQLite (no versions, no copies) always a fresh read."""
+        if self._recent is None:
+            return self.get(client_id)
+        if version is None:
+            return None
+        copy = self._recent.get(client_id)
+        return copy if copy is not None and copy.version == version else self.get(client_id)
 
     def forget(self, client_id: str) -> None:
         """Drop this instance's copy of the client (it changed)."""

@@ -57,6 +57,9 @@ class FoundToken:
     token: IssuedToken
     kind: str  # "access_token" or "refresh_token"
     profile: UserProfile | None
+    #: :meth:`TokenRepository.find_access` on PostgreSQL: the token's client's row version
+    #: when the statement ran (None: no such client; see :meth:`ClientRepository.as_of`)
+    client_version: str | None = None
 
 
 _TOKEN_COLUMNS = "token_hash, family_id, client_id, user_id, bap_id, scope, issued_at, expires_at, revoked"
@@ -80,10 +83,21 @@ def _find_statement(dialect: str) -> str:
             " ORDER BY CASE WHEN t.kind = ? THEN 0 ELSE 1 END LIMIT 1")
 
 
+def _find_access_statement(dialect: str) -> str:
+    """One statement for userinfo: the access token, its user's claims and, on PostgreSQL, its
+    client's row version (so this instance's copy of the client can stand in for a read)."""
+    version = (", (SELECT xmin::text FROM oauth_client c WHERE c.client_id = t.client_id) AS client_version"
+               if dialect == "postgresql" else ", NULL AS client_version")
+    return (f"SELECT t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.issued_at,"
+            f" t.expires_at, t.revoked, {profile_columns(dialect)}{version}"
+            ' FROM oauth_access_token t LEFT JOIN "user" u ON u.id = t.user_id WHERE t.token_hash = ?')
+
+
 class TokenRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._find = _find_statement(engine.dialect)
+        self._find_access = _find_access_statement(engine.dialect)
 
     def add_tokens(self, access: IssuedToken, refresh: IssuedToken | None) -> None:
         with self._engine.write() as conn:
@@ -118,6 +132,17 @@ class TokenRepository:
                             row["scope"], row["issued_at"], row["expires_at"], bool(row["revoked"]),
                             bool(row["rotated"]), row["auth_time"])
         return FoundToken(token, row["kind"], profile_from_row(row))
+
+    def find_access(self, token_hash: str) -> FoundToken | None:
+        """The access token of that hash with its user's profile and (PostgreSQL) its client's
+        current row version, in one statement: all userinfo reads when this instance already
+        holds a copy of the client at that version."""
+        row = self._engine.conn.execute(self._find_access, (token_hash,)).fetchone()
+        if row is None:
+            return None
+        token = IssuedToken(row["token_hash"], row["family_id"], row["client_id"], row["user_id"], row["bap_id"],
+                            row["scope"], row["issued_at"], row["expires_at"], bool(row["revoked"]))
+        return FoundToken(token, "access_token", profile_from_row(row), row["client_version"])
 
     def rotate_refresh(self, old_hash: str, access: IssuedToken, refresh: IssuedToken) -> bool:
         """Retire ``old_hash`` and store its successors, atomically; False if it was already used."""

@@ -3,7 +3,8 @@ all (issue 25). A sign-in is one call of ``sigil_sign_in``, which also finds the
 (auth_server/store/signins.py). For an exchange the client's check, the single-use claim of its proof, the code's checks, its
 spending, its tokens and the user's claims are one call of ``sigil_redeem_code``
 (auth_server/store/codes.py); an introspection reads the client's row version, the token
-and its user in one statement. The client is the instance's copy of its row, which that
+and its user in one statement; userinfo reads the token, its user and its client's row
+version in one statement. The client is the instance's copy of its row, which that
 one statement re-checks: a client disabled, re-keyed or removed through another instance
 is refused at its next request, and a harmless change costs one retry, never a refusal.
 
@@ -113,6 +114,28 @@ def test_a_secret_client_exchanges_and_introspects_in_one_round_trip(pg_server) 
     assert len(seen) == 1, seen
 
 
+def userinfo(server, access_token: str) -> httpx.Response:
+    with server.http() as http:
+        return http.get("/api/auth/oauth2/userinfo", headers={"Authorization": f"Bearer {access_token}"})
+
+
+def test_userinfo_is_one_round_trip(pg_server) -> None:
+    """The token, its user's claims and its client's row version are one statement; the client
+    is this instance's copy, read once (the exchange's own call re-checked a copy, so the
+    first userinfo after a restart reads the client, and every later one does not)."""
+    rp = register(pg_server)
+    tokens = rp.signed_post(pg_server, TOKEN_PATH, code_form(rp, fresh_code(pg_server, rp, "openid profile"))).json()
+    pg_server.store.oauth.clients.forget(rp.client_id)  # as after a restart
+    with round_trips(pg_server.store.engine) as seen:
+        first = userinfo(pg_server, tokens["access_token"])
+    assert first.status_code == 200 and first.json()["sub"], first.text
+    assert len(seen) == 2 and "oauth_client" in seen[1], seen  # the token, then the client
+    with round_trips(pg_server.store.engine) as seen:
+        again = userinfo(pg_server, tokens["access_token"])
+    assert again.json() == first.json()
+    assert len(seen) == 1 and "oauth_access_token" in seen[0], seen
+
+
 @pytest.fixture
 def other_instance(pg_server) -> Iterator[Store]:
     """The same database opened as another instance would (or the CLI on another host):
@@ -134,6 +157,7 @@ def test_a_client_disabled_elsewhere_is_refused_at_its_next_request(pg_server, o
     assert res.status_code == 401 and res.json()["error"] == "invalid_client", res.text
     info = rp.signed_post(pg_server, INTROSPECTION_PATH, {"token": tokens["access_token"], "client_id": rp.client_id})
     assert info.status_code == 401 and info.json()["error"] == "invalid_client", info.text
+    assert userinfo(pg_server, tokens["access_token"]).status_code == 401  # the copy is not trusted
     # the code was not spent by the refused exchange: enabled again, the client redeems it
     assert admin.set_client_disabled(other_instance, rp.client_id, False)
     assert rp.signed_post(pg_server, TOKEN_PATH, code_form(rp, later)).status_code == 200
@@ -167,6 +191,10 @@ def test_a_harmless_change_elsewhere_costs_a_retry_not_the_request(pg_server, ot
     assert other_instance.oauth.clients.approve(rp.client_id)
     info = rp.signed_post(pg_server, INTROSPECTION_PATH, {"token": tokens["access_token"], "client_id": rp.client_id})
     assert info.status_code == 200 and info.json()["active"], info.text
+    assert other_instance.oauth.clients.approve(rp.client_id)
+    with round_trips(pg_server.store.engine) as seen:
+        assert userinfo(pg_server, tokens["access_token"]).status_code == 200
+    assert len(seen) == 2, seen  # the statement that saw a new version, then the fresh read
 
 
 def test_the_client_proof_spent_in_the_exchange_call_stays_single_use(pg_server) -> None:
