@@ -10,7 +10,8 @@ through any instance is refused at its next request, exactly as with a fresh rea
 statement raises :class:`ClientChanged` before it spends anything, and the caller
 authenticates again from a fresh read, which also renews the copy). userinfo's one
 statement reads the token's client's version instead, and :meth:`ClientRepository.as_of`
-uses the copy only when it is that version. Nothing else reads the copies. SQLite reads are a local file's microseconds: it keeps none.
+uses the copy only when it is that version. Nothing else reads the copies. SQLite reads
+are a local file's microseconds: it keeps none.
 """
 
 from __future__ import annotations

@@ -65,6 +65,14 @@ class FoundToken:
 _TOKEN_COLUMNS = "token_hash, family_id, client_id, user_id, bap_id, scope, issued_at, expires_at, revoked"
 
 
+def _token_of(row: dict[str, Any]) -> IssuedToken:
+    """The token of a row that selected :data:`_TOKEN_COLUMNS`, ``rotated`` and ``auth_time``
+    beside other tables' columns (so not :func:`_token`, which takes a whole token row)."""
+    return IssuedToken(row["token_hash"], row["family_id"], row["client_id"], row["user_id"], row["bap_id"],
+                       row["scope"], row["issued_at"], row["expires_at"], bool(row["revoked"]),
+                       bool(row["rotated"]), row["auth_time"])
+
+
 def _find_statement(dialect: str) -> str:
     """One statement for introspection: the token (access or refresh, the hinted kind first)
     and its user's claims; on PostgreSQL also the asking client's row version (one row
@@ -88,8 +96,7 @@ def _find_access_statement(dialect: str) -> str:
     client's row version (so this instance's copy of the client can stand in for a read)."""
     version = (", (SELECT xmin::text FROM oauth_client c WHERE c.client_id = t.client_id) AS client_version"
                if dialect == "postgresql" else ", NULL AS client_version")
-    return (f"SELECT t.token_hash, t.family_id, t.client_id, t.user_id, t.bap_id, t.scope, t.issued_at,"
-            f" t.expires_at, t.revoked, {profile_columns(dialect)}{version}"
+    return (f"SELECT {_TOKEN_COLUMNS}, 0 AS rotated, NULL AS auth_time, {profile_columns(dialect)}{version}"
             ' FROM oauth_access_token t LEFT JOIN "user" u ON u.id = t.user_id WHERE t.token_hash = ?')
 
 
@@ -128,10 +135,7 @@ class TokenRepository:
             row = self._engine.conn.execute(self._find, (token_hash, token_hash, kind_first)).fetchone()
         if row is None or row["token_hash"] is None:
             return None
-        token = IssuedToken(row["token_hash"], row["family_id"], row["client_id"], row["user_id"], row["bap_id"],
-                            row["scope"], row["issued_at"], row["expires_at"], bool(row["revoked"]),
-                            bool(row["rotated"]), row["auth_time"])
-        return FoundToken(token, row["kind"], profile_from_row(row))
+        return FoundToken(_token_of(row), row["kind"], profile_from_row(row))
 
     def find_access(self, token_hash: str) -> FoundToken | None:
         """The access token of that hash with its user's profile and (PostgreSQL) its client's
@@ -140,9 +144,7 @@ class TokenRepository:
         row = self._engine.conn.execute(self._find_access, (token_hash,)).fetchone()
         if row is None:
             return None
-        token = IssuedToken(row["token_hash"], row["family_id"], row["client_id"], row["user_id"], row["bap_id"],
-                            row["scope"], row["issued_at"], row["expires_at"], bool(row["revoked"]))
-        return FoundToken(token, "access_token", profile_from_row(row), row["client_version"])
+        return FoundToken(_token_of(row), "access_token", profile_from_row(row), row["client_version"])
 
     def rotate_refresh(self, old_hash: str, access: IssuedToken, refresh: IssuedToken) -> bool:
         """Retire ``old_hash`` and store its successors, atomically; False if it was already used."""
